@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages voxcast needs, only those that are missing.
+set -euo pipefail
+PACKAGES=(
+  build-essential cmake pkg-config ccache
+  libboost-dev nlohmann-json3-dev libcli11-dev
+  libavcodec-dev libavutil-dev ffmpeg
+  libpng-dev zlib1g-dev libssl-dev
+  libgtest-dev libbenchmark-dev
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "voxcast setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"

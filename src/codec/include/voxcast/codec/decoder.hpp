@@ -1,0 +1,32 @@
+#pragma once
+#include <memory>
+#include <optional>
+
+#include "voxcast/codec/yuv.hpp"
+#include "voxcast/protocol/h264.hpp"
+#include "voxcast/protocol/result.hpp"
+
+namespace voxcast::codec {
+
+// libavcodec's H.264 decoder in low-delay mode: one access unit in, its picture out
+// (no frame threading, which would hold frames back).
+class H264Decoder {
+ public:
+  static protocol::Result<std::unique_ptr<H264Decoder>> open(int threads = 1);
+  ~H264Decoder();
+  H264Decoder(const H264Decoder&) = delete;
+  H264Decoder& operator=(const H264Decoder&) = delete;
+
+  // Decodes one AVCC access unit. Returns the picture, or nullopt when the decoder
+  // produced none for this unit; an error for a corrupt unit.
+  protocol::Result<std::optional<YuvImage>> decode(protocol::ByteSpan avcc_au, int length_size = 4);
+  // Forgets references (after a gap, before the next keyframe).
+  void flush();
+
+ private:
+  H264Decoder() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace voxcast::codec

@@ -1,0 +1,70 @@
+#pragma once
+// The scene as plain data: what the ledger owns and what the renderer draws.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "voxcast/data/volume_source.hpp"
+
+namespace voxcast::render {
+
+enum class Blending { opaque, translucent, additive, minimum };
+enum class Interpolation { nearest, linear };
+
+const char* blending_name(Blending b);
+std::optional<Blending> parse_blending(std::string_view s);
+const char* interpolation_name(Interpolation i);
+std::optional<Interpolation> parse_interpolation(std::string_view s);
+
+struct LayerState {
+  std::string id;  // "layer-0", ...
+  std::string name;
+  int channel = -1;  // index on the source's channel axis; -1 when it has none
+  bool visible = true;
+  double opacity = 1.0;
+  std::string colormap = "gray";
+  std::array<double, 2> contrast_limits{0.0, 1.0};
+  std::array<double, 2> contrast_range{0.0, 1.0};  // what the slider spans (dtype range)
+  double gamma = 1.0;
+  Blending blending = Blending::additive;
+  Interpolation interpolation = Interpolation::nearest;
+};
+
+// napari's dims over the viewer's axes (the source's axes without the channel axis).
+struct DimsState {
+  std::vector<std::string> labels;
+  std::vector<int64_t> shape;
+  std::vector<double> scale;          // world units per voxel
+  std::vector<int> source_axis;       // viewer axis -> source axis
+  std::vector<int64_t> current_step;
+  std::vector<int> order;
+  int ndisplay = 2;
+};
+// The last `ndisplay` entries of `order`.
+std::vector<int> displayed_axes(const DimsState& d);
+// Viewer axis for a label (case-insensitive) or a decimal index; -1 when none.
+int find_axis(const DimsState& d, const std::string& target);
+
+// 2D camera: the world point at the canvas centre and canvas pixels per world unit.
+struct Camera2D {
+  double center_x = 0.0;  // world units along the displayed x axis
+  double center_y = 0.0;  // world units along the displayed y axis (grows downwards on screen)
+  double zoom = 1.0;
+};
+
+struct Scene {
+  uint64_t version = 0;  // ledger version this snapshot shows
+  int width = 1920;      // canvas (video) size in pixels
+  int height = 1080;
+  DimsState dims;
+  Camera2D camera;
+  std::vector<LayerState> layers;
+};
+
+// A scene showing `info` at the middle of its non-displayed axes, camera fitted,
+// one layer per channel with the channel's default colormap and contrast.
+Scene make_initial_scene(const data::VolumeInfo& info, int width, int height);
+
+}  // namespace voxcast::render

@@ -1,0 +1,99 @@
+#include "voxcast/render/scene.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "voxcast/render/camera2d.hpp"
+
+namespace voxcast::render {
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+const char* blending_name(Blending b) {
+  switch (b) {
+    case Blending::opaque: return "opaque";
+    case Blending::translucent: return "translucent";
+    case Blending::additive: return "additive";
+    case Blending::minimum: return "minimum";
+  }
+  return "additive";
+}
+
+std::optional<Blending> parse_blending(std::string_view s) {
+  std::string n = lower(s);
+  if (n == "opaque") return Blending::opaque;
+  if (n == "translucent" || n == "translucent_no_depth") return Blending::translucent;
+  if (n == "additive") return Blending::additive;
+  if (n == "minimum") return Blending::minimum;
+  return std::nullopt;
+}
+
+const char* interpolation_name(Interpolation i) { return i == Interpolation::nearest ? "nearest" : "linear"; }
+
+std::optional<Interpolation> parse_interpolation(std::string_view s) {
+  std::string n = lower(s);
+  if (n == "nearest") return Interpolation::nearest;
+  if (n == "linear" || n == "bilinear") return Interpolation::linear;
+  return std::nullopt;
+}
+
+std::vector<int> displayed_axes(const DimsState& d) {
+  auto n = static_cast<size_t>(std::min<int>(d.ndisplay, static_cast<int>(d.order.size())));
+  return std::vector<int>(d.order.end() - static_cast<long>(n), d.order.end());
+}
+
+int find_axis(const DimsState& d, const std::string& target) {
+  std::string t = lower(target);
+  for (size_t i = 0; i < d.labels.size(); ++i)
+    if (lower(d.labels[i]) == t) return static_cast<int>(i);
+  int index = -1;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), index);
+  if (ec == std::errc() && p == t.data() + t.size() && index >= 0 && index < static_cast<int>(d.labels.size()))
+    return index;
+  return -1;
+}
+
+Scene make_initial_scene(const data::VolumeInfo& info, int width, int height) {
+  Scene s;
+  s.width = width;
+  s.height = height;
+  for (size_t a = 0; a < info.shape.size(); ++a) {
+    if (static_cast<int>(a) == info.channel_axis) continue;
+    s.dims.labels.push_back(info.axes[a].name);
+    s.dims.shape.push_back(info.shape[a]);
+    s.dims.scale.push_back(info.axes[a].scale > 0 ? info.axes[a].scale : 1.0);
+    s.dims.source_axis.push_back(static_cast<int>(a));
+  }
+  const size_t n = s.dims.shape.size();
+  for (size_t i = 0; i < n; ++i) {
+    s.dims.order.push_back(static_cast<int>(i));
+    s.dims.current_step.push_back(s.dims.shape[i] / 2);
+  }
+  s.dims.ndisplay = 2;
+  s.camera = fit_camera(s.dims, width, height);
+  double lo = 0, hi = 1;
+  data::dtype_range(info.dtype, &lo, &hi);
+  int channels = info.channel_axis >= 0 ? static_cast<int>(info.shape[static_cast<size_t>(info.channel_axis)]) : 1;
+  for (int c = 0; c < channels; ++c) {
+    LayerState l;
+    l.id = "layer-" + std::to_string(c);
+    l.channel = info.channel_axis >= 0 ? c : -1;
+    const data::ChannelInfo* ch = static_cast<size_t>(c) < info.channels.size() ? &info.channels[static_cast<size_t>(c)] : nullptr;
+    l.name = ch && !ch->name.empty() ? ch->name : info.name;
+    l.colormap = ch && !ch->colormap.empty() ? ch->colormap : (channels == 1 ? "gray" : "green");
+    l.contrast_limits = ch ? std::array<double, 2>{ch->contrast_lo, ch->contrast_hi} : std::array<double, 2>{lo, hi};
+    l.contrast_range = {lo, hi};
+    // napari: channel layers blend additively; a lone image is translucent over black.
+    l.blending = channels > 1 ? Blending::additive : Blending::translucent;
+    s.layers.push_back(l);
+  }
+  return s;
+}
+
+}  // namespace voxcast::render

@@ -1,0 +1,93 @@
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "voxcast/codec/encoder.hpp"
+#include "voxcast/data/volume_source.hpp"
+#include "voxcast/render/scene.hpp"
+
+namespace voxcast::server {
+
+// One encoded access unit ready for the pixel channel.
+struct OutgoingFrame {
+  protocol::Bytes avcc;  // AVCC access unit, voxcast frame-meta SEI included
+  bool keyframe = false;
+  double capture_time = 0.0;  // wall clock when rendering started (header timestamp)
+  uint32_t width = 0;         // from the stream's SPS
+  uint32_t height = 0;
+  uint64_t scene_version = 0;
+  double render_ms = 0.0;
+  double encode_ms = 0.0;
+  bool refined = false;  // a high-quality re-encode of a still scene
+  protocol::Bytes sps, pps;  // present on keyframes
+};
+
+struct RenderLoopConfig {
+  codec::EncoderConfig encoder;
+  int render_threads = 0;
+  int still_crf = 12;          // quality of the refinement pass; < 0 disables it
+  double refine_after_ms = 120.0;  // quiet time before the refinement pass
+};
+
+// Explicit state of the render thread (printable, copied out under the lock).
+struct RenderLoopState {
+  uint64_t submitted_version = 0;
+  uint64_t rendered_version = 0;
+  uint64_t frames = 0;
+  uint64_t keyframes = 0;
+  uint64_t refinements = 0;
+  uint64_t render_errors = 0;
+  bool keyframe_pending = false;
+  bool refine_pending = false;
+  int viewers = 0;
+  std::string last_error;
+};
+std::string describe(const RenderLoopState& s);
+
+// The render thread: takes the newest scene snapshot, renders it only when its
+// version changed (or a keyframe / refinement is due), encodes and hands the access
+// unit to `sink` (called on the render thread; the sink posts it to the network).
+class RenderLoop {
+ public:
+  using FrameSink = std::function<void(std::shared_ptr<const OutgoingFrame>)>;
+  using ErrorSink = std::function<void(const data::DataError&)>;
+
+  RenderLoop(const data::VolumeSource& source, RenderLoopConfig config, FrameSink sink, ErrorSink on_error);
+  ~RenderLoop();
+  RenderLoop(const RenderLoop&) = delete;
+  RenderLoop& operator=(const RenderLoop&) = delete;
+
+  // Opens the encoder and starts the thread; renders `initial` once so the stream
+  // configuration is known before any client arrives.
+  std::optional<protocol::Error> start(std::shared_ptr<const render::Scene> initial);
+  void stop();
+
+  void submit(std::shared_ptr<const render::Scene> scene);
+  void request_keyframe();  // next frame is an IDR (coalesced)
+  void set_viewers(int viewers);
+  RenderLoopState state() const;
+
+ private:
+  void run();
+
+  const data::VolumeSource& source_;
+  RenderLoopConfig config_;
+  FrameSink sink_;
+  ErrorSink on_error_;
+  std::unique_ptr<codec::H264Encoder> encoder_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::shared_ptr<const render::Scene> latest_;
+  RenderLoopState state_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace voxcast::server

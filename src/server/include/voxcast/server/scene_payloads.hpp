@@ -1,0 +1,21 @@
+#pragma once
+// Builds the notify payloads of protocol v2 from the ledger's scene.
+#include "voxcast/data/volume_source.hpp"
+#include "voxcast/protocol/messages.hpp"
+#include "voxcast/render/scene.hpp"
+
+namespace voxcast::server {
+
+struct SceneContext {
+  const data::VolumeInfo* info = nullptr;
+  std::string source_path;  // as the user named it (never resolved to an absolute path)
+  double fps = 60.0;
+};
+
+protocol::NotifyScene scene_payload(const render::Scene& s, const SceneContext& ctx);
+protocol::NotifyDims dims_payload(const render::Scene& s);
+// {center:[x,y], zoom, rect:[left, bottom, width, height]} (2D pose).
+protocol::Json camera_pose(const render::Scene& s);
+protocol::Json layer_controls(const render::LayerState& l);
+
+}  // namespace voxcast::server

@@ -1,0 +1,68 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "voxcast/data/volume_source.hpp"
+#include "voxcast/protocol/result.hpp"
+#include "voxcast/server/render_loop.hpp"
+
+namespace voxcast::server {
+
+// Everything the server needs, resolved once from CLI and environment at start.
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t control_port = 8081;  // 0: pick a free port
+  uint16_t pixel_port = 8082;
+  bool require_token = true;
+  std::string token;  // empty with require_token: generated at start
+  int width = 1920;
+  int height = 1080;
+  double fps = 60.0;
+  int crf = 23;
+  int still_crf = 12;
+  int threads = 0;
+  double heartbeat_s = 15.0;
+  double hello_timeout_s = 5.0;
+  size_t pixel_queue_frames = 3;  // per client; beyond it the client skips to the next keyframe
+  std::string source_label;       // dataset as the user named it
+};
+
+// Counters of the network side, copied out on request.
+struct ServerStats {
+  int control_clients = 0;
+  int pixel_clients = 0;
+  uint64_t frames_sent = 0;
+  uint64_t frames_skipped = 0;  // not sent to a client waiting for a keyframe or overflowing
+  uint64_t stream_configs = 0;  // notify.stream broadcasts caused by a new avcC
+  RenderLoopState render;
+};
+
+// The voxcast server: control and pixel WebSockets on one network thread, the state
+// ledger on that thread, the render loop on its own.
+class Server {
+ public:
+  Server(ServerConfig config, std::unique_ptr<data::VolumeSource> source);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds both ports and starts the threads; the error names what failed.
+  std::optional<protocol::Error> start();
+  // Says goodbye to every client, closes the sockets and joins the threads.
+  void stop();
+
+  uint16_t control_port() const;
+  uint16_t pixel_port() const;
+  const std::string& token() const;  // empty without auth
+  std::string connection_string() const;
+  ServerStats stats() const;
+
+  struct Core;  // network-thread state, defined inside the library
+
+ private:
+  std::unique_ptr<Core> core_;
+};
+
+}  // namespace voxcast::server

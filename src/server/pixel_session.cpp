@@ -1,0 +1,169 @@
+// Pixel WebSocket: token check on the upgrade, then a per-client bounded queue of
+// access units. A client that falls behind skips to the next keyframe; it never
+// holds up the others. `seq` counts frames actually sent to this client.
+#include <utility>  // boost 1.74 awaitable.hpp needs std::exchange declared first
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "server_core.hpp"
+#include "voxcast/core/log.hpp"
+#include "voxcast/protocol/pixel_header.hpp"
+
+namespace voxcast::server {
+
+using asio::use_awaitable;
+namespace http = beast::http;
+
+namespace {
+// Token from `?token=` in the target or from "Authorization: Bearer".
+std::string token_of(const http::request<http::string_body>& req) {
+  auto raw_target = req.target();
+  std::string_view target(raw_target.data(), raw_target.size());
+  auto q = target.find('?');
+  if (q != std::string_view::npos) {
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      std::string_view kv = query.substr(0, amp);
+      if (kv.substr(0, 6) == "token=") return std::string(kv.substr(6));
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  auto auth = req.find(http::field::authorization);
+  if (auth != req.end()) {
+    std::string_view v(auth->value().data(), auth->value().size());
+    if (v.substr(0, 7) == "Bearer ") return std::string(v.substr(7));
+  }
+  return {};
+}
+}  // namespace
+
+PixelSession::PixelSession(Server::Core& core, tcp::socket socket)
+    : core_(core), ws_(std::move(socket)), queue_signal_(core.io) {
+  queue_signal_.expires_at(asio::steady_timer::time_point::max());
+}
+
+void PixelSession::start() {
+  asio::co_spawn(core_.io, [self = shared_from_this()] { return self->run(); }, asio::detached);
+}
+
+bool PixelSession::offer(const std::shared_ptr<const OutgoingFrame>& frame) {
+  if (state_.closing) return false;
+  if (state_.waiting_for_keyframe && !frame->keyframe) {
+    state_.skipped += 1;
+    return false;
+  }
+  if (queue_.size() >= core_.config.pixel_queue_frames) {
+    // This client cannot keep up: drop its backlog and resume at the next IDR.
+    state_.skipped += queue_.size();
+    state_.overflows += 1;
+    queue_.clear();
+    if (!frame->keyframe) {
+      state_.waiting_for_keyframe = true;
+      state_.skipped += 1;
+      core_.render_loop->request_keyframe();
+      return false;
+    }
+  }
+  if (frame->keyframe) state_.waiting_for_keyframe = false;
+  queue_.push_back(frame);
+  queue_signal_.cancel_one();
+  return true;
+}
+
+void PixelSession::close() {
+  state_.closing = true;
+  queue_signal_.cancel_one();
+}
+
+asio::awaitable<void> PixelSession::run() {
+  auto self = shared_from_this();
+  bool attached = false;
+  try {
+    beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
+    co_await http::async_read(ws_.next_layer(), buffer, req, use_awaitable);
+    beast::get_lowest_layer(ws_).expires_never();
+    auto refuse = [&](http::status status, std::string body) {
+      auto res = std::make_shared<http::response<http::string_body>>(status, req.version());
+      res->set(http::field::content_type, "text/plain");
+      res->body() = std::move(body);
+      res->prepare_payload();
+      return res;
+    };
+    std::shared_ptr<http::response<http::string_body>> refusal;
+    if (!websocket::is_upgrade(req)) {
+      refusal = refuse(http::status::bad_request, "voxcast pixel channel: WebSocket upgrade expected\n");
+    } else if (core_.config.require_token && !token_matches(core_.config.token, token_of(req))) {
+      refusal = refuse(http::status::unauthorized, "voxcast pixel channel: invalid or missing token\n");
+    }
+    if (refusal) {
+      log_info("pixel", "refused a pixel client: " + std::to_string(static_cast<int>(refusal->result_int())));
+      co_await http::async_write(ws_.next_layer(), *refusal, use_awaitable);
+      beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both);
+      co_return;
+    }
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = std::chrono::seconds(60);
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    co_await ws_.async_accept(req, use_awaitable);
+    ws_.binary(true);
+    attached = true;
+    core_.pixel_attached(self);
+    asio::co_spawn(core_.io, [self] { return self->write_loop(); }, asio::detached);
+    // Clients send nothing; reading keeps pings, pongs and close frames flowing.
+    while (!state_.closing) {
+      buffer.clear();
+      co_await ws_.async_read(buffer, use_awaitable);
+    }
+  } catch (const boost::system::system_error& e) {
+    log_debug("pixel", std::string("pixel client ended: ") + e.code().message());
+  }
+  state_.closing = true;
+  queue_signal_.cancel();
+  if (attached) core_.pixel_detached(self);
+}
+
+asio::awaitable<void> PixelSession::write_loop() {
+  auto self = shared_from_this();
+  try {
+    while (true) {
+      while (queue_.empty()) {
+        if (state_.closing) {
+          co_await ws_.async_close(websocket::close_code::going_away, use_awaitable);
+          co_return;
+        }
+        boost::system::error_code ec;
+        co_await queue_signal_.async_wait(asio::redirect_error(use_awaitable, ec));
+      }
+      if (state_.closing) queue_.clear();
+      if (queue_.empty()) continue;
+      std::shared_ptr<const OutgoingFrame> frame = std::move(queue_.front());
+      queue_.pop_front();
+      protocol::PixelHeader h;
+      h.seq = state_.next_seq++;
+      h.timestamp = frame->capture_time;
+      h.width = frame->width;
+      h.height = frame->height;
+      h.codec = static_cast<uint8_t>(protocol::Codec::h264);
+      h.flags = frame->keyframe ? protocol::kFlagKeyframe : 0;
+      std::array<uint8_t, protocol::kPixelHeaderSize> header{};
+      protocol::write_pixel_header(h, header.data());
+      std::array<asio::const_buffer, 2> buffers{asio::buffer(header), asio::buffer(frame->avcc)};
+      co_await ws_.async_write(buffers, use_awaitable);
+      state_.sent += 1;
+      core_.counters.frames_sent += 1;
+    }
+  } catch (const boost::system::system_error& e) {
+    log_debug("pixel", std::string("pixel writer ended: ") + e.code().message());
+  }
+  queue_.clear();
+  beast::get_lowest_layer(ws_).socket().close();
+}
+
+}  // namespace voxcast::server

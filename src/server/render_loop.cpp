@@ -1,0 +1,176 @@
+#include "voxcast/server/render_loop.hpp"
+
+#include <chrono>
+#include <sstream>
+
+#include "voxcast/core/clock.hpp"
+#include "voxcast/core/log.hpp"
+#include "voxcast/core/thread_pool.hpp"
+#include "voxcast/protocol/frame_meta.hpp"
+#include "voxcast/render/slice_renderer.hpp"
+
+namespace voxcast::server {
+
+std::string describe(const RenderLoopState& s) {
+  std::ostringstream o;
+  o << "submitted=" << s.submitted_version << " rendered=" << s.rendered_version << " frames=" << s.frames
+    << " keyframes=" << s.keyframes << " refinements=" << s.refinements << " errors=" << s.render_errors
+    << " keyframe_pending=" << s.keyframe_pending << " refine_pending=" << s.refine_pending
+    << " viewers=" << s.viewers;
+  return o.str();
+}
+
+RenderLoop::RenderLoop(const data::VolumeSource& source, RenderLoopConfig config, FrameSink sink, ErrorSink on_error)
+    : source_(source), config_(std::move(config)), sink_(std::move(sink)), on_error_(std::move(on_error)) {}
+
+RenderLoop::~RenderLoop() { stop(); }
+
+std::optional<protocol::Error> RenderLoop::start(std::shared_ptr<const render::Scene> initial) {
+  auto enc = codec::H264Encoder::open(config_.encoder);
+  if (!enc) return enc.error();
+  encoder_ = std::move(enc).value();
+  {
+    std::lock_guard lock(mutex_);
+    latest_ = std::move(initial);
+    state_.submitted_version = latest_->version;
+    state_.keyframe_pending = true;
+  }
+  thread_ = std::thread([this] { run(); });
+  return std::nullopt;
+}
+
+void RenderLoop::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RenderLoop::submit(std::shared_ptr<const render::Scene> scene) {
+  {
+    std::lock_guard lock(mutex_);
+    state_.submitted_version = scene->version;
+    latest_ = std::move(scene);
+  }
+  wake_.notify_one();
+}
+
+void RenderLoop::request_keyframe() {
+  {
+    std::lock_guard lock(mutex_);
+    state_.keyframe_pending = true;
+  }
+  wake_.notify_one();
+}
+
+void RenderLoop::set_viewers(int viewers) {
+  {
+    std::lock_guard lock(mutex_);
+    state_.viewers = viewers;
+  }
+  wake_.notify_one();
+}
+
+RenderLoopState RenderLoop::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+void RenderLoop::run() {
+  render::SliceRenderer renderer(config_.render_threads);
+  ThreadPool convert_pool(config_.render_threads);
+  render::Frame frame;
+  uint32_t stream_w = 0, stream_h = 0;  // from the latest SPS
+  const auto refine_wait = std::chrono::microseconds(static_cast<int64_t>(config_.refine_after_ms * 1000.0));
+
+  while (true) {
+    std::shared_ptr<const render::Scene> scene;
+    bool idr = false, refine_only = false;
+    {
+      std::unique_lock lock(mutex_);
+      auto has_work = [&] {
+        bool fresh = state_.viewers > 0 && latest_->version != state_.rendered_version;
+        return stop_ || state_.keyframe_pending || fresh;
+      };
+      if (state_.refine_pending && state_.viewers > 0) {
+        // Wait for quiet; if nothing new arrives, re-encode the last picture at high quality.
+        if (!wake_.wait_for(lock, refine_wait, has_work)) refine_only = true;
+      } else {
+        wake_.wait(lock, has_work);
+      }
+      if (stop_) return;
+      scene = latest_;
+      idr = state_.keyframe_pending;
+      state_.keyframe_pending = false;
+      state_.refine_pending = false;
+    }
+
+    double t0 = steady_ms();
+    double capture = wall_seconds();
+    double render_ms = 0;
+    bool rerender = !refine_only && (frame.rgba.empty() || scene->version != state().rendered_version || idr);
+    if (rerender) {
+      if (auto err = renderer.render(*scene, source_, &frame)) {
+        std::lock_guard lock(mutex_);
+        state_.render_errors += 1;
+        state_.last_error = err->message;
+        state_.rendered_version = scene->version;  // do not retry the same failing scene in a loop
+        if (on_error_) on_error_(*err);
+        continue;
+      }
+      render_ms = steady_ms() - t0;
+    }
+    double t1 = steady_ms();
+    codec::rgba_to_i420(frame.rgba.data(), frame.width, frame.height, frame.width * 4, encoder_->input(),
+                        &convert_pool);
+    int crf = refine_only ? config_.still_crf : config_.encoder.crf;
+    auto encoded = encoder_->encode(idr, crf);
+    double encode_ms = steady_ms() - t1;
+    if (!encoded) {
+      log_error("render", "encode failed: " + encoded.error().message);
+      std::lock_guard lock(mutex_);
+      state_.render_errors += 1;
+      state_.last_error = encoded.error().message;
+      continue;
+    }
+    auto out = std::make_shared<OutgoingFrame>();
+    out->keyframe = encoded->keyframe;
+    out->capture_time = capture;
+    out->scene_version = scene->version;
+    out->render_ms = render_ms;
+    out->encode_ms = encode_ms;
+    out->refined = refine_only;
+    if (out->keyframe) {
+      auto ps = protocol::find_parameter_sets(encoded->avcc);
+      if (auto info = protocol::parse_sps(ps.sps)) {
+        stream_w = static_cast<uint32_t>(info->width);
+        stream_h = static_cast<uint32_t>(info->height);
+      }
+      out->sps = std::move(ps.sps);
+      out->pps = std::move(ps.pps);
+    }
+    out->width = stream_w;
+    out->height = stream_h;
+    protocol::FrameMeta meta;
+    meta.scene_version = scene->version;
+    meta.capture_time = capture;
+    meta.render_us = static_cast<uint32_t>(render_ms * 1000.0);
+    meta.encode_us = static_cast<uint32_t>(encode_ms * 1000.0);
+    meta.quality = refine_only ? 1 : 0;
+    out->avcc = protocol::insert_before_first_slice(encoded->avcc, protocol::build_frame_meta_sei(meta));
+    {
+      std::lock_guard lock(mutex_);
+      state_.rendered_version = scene->version;
+      state_.frames += 1;
+      if (out->keyframe) state_.keyframes += 1;
+      if (refine_only) state_.refinements += 1;
+      // After an interactive frame, schedule the still-image refinement.
+      state_.refine_pending = !refine_only && config_.still_crf >= 0 && config_.still_crf < config_.encoder.crf;
+    }
+    sink_(std::move(out));
+  }
+}
+
+}  // namespace voxcast::server

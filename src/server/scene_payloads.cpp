@@ -1,0 +1,92 @@
+#include "voxcast/server/scene_payloads.hpp"
+
+#include "voxcast/render/camera2d.hpp"
+
+namespace voxcast::server {
+
+using protocol::Json;
+
+Json camera_pose(const render::Scene& s) {
+  auto r = render::view_rect(s.camera, s.width, s.height);
+  return {{"center", {s.camera.center_x, s.camera.center_y}},
+          {"zoom", s.camera.zoom},
+          {"rect", {r.left, r.top, r.width, r.height}}};
+}
+
+Json layer_controls(const render::LayerState& l) {
+  return {{"visible", l.visible},
+          {"opacity", l.opacity},
+          {"blending", render::blending_name(l.blending)},
+          {"interpolation", render::interpolation_name(l.interpolation)},
+          {"gamma", l.gamma},
+          {"colormap", l.colormap},
+          {"contrast_limits", {l.contrast_limits[0], l.contrast_limits[1]}}};
+}
+
+protocol::NotifyDims dims_payload(const render::Scene& s) {
+  protocol::NotifyDims d;
+  d.current_step = s.dims.current_step;
+  protocol::LevelDescriptor level;
+  level.index = 0;
+  level.shape = s.dims.shape;
+  level.downsample.assign(s.dims.shape.size(), 1.0);
+  level.path = "0";
+  d.levels = {level};
+  d.current_level = 0;
+  d.level_shapes = {s.dims.shape};
+  d.mode = s.dims.ndisplay == 3 ? "volume" : "plane";
+  d.ndisplay = s.dims.ndisplay;
+  d.downgraded = false;
+  d.axis_labels = s.dims.labels;
+  d.order = s.dims.order;
+  d.displayed = render::displayed_axes(s.dims);
+  return d;
+}
+
+protocol::NotifyScene scene_payload(const render::Scene& s, const SceneContext& ctx) {
+  protocol::NotifyScene m;
+  auto dims = dims_payload(s);
+  Json camera = camera_pose(s);
+  camera["ndisplay"] = s.dims.ndisplay;
+  m.viewer = {{"settings", {{"fps_target", ctx.fps}, {"canvas_size", {s.width, s.height}}, {"volume_enabled", false}}},
+              {"dims",
+               {{"ndim", s.dims.shape.size()},
+                {"axis_labels", s.dims.labels},
+                {"order", s.dims.order},
+                {"level_shapes", dims.level_shapes},
+                {"current_level", 0},
+                {"current_step", s.dims.current_step},
+                {"displayed", dims.displayed},
+                {"ndisplay", s.dims.ndisplay},
+                {"scale", s.dims.scale}}},
+              {"camera", camera}};
+  m.layers = Json::array();
+  for (const auto& l : s.layers) {
+    Json layer = {{"layer_id", l.id},
+                  {"layer_type", "image"},
+                  {"name", l.name},
+                  {"ndim", s.dims.shape.size()},
+                  {"shape", s.dims.shape},
+                  {"axis_labels", s.dims.labels},
+                  {"volume", false},
+                  {"controls", layer_controls(l)},
+                  {"level_shapes", dims.level_shapes},
+                  {"metadata", {{"contrast_range", {l.contrast_range[0], l.contrast_range[1]}}}},
+                  {"contrast_limits", {l.contrast_limits[0], l.contrast_limits[1]}},
+                  {"scale", s.dims.scale}};
+    if (ctx.info) {
+      layer["metadata"]["dtype"] = data::dtype_name(ctx.info->dtype);
+      layer["source"] = {{"kind", ctx.info->kind}};
+    }
+    m.layers.push_back(layer);
+  }
+  Json meta = {{"status", "ready"}};
+  if (ctx.info) {
+    meta["source_kind"] = ctx.info->kind;
+    meta["source_path"] = ctx.source_path.empty() ? ctx.info->name : ctx.source_path;
+  }
+  m.metadata = meta;
+  return m;
+}
+
+}  // namespace voxcast::server

@@ -1,0 +1,220 @@
+#include "voxcast/server/server.hpp"
+
+#include <utility>  // boost 1.74 awaitable.hpp needs std::exchange declared first
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <future>
+
+#include "server_core.hpp"
+#include "voxcast/core/connection.hpp"
+#include "voxcast/core/log.hpp"
+#include "voxcast/core/random_id.hpp"
+
+namespace voxcast::server {
+
+using asio::use_awaitable;
+
+Server::Core::Core(ServerConfig cfg, std::unique_ptr<data::VolumeSource> src)
+    : config(std::move(cfg)), source(std::move(src)) {
+  scene_context.info = &source->info();
+  scene_context.source_path = config.source_label;
+  scene_context.fps = config.fps;
+  handshake.require_token = config.require_token;
+  handshake.token = config.token;
+  handshake.heartbeat_s = config.heartbeat_s;
+  handshake.commands = {"napari.pixel.request_keyframe"};
+}
+
+void Server::Core::publish_scene_change() {
+  render_loop->submit(std::make_shared<const render::Scene>(ledger.scene));
+}
+
+void Server::Core::on_frame(std::shared_ptr<const OutgoingFrame> frame) {
+  if (stopping) return;
+  if (frame->keyframe && !frame->sps.empty() && !frame->pps.empty()) {
+    protocol::Bytes avcc = protocol::build_avcc_record(frame->sps, frame->pps);
+    if (avcc != stream.avcc) {
+      // notify.stream goes out only when the configuration really changes.
+      stream.avcc = std::move(avcc);
+      stream.width = static_cast<int>(frame->width);
+      stream.height = static_cast<int>(frame->height);
+      counters.stream_configs += 1;
+      broadcast_control(stream_envelope(), nullptr, nullptr, std::nullopt);
+    }
+  }
+  for (const auto& p : pixel_sessions)
+    if (!p->offer(frame)) counters.frames_skipped += 1;
+}
+
+void Server::Core::pixel_attached(const std::shared_ptr<PixelSession>& p) {
+  pixel_sessions.insert(p);
+  counters.pixel_clients = static_cast<int>(pixel_sessions.size());
+  render_loop->set_viewers(counters.pixel_clients);
+  render_loop->request_keyframe();  // a new viewer starts at an IDR
+  log_info("pixel", "pixel client attached (" + std::to_string(counters.pixel_clients) + " now)");
+}
+
+void Server::Core::pixel_detached(const std::shared_ptr<PixelSession>& p) {
+  pixel_sessions.erase(p);
+  counters.pixel_clients = static_cast<int>(pixel_sessions.size());
+  render_loop->set_viewers(counters.pixel_clients);
+  log_info("pixel", "pixel client left (" + std::to_string(counters.pixel_clients) + " now)");
+}
+
+void Server::Core::control_detached(const std::shared_ptr<ControlSession>& s) {
+  if (control_sessions.erase(s)) log_info("control", "session " + s->id() + " closed");
+  counters.control_clients = static_cast<int>(control_sessions.size());
+}
+
+asio::awaitable<void> Server::Core::accept_control() {
+  while (!stopping) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await control_acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted) co_return;
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<ControlSession>(*this, std::move(socket))->start();
+  }
+}
+
+asio::awaitable<void> Server::Core::accept_pixel() {
+  while (!stopping) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await pixel_acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted) co_return;
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<PixelSession>(*this, std::move(socket))->start();
+  }
+}
+
+Server::Server(ServerConfig config, std::unique_ptr<data::VolumeSource> source)
+    : core_(std::make_unique<Core>(std::move(config), std::move(source))) {}
+
+Server::~Server() { stop(); }
+
+namespace {
+std::optional<protocol::Error> listen_on(tcp::acceptor& a, const std::string& host, uint16_t port, const char* what) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return protocol::make_error("server.config", std::string("bad --host '") + host + "': " + ec.message());
+  tcp::endpoint ep(address, port);
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return protocol::make_error("server.bind", std::string("cannot listen for the ") + what + " channel on " + host +
+                                                   ":" + std::to_string(port) + ": " + ec.message());
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<protocol::Error> Server::start() {
+  Core& c = *core_;
+  if (c.config.width % 2 || c.config.height % 2 || c.config.width < 16 || c.config.height < 16)
+    return protocol::make_error("server.config", "--size must be even and at least 16x16");
+  if (c.config.require_token && c.config.token.empty()) c.config.token = make_auth_token();
+  c.handshake.token = c.config.token;
+  if (auto err = listen_on(c.control_acceptor, c.config.host, c.config.control_port, "control")) return err;
+  if (auto err = listen_on(c.pixel_acceptor, c.config.host, c.config.pixel_port, "pixel")) return err;
+
+  c.ledger.scene = render::make_initial_scene(c.source->info(), c.config.width, c.config.height);
+  c.ledger.scene.version = c.ledger.version;
+
+  RenderLoopConfig rc;
+  rc.encoder.width = c.config.width;
+  rc.encoder.height = c.config.height;
+  rc.encoder.fps = c.config.fps;
+  rc.encoder.crf = c.config.crf;
+  rc.encoder.threads = c.config.threads;
+  rc.render_threads = c.config.threads;
+  rc.still_crf = c.config.still_crf;
+  Core* core = &c;
+  c.render_loop = std::make_unique<RenderLoop>(
+      *c.source, rc,
+      [core](std::shared_ptr<const OutgoingFrame> f) { asio::post(core->io, [core, f] { core->on_frame(f); }); },
+      [core](const data::DataError& err) {
+        asio::post(core->io, [core, err] {
+          for (const auto& s : core->control_sessions)
+            core->send_error(*s, "data.read_failed", err.source + ": " + err.message);
+        });
+      });
+  if (auto err = c.render_loop->start(std::make_shared<const render::Scene>(c.ledger.scene))) return err;
+
+  c.work.emplace(c.io.get_executor());
+  asio::co_spawn(c.io, c.accept_control(), asio::detached);
+  asio::co_spawn(c.io, c.accept_pixel(), asio::detached);
+  c.io_thread = std::thread([core] { core->io.run(); });
+  return std::nullopt;
+}
+
+void Server::stop() {
+  Core& c = *core_;
+  if (!c.io_thread.joinable()) return;
+  if (c.render_loop) c.render_loop->stop();
+  std::promise<void> closed;
+  asio::post(c.io, [&c, &closed] {
+    c.stopping = true;
+    boost::system::error_code ec;
+    c.control_acceptor.close(ec);
+    c.pixel_acceptor.close(ec);
+    for (const auto& s : c.control_sessions) {
+      protocol::Envelope bye;
+      bye.type = protocol::type::kSessionGoodbye;
+      bye.frame_id = now_frame_id("goodbye");
+      bye.payload = protocol::to_json(protocol::SessionGoodbye{"server_shutdown", "server is shutting down", "shutdown"});
+      s->send(std::move(bye));
+      s->close(websocket::close_code::going_away, "server shutdown");
+    }
+    for (const auto& p : c.pixel_sessions) p->close();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  // Give the goodbyes a moment to leave, then stop regardless of slow peers.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  c.work.reset();
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::promise<bool> idle;
+    asio::post(c.io, [&c, &idle] { idle.set_value(c.control_sessions.empty() && c.pixel_sessions.empty()); });
+    if (idle.get_future().get()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  c.io.stop();
+  c.io_thread.join();
+}
+
+uint16_t Server::control_port() const { return core_->control_acceptor.local_endpoint().port(); }
+uint16_t Server::pixel_port() const { return core_->pixel_acceptor.local_endpoint().port(); }
+const std::string& Server::token() const { return core_->config.token; }
+
+std::string Server::connection_string() const {
+  ConnectionOptions o;
+  o.host = core_->config.host == "0.0.0.0" ? "127.0.0.1" : core_->config.host;
+  o.control_port = control_port();
+  o.pixel_port = pixel_port();
+  o.token = core_->config.require_token ? core_->config.token : "";
+  return format_connection_string(o);
+}
+
+ServerStats Server::stats() const {
+  Core& c = *core_;
+  if (!c.io_thread.joinable()) return c.counters;
+  std::promise<ServerStats> p;
+  asio::post(c.io, [&c, &p] {
+    ServerStats s = c.counters;
+    s.control_clients = static_cast<int>(c.control_sessions.size());
+    s.pixel_clients = static_cast<int>(c.pixel_sessions.size());
+    p.set_value(s);
+  });
+  auto s = p.get_future().get();
+  s.render = c.render_loop->state();
+  return s;
+}
+
+}  // namespace voxcast::server

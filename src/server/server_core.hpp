@@ -1,0 +1,158 @@
+#pragma once
+// Internal to the server library: the network-thread state and the two session kinds.
+#include <utility>  // boost 1.74 awaitable.hpp uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "voxcast/protocol/envelope.hpp"
+#include "voxcast/server/handshake.hpp"
+#include "voxcast/server/reducers.hpp"
+#include "voxcast/server/render_loop.hpp"
+#include "voxcast/server/scene_payloads.hpp"
+#include "voxcast/server/server.hpp"
+
+namespace voxcast::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+class ControlSession;
+class PixelSession;
+
+// Stream configuration as the clients see it (from the latest keyframe's SPS/PPS).
+struct StreamState {
+  protocol::Bytes avcc;
+  int width = 0;
+  int height = 0;
+  bool known() const { return !avcc.empty(); }
+};
+
+// Everything below is owned by the network thread; nothing here is locked except
+// what the render thread shares through RenderLoop.
+struct Server::Core {
+  Core(ServerConfig config, std::unique_ptr<data::VolumeSource> source);
+
+  ServerConfig config;
+  std::unique_ptr<data::VolumeSource> source;
+  SceneContext scene_context;
+  HandshakePolicy handshake;
+  Ledger ledger;
+  StreamState stream;
+  ServerStats counters;
+
+  asio::io_context io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor control_acceptor{io};
+  tcp::acceptor pixel_acceptor{io};
+  std::thread io_thread;
+  std::unique_ptr<RenderLoop> render_loop;
+  std::set<std::shared_ptr<ControlSession>> control_sessions;
+  std::set<std::shared_ptr<PixelSession>> pixel_sessions;
+  bool stopping = false;
+
+  // control_dispatch.cpp
+  void send_baseline(ControlSession& s);
+  void on_control_frame(const std::shared_ptr<ControlSession>& s, const std::string& text);
+  void handle_state_update(ControlSession& s, const protocol::Envelope& e);
+  void handle_command(ControlSession& s, const protocol::Envelope& e);
+  void send_error(ControlSession& s, const std::string& code, const std::string& message,
+                  protocol::Json context = protocol::Json::object());
+  protocol::Envelope stream_envelope() const;
+
+  // server.cpp
+  void on_frame(std::shared_ptr<const OutgoingFrame> frame);
+  void pixel_attached(const std::shared_ptr<PixelSession>& p);
+  void pixel_detached(const std::shared_ptr<PixelSession>& p);
+  void control_detached(const std::shared_ptr<ControlSession>& s);
+  void broadcast_control(const protocol::Envelope& e, const char* feature, const ControlSession* origin,
+                         const std::optional<std::string>& intent_id);
+  void publish_scene_change();
+  asio::awaitable<void> accept_control();
+  asio::awaitable<void> accept_pixel();
+};
+
+// Per-session explicit state (printable through describe()).
+struct ControlSessionState {
+  std::string id;
+  bool welcomed = false;
+  bool closing = false;
+  bool awaiting_heartbeat_ack = false;
+  int missed_heartbeats = 0;
+  int64_t next_seq_layers = 0;
+  int64_t next_seq_stream = 0;
+  uint64_t frames_in = 0;
+  uint64_t frames_out = 0;
+};
+
+class ControlSession : public std::enable_shared_from_this<ControlSession> {
+ public:
+  ControlSession(Server::Core& core, tcp::socket socket);
+  void start();
+  // Queues a frame; resumable topics get this session's seq and a fresh token.
+  void send(protocol::Envelope e);
+  // Flushes what is queued, then closes the WebSocket.
+  void close(websocket::close_code code, const std::string& reason);
+  bool wants(const std::string& feature) const { return features_.count(feature) > 0; }
+  const std::string& id() const { return state_.id; }
+  ControlSessionState& state() { return state_; }
+
+ private:
+  asio::awaitable<void> run();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> heartbeat_loop();
+  void on_hello_timeout();
+
+  Server::Core& core_;
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::steady_timer outbox_signal_;
+  asio::steady_timer hello_timer_;
+  asio::steady_timer heartbeat_timer_;
+  std::deque<std::string> outbox_;
+  std::set<std::string> features_;
+  ControlSessionState state_;
+  websocket::close_reason close_reason_;
+  bool writer_done_ = false;
+};
+
+struct PixelSessionState {
+  uint32_t next_seq = 0;  // frames actually sent to this client
+  bool waiting_for_keyframe = true;
+  uint64_t sent = 0;
+  uint64_t skipped = 0;
+  uint64_t overflows = 0;
+  bool closing = false;
+};
+
+class PixelSession : public std::enable_shared_from_this<PixelSession> {
+ public:
+  PixelSession(Server::Core& core, tcp::socket socket);
+  void start();
+  // Offers one frame; returns false when it was skipped for this client.
+  bool offer(const std::shared_ptr<const OutgoingFrame>& frame);
+  void close();
+  const PixelSessionState& state() const { return state_; }
+
+ private:
+  asio::awaitable<void> run();
+  asio::awaitable<void> write_loop();
+
+  Server::Core& core_;
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::steady_timer queue_signal_;
+  std::deque<std::shared_ptr<const OutgoingFrame>> queue_;
+  PixelSessionState state_;
+};
+
+std::string now_frame_id(const char* prefix);
+
+}  // namespace voxcast::server
