@@ -1,0 +1,145 @@
+// voxcast-headless: a scriptable client. Connects, optionally sends intents or
+// scrubs an axis, decodes every frame, prints a report, saves the stream and the
+// last frame.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "common/connection_cli.hpp"
+#include "voxcast/client/client.hpp"
+#include "voxcast/client/report.hpp"
+#include "voxcast/codec/png.hpp"
+#include "voxcast/core/clock.hpp"
+#include "voxcast/core/log.hpp"
+
+using namespace voxcast;
+
+namespace {
+// "scope:target:key=VALUE" with VALUE as JSON (e.g. layer:layer-0:opacity=0.5).
+std::optional<protocol::StateUpdate> parse_send(const std::string& spec) {
+  auto eq = spec.find('=');
+  if (eq == std::string::npos) return std::nullopt;
+  std::string head = spec.substr(0, eq);
+  auto c1 = head.find(':');
+  auto c2 = head.rfind(':');
+  if (c1 == std::string::npos || c1 == c2) return std::nullopt;
+  protocol::Json value = protocol::Json::parse(spec.substr(eq + 1), nullptr, false);
+  if (value.is_discarded()) value = spec.substr(eq + 1);  // bare words are strings
+  return protocol::StateUpdate{head.substr(0, c1), head.substr(c1 + 1, c2 - c1 - 1), head.substr(c2 + 1), value};
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"voxcast-headless: scriptable voxcast client"};
+  apps::ConnectionCli conn;
+  apps::add_connection_options(app, &conn);
+  double duration = 3.0, rate = 30.0;
+  std::string scrub, png, dump, json_path, log_level = "warn";
+  std::vector<std::string> sends;
+  bool per_frame = false;
+  app.add_option("--duration", duration, "seconds to stay connected")->capture_default_str();
+  app.add_option("--scrub", scrub, "axis to scrub back and forth (e.g. z)");
+  app.add_option("--rate", rate, "intents per second while scrubbing")->check(CLI::Range(0.1, 1000.0))->capture_default_str();
+  app.add_option("--send", sends, "state.update to send at start: scope:target:key=JSON (repeatable)");
+  app.add_option("--png", png, "save the last decoded frame as PNG");
+  app.add_option("--dump", dump, "save the received stream (Annex-B H.264)");
+  app.add_option("--json", json_path, "write the report as JSON");
+  app.add_flag("--stats", per_frame, "print one line per frame");
+  app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  LogLevel level;
+  if (parse_log_level(log_level, &level)) set_log_level(level);
+  if (auto err = apps::resolve_connection(&conn)) {
+    std::fprintf(stderr, "voxcast-headless: %s\n", err->c_str());
+    return 2;
+  }
+  std::vector<protocol::StateUpdate> updates;
+  for (const auto& s : sends) {
+    auto u = parse_send(s);
+    if (!u) {
+      std::fprintf(stderr, "voxcast-headless: bad --send '%s' (expected scope:target:key=JSON)\n", s.c_str());
+      return 2;
+    }
+    updates.push_back(*u);
+  }
+
+  client::ClientConfig cfg;
+  cfg.connection = conn.options;
+  cfg.dump_path = dump;
+  client::Client c(cfg);
+  if (auto err = c.connect()) {
+    std::fprintf(stderr, "voxcast-headless: cannot connect: %s (%s)\n", err->message.c_str(), err->code.c_str());
+    return 1;
+  }
+  if (!c.wait_until([&] { return c.mirror().have_scene; }, 5.0)) {
+    std::fprintf(stderr, "voxcast-headless: no scene from the server\n");
+    return 1;
+  }
+  for (const auto& u : updates) c.send_state(u.scope, u.target, u.key, u.value);
+
+  const double start = steady_ms();
+  const double end = start + duration * 1000.0;
+  auto mirror = c.mirror();
+  int axis = scrub.empty() ? -1 : mirror.axis(scrub);
+  if (!scrub.empty() && axis < 0) {
+    std::fprintf(stderr, "voxcast-headless: unknown axis '%s'\n", scrub.c_str());
+    return 2;
+  }
+  int64_t index = axis >= 0 ? mirror.current_step[static_cast<size_t>(axis)] : 0;
+  int64_t direction = 1;
+  double next_send = start;
+  size_t printed = 0;
+  while (steady_ms() < end) {
+    if (axis >= 0 && steady_ms() >= next_send) {
+      int64_t size = mirror.shape[static_cast<size_t>(axis)];
+      if (index + direction < 0 || index + direction >= size) direction = -direction;
+      index += direction;
+      c.send_state("dims", scrub, "index", index);
+      next_send += 1000.0 / rate;
+    }
+    if (per_frame) {
+      auto frames = c.frames();
+      for (; printed < frames.size(); ++printed) {
+        const auto& f = frames[printed];
+        std::printf("frame seq=%u %s bytes=%zu version=%llu render=%.1fms encode=%.1fms decode=%.1fms%s\n", f.seq,
+                    f.keyframe ? "IDR" : "P  ", f.bytes, static_cast<unsigned long long>(f.scene_version), f.render_ms,
+                    f.encode_ms, f.decode_ms, f.refined ? " refined" : "");
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // Let the last answers arrive before measuring.
+  c.wait_until([&] {
+    auto in = c.intents();
+    return in.empty() || in.back().acked_ms > 0;
+  }, 1.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto report = client::make_report(c.intents(), c.frames());
+  auto stats = c.stats();
+  c.stop();
+  std::printf("%s", client::format_report(report).c_str());
+  std::printf("stream       %llu gaps, %llu dropped, %llu decode errors\n", static_cast<unsigned long long>(stats.gaps),
+              static_cast<unsigned long long>(stats.frames_dropped), static_cast<unsigned long long>(stats.decode_errors));
+  if (!png.empty()) {
+    std::vector<uint8_t> rgba;
+    int w = 0, h = 0;
+    if (!c.latest_rgba(&rgba, &w, &h)) {
+      std::fprintf(stderr, "voxcast-headless: no frame was decoded; no PNG written\n");
+      return 1;
+    }
+    if (auto err = codec::write_png_rgba(png, rgba.data(), w, h)) {
+      std::fprintf(stderr, "voxcast-headless: %s\n", err->c_str());
+      return 1;
+    }
+    std::printf("last frame   %s (%dx%d)\n", png.c_str(), w, h);
+  }
+  if (!dump.empty()) std::printf("stream file  %s (%zu frames, Annex-B)\n", dump.c_str(), report.frames_decoded);
+  if (!json_path.empty()) {
+    protocol::Json j = {{"frames", report.frames_decoded}, {"fps", report.fps}, {"mbit_per_s", report.mbit_per_s},
+                        {"latency_ms", {{"p50", report.latency_ms.p50}, {"p95", report.latency_ms.p95}, {"p99", report.latency_ms.p99}}},
+                        {"decode_ms", {{"p50", report.decode_ms.p50}}}, {"gaps", stats.gaps}};
+    std::ofstream(json_path) << j.dump(2) << "\n";
+  }
+  return report.frames_decoded > 0 ? 0 : 1;
+}

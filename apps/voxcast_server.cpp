@@ -1,0 +1,91 @@
+// voxcast-server: serves one dataset over the control and pixel WebSockets.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include "voxcast/core/log.hpp"
+#include "voxcast/data/open_dataset.hpp"
+#include "voxcast/server/server.hpp"
+
+using namespace voxcast;
+
+namespace {
+bool parse_size(const std::string& s, int* w, int* h) {
+  char tail = 0;
+  return std::sscanf(s.c_str(), "%dx%d%c", w, h, &tail) == 2 && *w > 0 && *h > 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"voxcast-server: renders a volume next to the data and streams it as H.264"};
+  server::ServerConfig cfg;
+  std::string dataset = "synthetic";
+  std::string size = "1920x1080";
+  std::string log_level = "info";
+  std::string connection_file;
+  bool no_auth = false;
+  app.add_option("dataset", dataset, "dataset to serve: 'synthetic' or 'synthetic:CxZxYxX'")->capture_default_str();
+  app.add_option("--host", cfg.host, "address to bind (loopback unless told otherwise)")->envname("VOXCAST_HOST")->capture_default_str();
+  app.add_option("--control-port", cfg.control_port, "control WebSocket port (0 picks a free one)")->capture_default_str();
+  app.add_option("--pixel-port", cfg.pixel_port, "pixel WebSocket port (0 picks a free one)")->capture_default_str();
+  app.add_option("--token", cfg.token, "auth token (default: a random one, printed)")->envname("VOXCAST_TOKEN");
+  app.add_flag("--no-auth", no_auth, "accept clients without a token (loopback development)");
+  app.add_option("--size", size, "video size WxH (even)")->capture_default_str();
+  app.add_option("--fps", cfg.fps, "stream frame rate advertised to clients")->check(CLI::Range(1.0, 240.0))->capture_default_str();
+  app.add_option("--crf", cfg.crf, "x264 quality while interacting (lower is better)")->check(CLI::Range(0, 51))->capture_default_str();
+  app.add_option("--still-crf", cfg.still_crf, "x264 quality of the refinement pass once the view is still (-1: off)")
+      ->check(CLI::Range(-1, 51))->capture_default_str();
+  app.add_option("--threads", cfg.threads, "render/encode threads (0: all cores)")->capture_default_str();
+  app.add_option("--heartbeat", cfg.heartbeat_s, "heartbeat period in seconds")->check(CLI::Range(0.05, 3600.0))->capture_default_str();
+  app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
+  app.add_option("--connection-file", connection_file, "also write the connection string to this file");
+  CLI11_PARSE(app, argc, argv);
+
+  LogLevel level;
+  if (!parse_log_level(log_level, &level)) {
+    std::fprintf(stderr, "voxcast-server: bad --log-level '%s'\n", log_level.c_str());
+    return 2;
+  }
+  set_log_level(level);
+  if (!parse_size(size, &cfg.width, &cfg.height)) {
+    std::fprintf(stderr, "voxcast-server: bad --size '%s' (expected WxH)\n", size.c_str());
+    return 2;
+  }
+  cfg.require_token = !no_auth;
+  cfg.source_label = dataset;
+
+  auto opened = data::open_dataset(dataset);
+  if (auto* err = std::get_if<data::DataError>(&opened)) {
+    std::fprintf(stderr, "voxcast-server: %s: %s\n", err->source.c_str(), err->message.c_str());
+    return 1;
+  }
+  // Block the stop signals before any thread starts, then wait for one here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  server::Server srv(cfg, std::move(std::get<0>(opened)));
+  if (auto err = srv.start()) {
+    std::fprintf(stderr, "voxcast-server: %s\n", err->message.c_str());
+    return 1;
+  }
+  std::string conn = srv.connection_string();
+  std::printf("voxcast-server ready: %s at %dx%d\n", dataset.c_str(), cfg.width, cfg.height);
+  std::printf("  control ws://%s:%u   pixel ws://%s:%u\n", cfg.host.c_str(), srv.control_port(), cfg.host.c_str(), srv.pixel_port());
+  std::printf("  connect with:\n    voxcast-headless --connect '%s'\n", conn.c_str());
+  std::fflush(stdout);
+  if (!connection_file.empty()) {
+    std::ofstream f(connection_file);
+    f << conn << "\n";
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log_info("server", "stopping");
+  srv.stop();
+  auto st = srv.stats();
+  log_info("server", "frames sent " + std::to_string(st.frames_sent) + "; render: " + server::describe(st.render));
+  return 0;
+}

@@ -1,0 +1,519 @@
+#include "voxcast/client/client.hpp"
+
+#include <utility>  // boost 1.74 awaitable.hpp needs std::exchange declared first
+#include <boost/asio.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "voxcast/client/decode_gate.hpp"
+#include "voxcast/codec/decoder.hpp"
+#include "voxcast/core/clock.hpp"
+#include "voxcast/core/log.hpp"
+#include "voxcast/core/random_id.hpp"
+#include "voxcast/protocol/frame_meta.hpp"
+#include "voxcast/protocol/pixel_header.hpp"
+
+namespace voxcast::client {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using asio::use_awaitable;
+using protocol::Envelope;
+using protocol::Json;
+namespace type = protocol::type;
+
+namespace {
+struct PixelMessage {
+  protocol::PixelHeader header;
+  protocol::Bytes payload;
+  double received_ms = 0;
+};
+
+// A small blocking queue between the network thread and a worker thread.
+template <class T>
+class Inbox {
+ public:
+  void push(T v) {
+    {
+      std::lock_guard lock(m_);
+      q_.push_back(std::move(v));
+    }
+    cv_.notify_one();
+  }
+  // False when closed and drained.
+  bool pop(T* out) {
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [&] { return closed_ || !q_.empty(); });
+    if (q_.empty()) return false;
+    *out = std::move(q_.front());
+    q_.pop_front();
+    return true;
+  }
+  void close() {
+    {
+      std::lock_guard lock(m_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<T> q_;
+  bool closed_ = false;
+};
+}  // namespace
+
+struct Client::Impl {
+  explicit Impl(ClientConfig c) : config(std::move(c)) { outbox_signal.expires_at(asio::steady_timer::time_point::max()); }
+
+  ClientConfig config;
+  asio::io_context io{1};
+  websocket::stream<beast::tcp_stream> control{io};
+  websocket::stream<beast::tcp_stream> pixel{io};
+  asio::steady_timer outbox_signal{io};
+  std::deque<std::string> outbox;  // io thread only
+  std::thread io_thread, control_thread, media_thread;
+  Inbox<Envelope> control_inbox;
+  Inbox<PixelMessage> pixel_inbox;
+  std::string session_id;
+  std::atomic<bool> running{false};
+  std::atomic<uint32_t> counter{0};
+
+  // Shared with the app: guarded by `mutex`, changes signalled on `changed`.
+  mutable std::mutex mutex;
+  mutable std::condition_variable changed;
+  ClientMirror mirror;
+  std::vector<Envelope> received;
+  std::vector<IntentRecord> intents;
+  std::vector<FrameRecord> frames;
+  ClientStats stats;
+  std::optional<codec::YuvImage> latest;
+
+  std::string next_id(const char* prefix) {
+    // Session-scoped, never reused across sessions (the reference restarts at 1).
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "%08x", counter.fetch_add(1) + 1);
+    return std::string(prefix) + "-" + session_id.substr(0, 8) + "-" + buf;
+  }
+
+  void post_text(std::string text) {
+    asio::post(io, [this, t = std::move(text)]() mutable {
+      outbox.push_back(std::move(t));
+      outbox_signal.cancel_one();
+    });
+  }
+
+  void post(Envelope e) {
+    if (!e.session) e.session = session_id;
+    if (e.timestamp == 0) e.timestamp = wall_seconds();
+    post_text(protocol::serialize(e));
+  }
+
+  asio::awaitable<void> write_loop() {
+    try {
+      while (true) {
+        while (outbox.empty() && running) {
+          boost::system::error_code ec;
+          co_await outbox_signal.async_wait(asio::redirect_error(use_awaitable, ec));
+        }
+        if (outbox.empty()) break;
+        std::string m = std::move(outbox.front());
+        outbox.pop_front();
+        co_await control.async_write(asio::buffer(m), use_awaitable);
+      }
+    } catch (const boost::system::system_error& e) {
+      log_debug("client", std::string("control writer ended: ") + e.code().message());
+    }
+  }
+
+  asio::awaitable<void> control_read_loop() {
+    try {
+      beast::flat_buffer buf;
+      while (true) {
+        buf.clear();
+        co_await control.async_read(buf, use_awaitable);
+        auto parsed = protocol::parse_envelope(beast::buffers_to_string(buf.data()));
+        if (!parsed) {
+          log_debug("client", "dropped an invalid control frame: " + parsed.error().message);
+          continue;
+        }
+        if (parsed->type == type::kSessionHeartbeat) {
+          // Liveness is answered here, on the network thread, whatever the app does.
+          Envelope ack;
+          ack.type = type::kSessionAck;
+          ack.frame_id = next_id("sack");
+          post(std::move(ack));
+        }
+        control_inbox.push(std::move(parsed).value());
+      }
+    } catch (const boost::system::system_error& e) {
+      log_debug("client", std::string("control reader ended: ") + e.code().message());
+    }
+    control_inbox.close();
+  }
+
+  asio::awaitable<void> pixel_read_loop() {
+    try {
+      beast::flat_buffer buf;
+      while (true) {
+        buf.clear();
+        co_await pixel.async_read(buf, use_awaitable);
+        if (pixel.got_text()) continue;
+        auto data = buf.data();
+        protocol::ByteSpan bytes(static_cast<const uint8_t*>(data.data()), data.size());
+        auto header = protocol::read_pixel_header(bytes);
+        if (!header) continue;
+        PixelMessage m{*header, protocol::Bytes(bytes.begin() + protocol::kPixelHeaderSize, bytes.end()), steady_ms()};
+        pixel_inbox.push(std::move(m));
+      }
+    } catch (const boost::system::system_error& e) {
+      log_debug("client", std::string("pixel reader ended: ") + e.code().message());
+    }
+    pixel_inbox.close();
+  }
+
+  asio::awaitable<std::optional<protocol::Error>> connect_control() {
+    using protocol::make_error;
+    const auto& c = config.connection;
+    try {
+      tcp::resolver resolver(io);
+      auto endpoints = co_await resolver.async_resolve(c.host, std::to_string(c.control_port), use_awaitable);
+      auto& stream = beast::get_lowest_layer(control);
+      stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(config.connect_timeout_s * 1000)));
+      co_await stream.async_connect(endpoints, use_awaitable);
+      stream.socket().set_option(tcp::no_delay(true));
+      co_await control.async_handshake(c.host + ":" + std::to_string(c.control_port), "/", use_awaitable);
+      control.text(true);
+      control.read_message_max(64u << 20);
+
+      protocol::SessionHello hello;
+      hello.client = {config.name, config.version, "linux"};
+      hello.features = {{"notify.scene", true}, {"notify.layers", true}, {"notify.stream", true},
+                        {"notify.dims", true},  {"notify.camera", true}, {"call.command", true}};
+      if (config.want_notify_error) hello.features["notify.error"] = true;
+      hello.resume_tokens = {{"notify.scene", std::nullopt}, {"notify.layers", std::nullopt}, {"notify.stream", std::nullopt}};
+      if (!c.token.empty()) hello.auth = protocol::AuthInfo{"token", c.token};
+      Envelope e;
+      e.type = type::kSessionHello;
+      e.frame_id = make_frame_id("hello");
+      e.timestamp = wall_seconds();
+      e.payload = protocol::to_json(hello);
+      co_await control.async_write(asio::buffer(protocol::serialize(e)), use_awaitable);
+
+      beast::flat_buffer buf;
+      co_await control.async_read(buf, use_awaitable);  // the stream's deadline still bounds this
+      stream.expires_never();
+      auto reply = protocol::parse_envelope(beast::buffers_to_string(buf.data()));
+      if (!reply) co_return make_error("connect.failed", "bad reply to hello: " + reply.error().message);
+      if (reply->type == type::kSessionReject) {
+        auto r = protocol::parse_session_reject(reply->payload);
+        co_return r ? make_error(r->code, r->message, r->details) : make_error("connect.rejected", "rejected");
+      }
+      if (reply->type != type::kSessionWelcome) co_return make_error("connect.failed", "expected session.welcome");
+      auto welcome = protocol::parse_session_welcome(reply->payload);
+      if (!welcome) co_return make_error("connect.failed", welcome.error().message);
+      if (!reply->session || *reply->session != welcome->session_id)
+        co_return make_error("connect.failed", "welcome session id mismatch");
+      session_id = welcome->session_id;
+      {
+        std::lock_guard lock(mutex);
+        received.push_back(reply.value());
+      }
+      co_return std::nullopt;
+    } catch (const boost::system::system_error& e) {
+      co_return make_error(e.code() == beast::error::timeout ? "connect.timeout" : "connect.failed",
+                           "control channel " + c.host + ":" + std::to_string(c.control_port) + ": " + e.code().message());
+    }
+  }
+
+  asio::awaitable<std::optional<protocol::Error>> connect_pixel() {
+    using protocol::make_error;
+    const auto& c = config.connection;
+    try {
+      tcp::resolver resolver(io);
+      auto endpoints = co_await resolver.async_resolve(c.host, std::to_string(c.pixel_port), use_awaitable);
+      auto& stream = beast::get_lowest_layer(pixel);
+      stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(config.connect_timeout_s * 1000)));
+      co_await stream.async_connect(endpoints, use_awaitable);
+      stream.socket().set_option(tcp::no_delay(true));
+      std::string target = c.token.empty() ? "/" : "/?token=" + c.token;
+      co_await pixel.async_handshake(c.host + ":" + std::to_string(c.pixel_port), target, use_awaitable);
+      stream.expires_never();
+      pixel.read_message_max(256u << 20);
+      co_return std::nullopt;
+    } catch (const boost::system::system_error& e) {
+      co_return make_error("connect.failed",
+                           "pixel channel " + c.host + ":" + std::to_string(c.pixel_port) + ": " + e.code().message());
+    }
+  }
+
+  void control_reducer() {
+    Envelope e;
+    while (control_inbox.pop(&e)) {
+      std::lock_guard lock(mutex);
+      stats.control_frames += 1;
+      if (e.type == type::kAckState) {
+        auto ack = protocol::parse_ack_state(e.payload);
+        if (ack) {
+          for (auto it = intents.rbegin(); it != intents.rend(); ++it) {
+            if (it->frame_id != ack->in_reply_to) continue;
+            it->acked_ms = steady_ms();
+            it->accepted = ack->accepted;
+            it->version = ack->version.value_or(0);
+            it->applied_value = ack->applied_value.value_or(Json());
+            it->error_code = ack->error ? ack->error->code : "";
+            break;
+          }
+        }
+      } else if (e.type.rfind("notify.", 0) == 0) {
+        if (apply_notify(&mirror, e) == MirrorChange::invalid) stats.invalid_notifies += 1;
+      }
+      received.push_back(std::move(e));
+      changed.notify_all();
+    }
+  }
+
+  void media_loop() {
+    auto decoder = codec::H264Decoder::open(config.decoder_threads);
+    if (!decoder) {
+      log_error("client", "decoder: " + decoder.error().message);
+      return;
+    }
+    std::ofstream dump;
+    if (!config.dump_path.empty()) dump.open(config.dump_path, std::ios::binary | std::ios::trunc);
+    DecodeGate gate;
+    PixelMessage m;
+    while (pixel_inbox.pop(&m)) {
+      FrameRecord rec;
+      rec.seq = m.header.seq;
+      rec.keyframe = m.header.keyframe();
+      rec.bytes = m.payload.size() + protocol::kPixelHeaderSize;
+      rec.width = static_cast<int>(m.header.width);
+      rec.height = static_cast<int>(m.header.height);
+      rec.received_ms = m.received_ms;
+      if (auto meta = protocol::find_frame_meta(m.payload)) {
+        rec.scene_version = meta->scene_version;
+        rec.render_ms = meta->render_us / 1000.0;
+        rec.encode_ms = meta->encode_us / 1000.0;
+        rec.refined = meta->quality == 1;
+      }
+      GateDecision decision = gate_frame(&gate, m.header);
+      std::optional<codec::YuvImage> picture;
+      bool decode_error = false;
+      if (decision == GateDecision::drop_request_keyframe) {
+        decoder.value()->flush();
+        request_keyframe_now();
+      }
+      if (decision == GateDecision::decode) {
+        if (dump.is_open()) {
+          if (auto annexb = protocol::avcc_to_annexb(m.payload)) dump.write(reinterpret_cast<const char*>(annexb->data()), static_cast<std::streamsize>(annexb->size()));
+        }
+        double t0 = steady_ms();
+        auto out = decoder.value()->decode(m.payload);
+        rec.decode_ms = steady_ms() - t0;
+        if (!out) {
+          decode_error = true;
+          gate.waiting_for_keyframe = true;
+          decoder.value()->flush();
+          request_keyframe_now();
+        } else if (out.value()) {
+          picture = std::move(*out.value());
+          rec.decoded = true;
+          rec.decoded_ms = steady_ms();
+        }
+      }
+      std::lock_guard lock(mutex);
+      stats.pixel_messages += 1;
+      stats.bytes += rec.bytes;
+      stats.gaps = gate.gaps;
+      stats.frames_dropped = gate.dropped;
+      if (decode_error) stats.decode_errors += 1;
+      if (rec.decoded) stats.frames_decoded += 1;
+      if (picture) latest = std::move(picture);
+      frames.push_back(rec);
+      changed.notify_all();
+    }
+  }
+
+  void request_keyframe_now() {
+    Envelope e;
+    e.type = type::kCallCommand;
+    e.frame_id = next_id("cmd");
+    e.payload = protocol::to_json(protocol::CallCommand{"napari.pixel.request_keyframe", Json::array(), Json::object(),
+                                                        std::string("client.decode_gate")});
+    post(std::move(e));
+    std::lock_guard lock(mutex);
+    stats.keyframe_requests += 1;
+  }
+};
+
+Client::Client(ClientConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Client::~Client() { stop(); }
+
+std::optional<protocol::Error> Client::connect() {
+  Impl& I = *impl_;
+  std::promise<std::optional<protocol::Error>> result;
+  I.io_thread = std::thread([&I] {
+    auto guard = asio::make_work_guard(I.io);
+    I.io.run();
+  });
+  asio::co_spawn(I.io, [&I, &result]() -> asio::awaitable<void> {
+    auto err = co_await I.connect_control();
+    if (!err && I.config.connect_pixels) err = co_await I.connect_pixel();
+    if (!err) {
+      I.running = true;
+      asio::co_spawn(I.io, I.write_loop(), asio::detached);
+      asio::co_spawn(I.io, I.control_read_loop(), asio::detached);
+      if (I.config.connect_pixels) asio::co_spawn(I.io, I.pixel_read_loop(), asio::detached);
+    }
+    result.set_value(err);
+  }, asio::detached);
+  auto err = result.get_future().get();
+  if (err) {
+    I.io.stop();
+    I.io_thread.join();
+    return err;
+  }
+  I.control_thread = std::thread([&I] { I.control_reducer(); });
+  I.media_thread = std::thread([&I] { I.media_loop(); });
+  return std::nullopt;
+}
+
+void Client::stop() {
+  Impl& I = *impl_;
+  if (!I.io_thread.joinable()) return;
+  if (I.running) {
+    std::promise<void> done;
+    asio::co_spawn(I.io, [&I, &done]() -> asio::awaitable<void> {
+      // Flush what is queued, say goodbye, close both sockets.
+      Envelope bye;
+      bye.type = type::kSessionGoodbye;
+      bye.session = I.session_id;
+      bye.frame_id = I.next_id("goodbye");
+      bye.timestamp = wall_seconds();
+      bye.payload = protocol::to_json(protocol::SessionGoodbye{"goodbye", "client closing", "client_goodbye"});
+      I.outbox.push_back(protocol::serialize(bye));
+      I.running = false;
+      I.outbox_signal.cancel();
+      boost::system::error_code ec;
+      asio::steady_timer t(I.io);
+      for (int i = 0; i < 50 && !I.outbox.empty(); ++i) {
+        t.expires_after(std::chrono::milliseconds(2));
+        co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      }
+      beast::get_lowest_layer(I.control).expires_after(std::chrono::milliseconds(500));
+      co_await I.control.async_close(websocket::close_code::normal, asio::redirect_error(use_awaitable, ec));
+      if (I.config.connect_pixels && I.pixel.is_open()) {
+        beast::get_lowest_layer(I.pixel).expires_after(std::chrono::milliseconds(500));
+        co_await I.pixel.async_close(websocket::close_code::normal, asio::redirect_error(use_awaitable, ec));
+      }
+      done.set_value();
+    }, asio::detached);
+    done.get_future().wait_for(std::chrono::seconds(2));
+  }
+  I.io.stop();
+  I.io_thread.join();
+  I.control_inbox.close();
+  I.pixel_inbox.close();
+  if (I.control_thread.joinable()) I.control_thread.join();
+  if (I.media_thread.joinable()) I.media_thread.join();
+}
+
+bool Client::connected() const { return impl_->running; }
+const std::string& Client::session_id() const { return impl_->session_id; }
+
+std::string Client::send_state(const std::string& scope, const std::string& target, const std::string& key, Json value) {
+  Impl& I = *impl_;
+  std::string n = I.next_id("state");
+  Envelope e;
+  e.type = type::kStateUpdate;
+  e.frame_id = n;
+  e.intent_id = "intent" + n.substr(5);
+  e.payload = protocol::to_json(protocol::StateUpdate{scope, target, key, std::move(value)});
+  {
+    std::lock_guard lock(I.mutex);
+    IntentRecord r;
+    r.frame_id = *e.frame_id;
+    r.intent_id = *e.intent_id;
+    r.sent_ms = steady_ms();
+    I.intents.push_back(std::move(r));
+  }
+  I.post(std::move(e));
+  return n;
+}
+
+std::string Client::send_command(const std::string& command, Json kwargs) {
+  Impl& I = *impl_;
+  Envelope e;
+  e.type = type::kCallCommand;
+  e.frame_id = I.next_id("cmd");
+  e.payload = protocol::to_json(protocol::CallCommand{command, Json::array(), std::move(kwargs), std::string("headless")});
+  std::string id = *e.frame_id;
+  I.post(std::move(e));
+  return id;
+}
+
+std::string Client::request_keyframe() { return send_command("napari.pixel.request_keyframe"); }
+void Client::send_raw(std::string text) { impl_->post_text(std::move(text)); }
+
+ClientMirror Client::mirror() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->mirror;
+}
+std::vector<Envelope> Client::received() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->received;
+}
+std::vector<IntentRecord> Client::intents() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->intents;
+}
+std::vector<FrameRecord> Client::frames() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->frames;
+}
+ClientStats Client::stats() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->stats;
+}
+std::optional<codec::YuvImage> Client::latest_picture() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->latest;
+}
+
+bool Client::latest_rgba(std::vector<uint8_t>* rgba, int* width, int* height) const {
+  auto pic = latest_picture();
+  if (!pic) return false;
+  rgba->resize(static_cast<size_t>(pic->width) * static_cast<size_t>(pic->height) * 4);
+  codec::i420_to_rgba(pic->y.data(), pic->width, pic->u.data(), pic->width / 2, pic->v.data(), pic->width / 2,
+                      pic->width, pic->height, rgba->data());
+  *width = pic->width;
+  *height = pic->height;
+  return true;
+}
+
+bool Client::wait_until(const std::function<bool()>& pred, double timeout_s) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::unique_lock lock(impl_->mutex);
+    impl_->changed.wait_for(lock, std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+}  // namespace voxcast::client

@@ -1,0 +1,111 @@
+#pragma once
+// The client core (first cut): both sockets, the handshake, a mirror of the scene
+// built from notifies, intents with ack bookkeeping, and a media thread that gates,
+// decodes and records every frame. No GUI; the headless app, the benchmark and the
+// tests drive it, and the desktop viewer will.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "voxcast/client/mirror.hpp"
+#include "voxcast/codec/yuv.hpp"
+#include "voxcast/core/connection.hpp"
+#include "voxcast/protocol/envelope.hpp"
+
+namespace voxcast::client {
+
+struct ClientConfig {
+  ConnectionOptions connection;
+  std::string name = "voxcast-headless";
+  std::string version = "0.1.0";
+  double connect_timeout_s = 5.0;
+  bool want_notify_error = true;  // voxcast addition: typed error frames
+  bool connect_pixels = true;
+  std::string dump_path;          // when set, decodable access units are appended here (Annex-B)
+  int decoder_threads = 1;
+};
+
+// One state.update the client sent and what became of it.
+struct IntentRecord {
+  std::string frame_id;
+  std::string intent_id;
+  double sent_ms = 0;   // steady clock
+  double acked_ms = 0;  // 0 until the ack arrives
+  bool accepted = false;
+  int64_t version = 0;  // ledger version from the ack
+  protocol::Json applied_value;
+  std::string error_code;
+};
+
+// One frame from the pixel channel.
+struct FrameRecord {
+  uint32_t seq = 0;
+  bool keyframe = false;
+  size_t bytes = 0;
+  int width = 0, height = 0;  // header
+  double received_ms = 0;     // steady clock
+  double decoded_ms = 0;      // 0 when not decoded
+  double decode_ms = 0;
+  uint64_t scene_version = 0;  // from the frame-meta SEI
+  double render_ms = 0, encode_ms = 0;
+  bool refined = false;
+  bool decoded = false;
+};
+
+struct ClientStats {
+  uint64_t control_frames = 0;
+  uint64_t invalid_notifies = 0;
+  uint64_t pixel_messages = 0;
+  uint64_t frames_decoded = 0;
+  uint64_t frames_dropped = 0;
+  uint64_t decode_errors = 0;
+  uint64_t keyframe_requests = 0;
+  uint64_t gaps = 0;
+  uint64_t bytes = 0;
+};
+
+class Client {
+ public:
+  explicit Client(ClientConfig config);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Connects the control socket (hello -> welcome) and then the pixel socket.
+  // Fails with the server's reject code, or "connect.failed" / "connect.timeout".
+  std::optional<protocol::Error> connect();
+  // Sends goodbye, closes both sockets and joins the threads.
+  void stop();
+  bool connected() const;
+  const std::string& session_id() const;
+
+  // Thread-safe senders; each returns the frame_id it used.
+  std::string send_state(const std::string& scope, const std::string& target, const std::string& key,
+                         protocol::Json value);
+  std::string send_command(const std::string& command, protocol::Json kwargs = protocol::Json::object());
+  std::string request_keyframe();
+  void send_raw(std::string text);  // as-is (tests of malformed input)
+
+  // Copies of what the client knows (thread-safe).
+  ClientMirror mirror() const;
+  std::vector<protocol::Envelope> received() const;  // every control frame, in order
+  std::vector<IntentRecord> intents() const;
+  std::vector<FrameRecord> frames() const;
+  ClientStats stats() const;
+  std::optional<codec::YuvImage> latest_picture() const;
+  // Latest decoded picture converted to RGBA; false when there is none yet.
+  bool latest_rgba(std::vector<uint8_t>* rgba, int* width, int* height) const;
+
+  // Waits until `pred` (evaluated under no lock) holds, re-checking as frames arrive.
+  bool wait_until(const std::function<bool()>& pred, double timeout_s) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace voxcast::client
