@@ -178,13 +178,14 @@ void Server::stop() {
   closed.get_future().wait();
   // Give the goodbyes a moment to leave, then stop regardless of slow peers.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-  c.work.reset();
   while (std::chrono::steady_clock::now() < deadline) {
-    std::promise<bool> idle;
-    asio::post(c.io, [&c, &idle] { idle.set_value(c.control_sessions.empty() && c.pixel_sessions.empty()); });
-    if (idle.get_future().get()) break;
+    auto idle = std::make_shared<std::promise<bool>>();
+    auto answer = idle->get_future();
+    asio::post(c.io, [&c, idle] { idle->set_value(c.control_sessions.empty() && c.pixel_sessions.empty()); });
+    if (answer.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready && answer.get()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  c.work.reset();
   c.io.stop();
   c.io_thread.join();
 }

@@ -1,0 +1,130 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "voxcast/codec/decoder.hpp"
+#include "voxcast/codec/encoder.hpp"
+#include "voxcast/codec/png.hpp"
+#include "voxcast/codec/yuv.hpp"
+#include "voxcast/protocol/h264.hpp"
+
+using namespace voxcast;
+using namespace voxcast::codec;
+
+namespace {
+std::vector<uint8_t> pattern(int w, int h, int t) {
+  std::vector<uint8_t> rgba(static_cast<size_t>(w) * h * 4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      uint8_t* p = &rgba[(static_cast<size_t>(y) * w + x) * 4];
+      double cx = x - w / 2.0 - t * 2, cy = y - h / 2.0;
+      double r = std::sqrt(cx * cx + cy * cy);
+      p[0] = static_cast<uint8_t>(127 + 120 * std::sin(r / 6.0));
+      p[1] = static_cast<uint8_t>((x * 255) / w);
+      p[2] = static_cast<uint8_t>((y * 255) / h);
+      p[3] = 255;
+    }
+  return rgba;
+}
+}  // namespace
+
+TEST(Yuv, RoundTripIsCloseForSmoothImages) {
+  const int w = 64, h = 48;
+  auto rgba = pattern(w, h, 0);
+  YuvImage yuv;
+  yuv.resize(w, h);
+  rgba_to_i420(rgba.data(), w, h, w * 4, yuv.planes(), nullptr);
+  std::vector<uint8_t> back(rgba.size());
+  i420_to_rgba(yuv.y.data(), w, yuv.u.data(), w / 2, yuv.v.data(), w / 2, w, h, back.data());
+  EXPECT_GT(psnr_rgba(rgba.data(), back.data(), w, h), 30.0);
+  // Pure colours land on the BT.709 limited-range values.
+  std::vector<uint8_t> white(2 * 2 * 4, 255), black(2 * 2 * 4, 0);
+  for (size_t i = 3; i < black.size(); i += 4) black[i] = 255;
+  YuvImage one;
+  one.resize(2, 2);
+  rgba_to_i420(white.data(), 2, 2, 8, one.planes(), nullptr);
+  EXPECT_EQ(one.y[0], 235);
+  EXPECT_EQ(one.u[0], 128);
+  rgba_to_i420(black.data(), 2, 2, 8, one.planes(), nullptr);
+  EXPECT_EQ(one.y[0], 16);
+}
+
+TEST(Codec, EncodesOneAccessUnitPerFrameAndDecodesIt) {
+  EncoderConfig cfg;
+  cfg.width = 160;
+  cfg.height = 96;
+  cfg.threads = 2;
+  auto enc = H264Encoder::open(cfg);
+  ASSERT_TRUE(enc) << enc.error().message;
+  auto dec = H264Decoder::open();
+  ASSERT_TRUE(dec) << dec.error().message;
+  for (int t = 0; t < 6; ++t) {
+    auto rgba = pattern(cfg.width, cfg.height, t);
+    rgba_to_i420(rgba.data(), cfg.width, cfg.height, cfg.width * 4, enc.value()->input(), nullptr);
+    bool force = t == 4;
+    auto au = enc.value()->encode(force);
+    ASSERT_TRUE(au) << au.error().message;
+    EXPECT_EQ(au->keyframe, t == 0 || force) << "frame " << t;
+    if (au->keyframe) {
+      // SPS/PPS travel in every keyframe; the SPS gives the real size.
+      auto ps = protocol::find_parameter_sets(au->avcc);
+      ASSERT_FALSE(ps.sps.empty());
+      ASSERT_FALSE(ps.pps.empty());
+      auto info = protocol::parse_sps(ps.sps);
+      ASSERT_TRUE(info);
+      EXPECT_EQ(info->width, cfg.width);
+      EXPECT_EQ(info->height, cfg.height);
+    }
+    auto pic = dec.value()->decode(au->avcc);
+    ASSERT_TRUE(pic) << pic.error().message;
+    ASSERT_TRUE(pic.value().has_value()) << "decoder held frame " << t << " back";
+    std::vector<uint8_t> back(rgba.size());
+    const auto& p = *pic.value();
+    i420_to_rgba(p.y.data(), p.width, p.u.data(), p.width / 2, p.v.data(), p.width / 2, p.width, p.height, back.data());
+    EXPECT_GT(psnr_rgba(rgba.data(), back.data(), cfg.width, cfg.height), 28.0);
+  }
+}
+
+TEST(Codec, LowerCrfGivesHigherQuality) {
+  EncoderConfig cfg;
+  cfg.width = 128;
+  cfg.height = 128;
+  auto enc = H264Encoder::open(cfg);
+  auto dec = H264Decoder::open();
+  ASSERT_TRUE(enc && dec);
+  auto rgba = pattern(cfg.width, cfg.height, 3);
+  double psnr[2] = {0, 0};
+  for (int pass = 0; pass < 2; ++pass) {
+    rgba_to_i420(rgba.data(), cfg.width, cfg.height, cfg.width * 4, enc.value()->input(), nullptr);
+    auto au = enc.value()->encode(false, pass == 0 ? 40 : 10);
+    ASSERT_TRUE(au);
+    auto pic = dec.value()->decode(au->avcc);
+    ASSERT_TRUE(pic && pic.value());
+    std::vector<uint8_t> back(rgba.size());
+    const auto& p = *pic.value();
+    i420_to_rgba(p.y.data(), p.width, p.u.data(), p.width / 2, p.v.data(), p.width / 2, p.width, p.height, back.data());
+    psnr[pass] = psnr_rgba(rgba.data(), back.data(), cfg.width, cfg.height);
+  }
+  EXPECT_GT(psnr[1], psnr[0] + 3.0);
+}
+
+TEST(Codec, RejectsBadInput) {
+  EncoderConfig cfg;
+  cfg.width = 101;
+  EXPECT_FALSE(H264Encoder::open(cfg));
+  auto dec = H264Decoder::open();
+  ASSERT_TRUE(dec);
+  protocol::Bytes garbage = {0, 0, 0, 50, 1, 2};
+  EXPECT_FALSE(dec.value()->decode(garbage));
+}
+
+TEST(Png, WritesAndReadsBack) {
+  auto rgba = pattern(20, 10, 0);
+  std::string path = ::testing::TempDir() + "voxcast_png_test.png";
+  ASSERT_FALSE(write_png_rgba(path, rgba.data(), 20, 10));
+  std::vector<uint8_t> back;
+  int w = 0, h = 0;
+  ASSERT_FALSE(read_png_rgba(path, &back, &w, &h));
+  EXPECT_EQ(w, 20);
+  EXPECT_EQ(back, rgba);
+}

@@ -1,0 +1,134 @@
+#include "fixture.hpp"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <thread>
+
+#include "voxcast/data/synthetic.hpp"
+
+namespace voxcast::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using protocol::Json;
+
+TestServer::TestServer(TestServerOptions o) {
+  server::ServerConfig cfg;
+  cfg.host = "127.0.0.1";
+  cfg.control_port = 0;
+  cfg.pixel_port = 0;
+  cfg.require_token = o.require_token;
+  cfg.token = "test-token";
+  cfg.width = 320;
+  cfg.height = 240;
+  cfg.threads = 2;
+  cfg.heartbeat_s = o.heartbeat_s;
+  cfg.hello_timeout_s = o.hello_timeout_s;
+  cfg.source_label = "synthetic";
+  data::SyntheticOptions so;
+  so.depth = 8;
+  so.height = 96;
+  so.width = 128;
+  server_ = std::make_unique<server::Server>(cfg, data::make_synthetic_cells(so));
+  auto err = server_->start();
+  if (err) throw std::runtime_error("server did not start: " + err->message);
+  // The first frame is rendered at start; wait for its stream configuration.
+  for (int i = 0; i < 1000 && server_->stats().stream_configs == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+TestServer::~TestServer() { server_->stop(); }
+
+ConnectionOptions TestServer::connection(bool with_token) const {
+  ConnectionOptions c;
+  c.host = "127.0.0.1";
+  c.control_port = server_->control_port();
+  c.pixel_port = server_->pixel_port();
+  c.token = with_token ? server_->token() : "";
+  return c;
+}
+
+client::ClientConfig TestServer::client_config() const {
+  client::ClientConfig c;
+  c.connection = connection();
+  c.name = "voxcast-test";
+  return c;
+}
+
+struct RawControl::Impl {
+  asio::io_context io;
+  beast::websocket::stream<tcp::socket> ws{io};
+};
+
+RawControl::RawControl(const std::string& host, uint16_t port) : impl_(std::make_unique<Impl>()) {
+  tcp::endpoint ep(asio::ip::make_address(host), port);
+  impl_->ws.next_layer().connect(ep);
+  impl_->ws.handshake(host + ":" + std::to_string(port), "/");
+  impl_->ws.text(true);
+}
+
+RawControl::~RawControl() {
+  boost::system::error_code ec;
+  impl_->ws.next_layer().close(ec);
+}
+
+void RawControl::send_text(const std::string& text) {
+  boost::system::error_code ec;
+  impl_->ws.write(asio::buffer(text), ec);
+}
+
+std::optional<Json> RawControl::read(double timeout_s) {
+  if (closed_) return std::nullopt;
+  timeval tv{};
+  tv.tv_sec = static_cast<long>(timeout_s);
+  tv.tv_usec = static_cast<long>((timeout_s - static_cast<double>(tv.tv_sec)) * 1e6);
+  setsockopt(impl_->ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  beast::flat_buffer buf;
+  boost::system::error_code ec;
+  impl_->ws.read(buf, ec);
+  if (ec) {
+    closed_ = true;  // a timed-out Beast stream cannot be read again
+    return std::nullopt;
+  }
+  Json j = Json::parse(beast::buffers_to_string(buf.data()), nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::optional<Json> RawControl::read_type(const std::string& type, double timeout_s) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+    auto j = read(std::max(0.01, left));
+    if (!j) return std::nullopt;
+    if ((*j)["type"] == type) return j;
+  }
+  return std::nullopt;
+}
+
+Json hello_frame(const std::string& token, bool want_errors) {
+  Json features = {{"notify.scene", true}, {"notify.layers", true}, {"notify.stream", true},
+                   {"notify.dims", true},  {"notify.camera", true}};
+  if (want_errors) features["notify.error"] = true;
+  Json payload = {{"protocols", {2}},
+                  {"client", {{"name", "raw-test"}, {"version", "1"}, {"platform", "test"}}},
+                  {"features", features},
+                  {"resume_tokens", {{"notify.scene", nullptr}, {"notify.layers", nullptr}, {"notify.stream", nullptr}}}};
+  if (!token.empty()) payload["auth"] = {{"type", "token"}, {"token", token}};
+  return {{"type", "session.hello"}, {"version", 2}, {"frame_id", "hello-test"}, {"timestamp", 1.0}, {"payload", payload}};
+}
+
+Json state_update_frame(const std::string& session, const std::string& id, const std::string& scope,
+                        const std::string& target, const std::string& key, Json value) {
+  return {{"type", "state.update"}, {"version", 2},           {"session", session},
+          {"frame_id", "state-" + id}, {"intent_id", "intent-" + id}, {"timestamp", 2.0},
+          {"payload", {{"scope", scope}, {"target", target}, {"key", key}, {"value", value}}}};
+}
+
+}  // namespace voxcast::testing

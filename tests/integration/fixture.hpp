@@ -1,0 +1,54 @@
+#pragma once
+// Real servers and clients on loopback ports chosen at run time.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "voxcast/client/client.hpp"
+#include "voxcast/protocol/messages.hpp"
+#include "voxcast/server/server.hpp"
+
+namespace voxcast::testing {
+
+struct TestServerOptions {
+  double heartbeat_s = 15.0;
+  double hello_timeout_s = 5.0;
+  bool require_token = true;
+};
+
+class TestServer {
+ public:
+  explicit TestServer(TestServerOptions o = {});
+  ~TestServer();
+  server::Server& get() { return *server_; }
+  ConnectionOptions connection(bool with_token = true) const;
+  client::ClientConfig client_config() const;
+
+ private:
+  std::unique_ptr<server::Server> server_;
+};
+
+// A bare control-socket peer for byte-level protocol tests (blocking, with a read timeout).
+class RawControl {
+ public:
+  RawControl(const std::string& host, uint16_t port);
+  ~RawControl();
+  void send_text(const std::string& text);
+  void send(const protocol::Json& j) { send_text(j.dump()); }
+  // Next frame, or nullopt after `timeout_s` or when the server closed.
+  std::optional<protocol::Json> read(double timeout_s = 5.0);
+  // Reads until a frame of `type` arrives (other frames are skipped).
+  std::optional<protocol::Json> read_type(const std::string& type, double timeout_s = 5.0);
+  bool closed() const { return closed_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  bool closed_ = false;
+};
+
+protocol::Json hello_frame(const std::string& token, bool want_errors = true);
+protocol::Json state_update_frame(const std::string& session, const std::string& id, const std::string& scope,
+                                  const std::string& target, const std::string& key, protocol::Json value);
+
+}  // namespace voxcast::testing

@@ -1,0 +1,155 @@
+// Pixel-channel behaviour: frames follow intents, keyframes on request, a saved
+// stream that ffmpeg decodes, the token on the upgrade.
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <cstdio>
+#include <thread>
+
+#include "fixture.hpp"
+
+using namespace voxcast;
+using namespace voxcast::testing;
+
+namespace {
+std::vector<uint8_t> latest(const client::Client& c) {
+  std::vector<uint8_t> rgba;
+  int w = 0, h = 0;
+  c.latest_rgba(&rgba, &w, &h);
+  return rgba;
+}
+
+double mean_abs_diff(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  if (a.size() != b.size() || a.empty()) return -1;
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i) sum += std::abs(static_cast<int>(a[i]) - static_cast<int>(b[i]));
+  return sum / static_cast<double>(a.size());
+}
+
+// Sends one state.update and waits for a decoded frame that shows it; returns that frame's picture.
+std::vector<uint8_t> change_and_wait(client::Client& c, const std::string& scope, const std::string& target,
+                                     const std::string& key, protocol::Json value) {
+  std::string fid = c.send_state(scope, target, key, std::move(value));
+  int64_t version = 0;
+  EXPECT_TRUE(c.wait_until([&] {
+    for (const auto& i : c.intents())
+      if (i.frame_id == fid && i.acked_ms > 0) {
+        version = i.accepted ? i.version : -1;
+        return true;
+      }
+    return false;
+  }, 5));
+  EXPECT_GT(version, 0) << "intent was not accepted";
+  // The refinement pass may follow; wait for a frame of this version, then for quiet.
+  EXPECT_TRUE(c.wait_until([&] {
+    for (const auto& f : c.frames())
+      if (f.decoded && f.scene_version >= static_cast<uint64_t>(version)) return true;
+    return false;
+  }, 5)) << "no frame showed version " << version;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  return latest(c);
+}
+}  // namespace
+
+TEST(Stream, DimsStepAndContrastChangeTheImage) {
+  TestServer srv;
+  client::Client c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto before = latest(c);
+  auto after_step = change_and_wait(c, "dims", "z", "index", 1);
+  EXPECT_GT(mean_abs_diff(before, after_step), 0.5) << "a new z slice should look different";
+  auto after_contrast = change_and_wait(c, "layer", "layer-0", "contrast_limits", protocol::Json{0, 200});
+  EXPECT_GT(mean_abs_diff(after_step, after_contrast), 0.5) << "contrast limits should change the image";
+  // The frame header's size comes from the SPS and matches the canvas.
+  auto frames = c.frames();
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(frames.back().width, 320);
+  EXPECT_EQ(frames.back().height, 240);
+  EXPECT_TRUE(frames.front().keyframe) << "a new viewer starts at an IDR";
+  EXPECT_EQ(c.stats().gaps, 0u);
+}
+
+TEST(Stream, KeyframeRequestYieldsAnIdrAndAReplyToTheRequester) {
+  TestServer srv;
+  client::Client c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
+  auto keyframes = [&] {
+    size_t n = 0;
+    for (const auto& f : c.frames()) n += f.keyframe ? 1 : 0;
+    return n;
+  };
+  size_t before = keyframes();
+  std::string id = c.request_keyframe();
+  EXPECT_TRUE(c.wait_until([&] { return keyframes() > before; }, 5)) << "no IDR after the request";
+  EXPECT_TRUE(c.wait_until([&] {
+    for (const auto& e : c.received())
+      if (e.type == "reply.command" && e.payload.value("in_reply_to", "") == id) return true;
+    return false;
+  }, 5));
+  // The configuration did not change, so no new notify.stream went out.
+  size_t streams = 0;
+  for (const auto& e : c.received()) streams += e.type == "notify.stream" ? 1 : 0;
+  EXPECT_EQ(streams, 1u);
+}
+
+TEST(Stream, SavedStreamDecodesWithFfmpegFrameForFrame) {
+  TestServer srv;
+  std::string path = ::testing::TempDir() + "voxcast_stream_test.h264";
+  std::remove(path.c_str());
+  auto cfg = srv.client_config();
+  cfg.dump_path = path;
+  uint64_t decoded = 0;
+  {
+    client::Client c(cfg);
+    ASSERT_FALSE(c.connect());
+    ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
+    for (int z = 0; z < 8; ++z) {
+      c.send_state("dims", "z", "index", z);
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    c.stop();
+    decoded = c.stats().frames_decoded;
+    EXPECT_EQ(decoded, c.stats().pixel_messages);
+  }
+  EXPECT_EQ(decoded, srv.get().stats().frames_sent);
+  std::string cmd = "ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 '" +
+                    path + "' 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[256] = {};
+  std::string out;
+  while (fgets(buf, sizeof(buf), p)) out += buf;
+  int rc = pclose(p);
+  ASSERT_EQ(rc, 0) << "ffprobe failed: " << out;
+  EXPECT_EQ(std::stoull(out), decoded) << "ffprobe counted " << out;
+  std::string errors_cmd = "ffmpeg -v error -i '" + path + "' -f null - 2>&1";
+  p = popen(errors_cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  out.clear();
+  while (fgets(buf, sizeof(buf), p)) out += buf;
+  EXPECT_EQ(pclose(p), 0);
+  EXPECT_TRUE(out.empty()) << "ffmpeg reported: " << out;
+}
+
+TEST(Stream, PixelSocketRefusesAWrongToken) {
+  TestServer srv;
+  namespace asio = boost::asio;
+  namespace websocket = boost::beast::websocket;
+  asio::io_context io;
+  auto try_token = [&](const std::string& token) {
+    websocket::stream<asio::ip::tcp::socket> ws(io);
+    ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), srv.get().pixel_port()});
+    boost::system::error_code ec;
+    ws.handshake("127.0.0.1", "/?token=" + token, ec);
+    return !ec;
+  };
+  EXPECT_FALSE(try_token("wrong"));
+  EXPECT_FALSE(try_token(""));
+  EXPECT_TRUE(try_token(srv.get().token()));
+}

@@ -1,0 +1,140 @@
+#include <gtest/gtest.h>
+
+#include "voxcast/data/synthetic.hpp"
+#include "voxcast/server/reducers.hpp"
+
+using namespace voxcast;
+using namespace voxcast::server;
+using protocol::Json;
+using protocol::StateUpdate;
+
+namespace {
+render::Scene scene() {
+  data::VolumeInfo info;
+  info.name = "t";
+  info.axes = {{"c", "channel", 1, ""}, {"z", "space", 1, ""}, {"y", "space", 1, ""}, {"x", "space", 1, ""}};
+  info.shape = {2, 10, 20, 30};
+  info.channel_axis = 0;
+  info.channels = {{"a", "magenta", 0, 100}, {"b", "green", 0, 100}};
+  return render::make_initial_scene(info, 64, 48);
+}
+protocol::Result<Reduction> run(const render::Scene& s, std::string scope, std::string target, std::string key, Json v) {
+  return reduce_state_update(s, StateUpdate{std::move(scope), std::move(target), std::move(key), std::move(v)});
+}
+}  // namespace
+
+TEST(Reducers, DimsIndexAndStep) {
+  auto s = scene();
+  auto r = run(s, "dims", "z", "index", 7);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->scene.dims.current_step[0], 7);
+  EXPECT_EQ(r->applied_value, 7);
+  EXPECT_TRUE(r->changed);
+  EXPECT_EQ(r->topic, NotifyTopic::dims);
+  EXPECT_TRUE(run(s, " DIMS ", "Z", "Index", 7));  // scope/key trimmed and lower-cased, labels case-insensitive
+  EXPECT_TRUE(run(s, "dims", "0", "index", 7));    // axis by index
+  auto step = run(s, "dims", "z", "step", 100);
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->applied_value, 9);  // a relative step clamps at the end
+  auto same = run(s, "dims", "z", "index", s.dims.current_step[0]);
+  ASSERT_TRUE(same);
+  EXPECT_FALSE(same->changed);
+}
+
+TEST(Reducers, DimsRejectsBadInputWithStateInvalid) {
+  auto s = scene();
+  for (auto [target, key, value] : std::vector<std::tuple<std::string, std::string, Json>>{
+           {"z", "index", 10}, {"z", "index", -1}, {"z", "index", "3"}, {"z", "index", 2.5},
+           {"z", "index", true}, {"q", "index", 1}, {"", "index", 1}, {"z", "bogus", 1}}) {
+    auto r = run(s, "dims", target, key, value);
+    ASSERT_FALSE(r) << target << " " << key << " " << value;
+    EXPECT_EQ(r.error().code, "state.invalid");
+    EXPECT_EQ(r.error().details["scope"], "dims");
+  }
+}
+
+TEST(Reducers, ViewNdisplay) {
+  auto s = scene();
+  auto two = run(s, "view", "main", "ndisplay", 2);
+  ASSERT_TRUE(two);
+  EXPECT_FALSE(two->changed);
+  auto three = run(s, "view", "main", "ndisplay", 3);
+  ASSERT_FALSE(three);
+  EXPECT_NE(three.error().message.find("3D"), std::string::npos);
+  EXPECT_FALSE(run(s, "view", "main", "ndisplay", "x"));
+}
+
+TEST(Reducers, CameraZoomPanSetReset) {
+  auto s = scene();
+  auto z = run(s, "camera", "main", "zoom", Json{{"factor", 0.5}, {"anchor_px", {32, 24}}});
+  ASSERT_TRUE(z) << z.error().message;
+  EXPECT_DOUBLE_EQ(z->scene.camera.zoom, s.camera.zoom * 2);
+  EXPECT_NEAR(z->scene.camera.center_x, s.camera.center_x, 1e-9);  // anchored at the centre
+  auto p = run(s, "camera", "", "pan", Json{{"dx_px", 10}, {"dy_px", 0}});
+  ASSERT_TRUE(p);
+  EXPECT_LT(p->scene.camera.center_x, s.camera.center_x);
+  auto set = run(s, "camera", "main", "set", Json{{"rect", {0, 0, 10, 10}}});
+  ASSERT_TRUE(set);
+  EXPECT_DOUBLE_EQ(set->scene.camera.center_x, 5);
+  auto reset = run(set->scene, "camera", "main", "reset", Json{{"reason", "user"}});
+  ASSERT_TRUE(reset);
+  EXPECT_DOUBLE_EQ(reset->scene.camera.zoom, s.camera.zoom);
+  EXPECT_EQ(reset->applied_value["reason"], "user");
+  EXPECT_FALSE(run(s, "camera", "main", "zoom", Json{{"factor", 0}}));
+  EXPECT_FALSE(run(s, "camera", "main", "zoom", Json{{"factor", 2}, {"anchor_px", "x"}}));
+  EXPECT_FALSE(run(s, "camera", "main", "pan", Json{{"dx_px", "a"}, {"dy_px", 0}}));
+  EXPECT_FALSE(run(s, "camera", "main", "set", Json::object()));
+  EXPECT_FALSE(run(s, "camera", "main", "set", Json{{"rect", {0, 0, -1, 1}}}));
+  EXPECT_FALSE(run(s, "camera", "main", "set", Json{{"center", {1}}}));
+  EXPECT_FALSE(run(s, "camera", "main", "orbit", Json{{"d_az_deg", 1}, {"d_el_deg", 0}}));
+  EXPECT_FALSE(run(s, "camera", "side", "reset", nullptr));
+}
+
+TEST(Reducers, LayerControls) {
+  auto s = scene();
+  auto o = run(s, "layer", "layer-1", "opacity", 1.7);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->applied_value, 1.0);
+  EXPECT_EQ(o->layer_controls, (Json{{"opacity", 1.0}}));
+  auto cl = run(s, "layer", "layer-0", "contrast_limits", Json{{"lo", 50}, {"hi", 10}});
+  ASSERT_TRUE(cl);
+  EXPECT_EQ(cl->applied_value, Json({10.0, 50.0}));
+  auto cm = run(s, "layer", "layer-0", "colormap", "VIRIDIS");
+  ASSERT_TRUE(cm);
+  EXPECT_EQ(cm->applied_value, "viridis");
+  EXPECT_EQ(cm->property, "layer:layer-0:colormap");
+  auto vis = run(s, "layer", "layer-0", "visible", "off");
+  ASSERT_TRUE(vis);
+  EXPECT_EQ(vis->applied_value, false);
+  EXPECT_TRUE(run(s, "layer", "layer-0", "gamma", 0.5));
+  EXPECT_TRUE(run(s, "layer", "layer-0", "blending", Json{{"name", "translucent"}}));
+  EXPECT_TRUE(run(s, "layer", "layer-0", "interpolation", "linear"));
+  EXPECT_TRUE(run(s, "layer", "", "opacity", 0.3));  // empty target means layer-0
+  for (auto [target, key, value] : std::vector<std::tuple<std::string, std::string, Json>>{
+           {"layer-9", "opacity", 0.5}, {"layer-0", "opacity", "half"}, {"layer-0", "gamma", 0},
+           {"layer-0", "contrast_limits", {1, 1}}, {"layer-0", "contrast_limits", {1}}, {"layer-0", "colormap", "nope"},
+           {"layer-0", "blending", "maximum"}, {"layer-0", "interpolation", "lanczos"}, {"layer-0", "visible", "maybe"},
+           {"layer-0", "rendering", "mip"}, {"layer-0", "nope", 1}}) {
+    auto r = run(s, "layer", target, key, value);
+    ASSERT_FALSE(r) << target << " " << key << " " << value;
+    EXPECT_EQ(r.error().code, "state.invalid");
+  }
+  EXPECT_FALSE(run(s, "volume", "", "render_mode", "mip"));
+  EXPECT_FALSE(run(s, "", "", "x", 1));
+}
+
+TEST(Ledger, VersionsGrowOnlyOnChange) {
+  Ledger l;
+  l.scene = scene();
+  auto a = run(l.scene, "dims", "z", "index", 1);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(commit(&l, a.value()), 2u);
+  EXPECT_EQ(l.scene.version, 2u);
+  auto same = run(l.scene, "dims", "z", "index", 1);
+  EXPECT_EQ(commit(&l, same.value()), 2u);
+  auto op = run(l.scene, "layer", "layer-0", "opacity", 0.5);
+  EXPECT_EQ(commit(&l, op.value()), 3u);
+  auto again = run(l.scene, "dims", "z", "index", 1);
+  EXPECT_EQ(commit(&l, again.value()), 2u);  // that property last changed at version 2
+  EXPECT_EQ(l.version, 3u);
+}
