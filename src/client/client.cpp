@@ -186,16 +186,23 @@ struct Client::Impl {
     pixel_inbox.close();
   }
 
+  // Resolves and connects one channel's TCP stream; the deadline stays armed so the
+  // WebSocket handshake (and the hello reply) are bounded by it too.
+  asio::awaitable<void> connect_tcp(websocket::stream<beast::tcp_stream>& ws, uint16_t port) {
+    tcp::resolver resolver(io);
+    auto endpoints = co_await resolver.async_resolve(config.connection.host, std::to_string(port), use_awaitable);
+    auto& stream = beast::get_lowest_layer(ws);
+    stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(config.connect_timeout_s * 1000)));
+    co_await stream.async_connect(endpoints, use_awaitable);
+    stream.socket().set_option(tcp::no_delay(true));
+  }
+
   asio::awaitable<std::optional<protocol::Error>> connect_control() {
     using protocol::make_error;
     const auto& c = config.connection;
     try {
-      tcp::resolver resolver(io);
-      auto endpoints = co_await resolver.async_resolve(c.host, std::to_string(c.control_port), use_awaitable);
+      co_await connect_tcp(control, c.control_port);
       auto& stream = beast::get_lowest_layer(control);
-      stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(config.connect_timeout_s * 1000)));
-      co_await stream.async_connect(endpoints, use_awaitable);
-      stream.socket().set_option(tcp::no_delay(true));
       co_await control.async_handshake(c.host + ":" + std::to_string(c.control_port), "/", use_awaitable);
       control.text(true);
       control.read_message_max(64u << 20);
@@ -244,12 +251,8 @@ struct Client::Impl {
     using protocol::make_error;
     const auto& c = config.connection;
     try {
-      tcp::resolver resolver(io);
-      auto endpoints = co_await resolver.async_resolve(c.host, std::to_string(c.pixel_port), use_awaitable);
+      co_await connect_tcp(pixel, c.pixel_port);
       auto& stream = beast::get_lowest_layer(pixel);
-      stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(config.connect_timeout_s * 1000)));
-      co_await stream.async_connect(endpoints, use_awaitable);
-      stream.socket().set_option(tcp::no_delay(true));
       std::string target = c.token.empty() ? "/" : "/?token=" + c.token;
       co_await pixel.async_handshake(c.host + ":" + std::to_string(c.pixel_port), target, use_awaitable);
       stream.expires_never();

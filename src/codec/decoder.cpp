@@ -1,3 +1,4 @@
+#include "av_error.hpp"
 #include "voxcast/codec/decoder.hpp"
 
 #include <cstring>
@@ -9,13 +10,6 @@ extern "C" {
 }
 
 namespace voxcast::codec {
-namespace {
-std::string av_error_text(int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(err, buf, sizeof(buf));
-  return buf;
-}
-}  // namespace
 
 struct H264Decoder::Impl {
   AVCodecContext* ctx = nullptr;

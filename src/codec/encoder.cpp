@@ -1,3 +1,4 @@
+#include "av_error.hpp"
 #include "voxcast/codec/encoder.hpp"
 
 #include <string>
@@ -10,11 +11,6 @@ extern "C" {
 
 namespace voxcast::codec {
 namespace {
-std::string av_error_text(int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(err, buf, sizeof(buf));
-  return buf;
-}
 bool starts_with_start_code(const uint8_t* d, int n) {
   return (n >= 4 && d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 1) || (n >= 3 && d[0] == 0 && d[1] == 0 && d[2] == 1);
 }
