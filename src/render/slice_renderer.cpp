@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <climits>
 #include <cstring>
 
 #include "voxcast/render/camera2d.hpp"
@@ -201,6 +202,38 @@ inline uint8_t to_u8(float v) {
   return static_cast<uint8_t>(v * 255.0f + 0.5f);
 }
 
+inline uint32_t pack_rgba(const float* c) {
+  return uint32_t{to_u8(c[0])} | (uint32_t{to_u8(c[1])} << 8) | (uint32_t{to_u8(c[2])} << 16) | 0xFF000000u;
+}
+
+// All layers nearest: they sample the same data row and columns, so composite once per
+// visible data column and spread the packed colours over the canvas row (an upsampled
+// view touches each data column once instead of once per canvas pixel).
+void composite_nearest_row(const std::vector<LayerPass>& passes, const Axis1D& cols, int32_t iy, int32_t c0, int32_t c1,
+                           int width, std::vector<float>* acc, std::vector<uint32_t>* packed, uint8_t* dst) {
+  auto* out = reinterpret_cast<uint32_t*>(dst);  // RGBA8 in memory order on little-endian
+  if (iy < 0 || c1 < c0) {
+    std::fill(out, out + width, 0xFF000000u);
+    return;
+  }
+  const auto n = static_cast<size_t>(c1 - c0 + 1);
+  acc->assign(n * 3, 0.0f);
+  packed->resize(n);
+  for (const LayerPass& L : passes) {
+    const float* src = L.values + static_cast<int64_t>(iy) * L.stride_row;
+    for (int32_t x = c0; x <= c1; ++x) {
+      const Rgb& c = L.lut->table[static_cast<size_t>(lut_index(*L.lut, src[x * L.stride_col]))];
+      blend(acc->data() + static_cast<size_t>(x - c0) * 3, c, L.opacity, L.blending);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) (*packed)[i] = pack_rgba(acc->data() + i * 3);
+  const uint32_t* comp = packed->data();
+  for (int px = 0; px < width; ++px) {
+    int32_t ix = cols.nearest[static_cast<size_t>(px)];
+    out[px] = ix >= 0 ? comp[ix - c0] : 0xFF000000u;
+  }
+}
+
 }  // namespace
 
 std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out) {
@@ -229,16 +262,28 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
     all_nearest = all_nearest && layer.interpolation == Interpolation::nearest;
   }
 
+  int32_t c0 = INT32_MAX, c1 = -1;  // visible data columns
+  for (int32_t ix : cols.nearest) {
+    if (ix < 0) continue;
+    c0 = std::min(c0, ix);
+    c1 = std::max(c1, ix);
+  }
   uint8_t* rgba = out->rgba.data();
   const size_t row_bytes = static_cast<size_t>(W) * 4;
   pool_.parallel_for(H, [&](int begin, int end) {
     std::vector<float> acc(static_cast<size_t>(W) * 3);
     std::vector<Rgb> row_colors;
+    std::vector<uint32_t> packed;
     for (int py = begin; py < end; ++py) {
       uint8_t* dst = rgba + static_cast<size_t>(py) * row_bytes;
-      // Upsampled nearest rows repeat: copy the row above when it samples the same data row.
-      if (all_nearest && py > begin && rows.nearest[static_cast<size_t>(py)] == rows.nearest[static_cast<size_t>(py - 1)]) {
-        std::memcpy(dst, dst - row_bytes, row_bytes);
+      if (all_nearest) {
+        // Upsampled nearest rows repeat: copy the row above when it samples the same data row.
+        int32_t iy = rows.nearest[static_cast<size_t>(py)];
+        if (py > begin && iy == rows.nearest[static_cast<size_t>(py - 1)]) {
+          std::memcpy(dst, dst - row_bytes, row_bytes);
+        } else {
+          composite_nearest_row(passes, cols, iy, c0, c1, W, &acc, &packed, dst);
+        }
         continue;
       }
       std::fill(acc.begin(), acc.end(), 0.0f);

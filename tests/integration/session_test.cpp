@@ -150,7 +150,9 @@ TEST(Session, TwoClientsSeeEachOthersChanges) {
   }, 5)) << "client b did not see client a's changes";
   // b's notifies do not carry a's intent ids.
   for (const auto& e : b.received()) {
-    if (e.type == "notify.layers" || e.type == "notify.dims") EXPECT_FALSE(e.intent_id.has_value());
+    if (e.type == "notify.layers" || e.type == "notify.dims") {
+      EXPECT_FALSE(e.intent_id.has_value());
+    }
   }
 }
 

@@ -25,7 +25,7 @@ struct ClientConfig {
   bool want_notify_error = true;  // voxcast addition: typed error frames
   bool connect_pixels = true;
   std::string dump_path;          // when set, decodable access units are appended here (Annex-B)
-  int decoder_threads = 1;
+  int decoder_threads = 2;  // slice threads: parallel without holding frames back
 };
 
 // One state.update the client sent and what became of it.
