@@ -1,5 +1,6 @@
 #include "voxcast/server/render_loop.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -18,6 +19,22 @@ std::string describe(const RenderLoopState& s) {
     << " keyframe_pending=" << s.keyframe_pending << " refine_pending=" << s.refine_pending
     << " viewers=" << s.viewers;
   return o.str();
+}
+
+double frame_wait_seconds(FramePacer* p, double now_s) {
+  if (now_s > p->last_s) {
+    p->tokens = std::min(2.0, p->tokens + (now_s - p->last_s) * p->fps);
+    p->last_s = now_s;
+  }
+  if (p->tokens >= 1.0) {
+    p->tokens -= 1.0;
+    return 0.0;
+  }
+  // At the end of the wait exactly one token has refilled; the frame spends it.
+  double wait = (1.0 - p->tokens) / p->fps;
+  p->tokens = 0.0;
+  p->last_s = std::max(p->last_s, now_s) + wait;
+  return wait;
 }
 
 RenderLoop::RenderLoop(const data::VolumeSource& source, RenderLoopConfig config, FrameSink sink, ErrorSink on_error)
@@ -84,6 +101,7 @@ void RenderLoop::run() {
   render::Frame frame;
   uint32_t stream_w = 0, stream_h = 0;  // from the latest SPS
   const auto refine_wait = std::chrono::microseconds(static_cast<int64_t>(config_.refine_after_ms * 1000.0));
+  FramePacer pacer{config_.encoder.fps, 2.0, steady_ms() / 1000.0};
 
   while (true) {
     std::shared_ptr<const render::Scene> scene;
@@ -101,6 +119,12 @@ void RenderLoop::run() {
         wake_.wait(lock, has_work);
       }
       if (stop_) return;
+      // The newest scene when the pacing wait ends is the one rendered (latest wins).
+      double wait_s = frame_wait_seconds(&pacer, steady_ms() / 1000.0);
+      if (wait_s > 0 && !state_.keyframe_pending) {
+        wake_.wait_for(lock, std::chrono::duration<double>(wait_s), [&] { return stop_; });
+        if (stop_) return;
+      }
       scene = latest_;
       idr = state_.keyframe_pending;
       state_.keyframe_pending = false;

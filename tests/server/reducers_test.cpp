@@ -138,3 +138,28 @@ TEST(Ledger, VersionsGrowOnlyOnChange) {
   EXPECT_EQ(commit(&l, again.value()), 2u);  // that property last changed at version 2
   EXPECT_EQ(l.version, 3u);
 }
+
+#include "voxcast/server/render_loop.hpp"
+
+TEST(FramePacer, JitterAtTheCapIsFreeAndFasterInputIsHeldToIt) {
+  FramePacer p{60.0, 2.0, 0.0};
+  EXPECT_EQ(frame_wait_seconds(&p, 0.0), 0.0);
+  EXPECT_EQ(frame_wait_seconds(&p, 0.001), 0.0);  // a burst of two passes
+  double w = frame_wait_seconds(&p, 0.002);
+  EXPECT_NEAR(w, 1.0 / 60 - 0.002 + 0.0, 0.002);
+  // Asking at 240 Hz for a second yields about 60 frames.
+  FramePacer q{60.0, 2.0, 0.0};
+  double t = 0;
+  int frames = 0;
+  while (t < 1.0) {
+    t += frame_wait_seconds(&q, t);
+    ++frames;
+    t += 1.0 / 240;
+  }
+  EXPECT_NEAR(frames, 62, 3);
+  // At the cap with jitter (±3 ms) nothing waits.
+  FramePacer r{60.0, 2.0, 0.0};
+  double waited = 0;
+  for (int i = 0; i < 120; ++i) waited += frame_wait_seconds(&r, i / 60.0 + ((i % 2) ? 0.003 : -0.003) + 0.01);
+  EXPECT_EQ(waited, 0.0);
+}

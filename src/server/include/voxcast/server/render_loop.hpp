@@ -35,6 +35,16 @@ struct RenderLoopConfig {
   double refine_after_ms = 120.0;  // quiet time before the refinement pass
 };
 
+// --fps as a token bucket two frames deep: input arriving at the cap with jitter is
+// never delayed, a faster stream is held to the cap on average.
+struct FramePacer {
+  double fps = 60.0;
+  double tokens = 2.0;
+  double last_s = 0.0;
+};
+// Seconds to wait before the next frame (0: now); spends the frame's token.
+double frame_wait_seconds(FramePacer* pacer, double now_s);
+
 // Explicit state of the render thread (printable, copied out under the lock).
 struct RenderLoopState {
   uint64_t submitted_version = 0;
