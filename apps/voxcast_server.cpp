@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   app.add_option("--crf", cfg.crf, "x264 quality while interacting (lower is better)")->check(CLI::Range(0, 51))->capture_default_str();
   app.add_option("--still-crf", cfg.still_crf, "x264 quality of the refinement pass once the view is still (-1: off)")
       ->check(CLI::Range(-1, 51))->capture_default_str();
+  app.add_option("--frame-ms", cfg.frame_ms, "3D frame-time budget while the camera moves (adaptive resolution)")
+      ->check(CLI::Range(1.0, 1000.0))->capture_default_str();
   app.add_option("--threads", cfg.threads, "render/encode threads (0: all cores)")->capture_default_str();
   app.add_option("--heartbeat", cfg.heartbeat_s, "heartbeat period in seconds")->check(CLI::Range(0.05, 3600.0))->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "voxcast/render/camera2d.hpp"
+#include "voxcast/render/camera3d.hpp"
 
 namespace voxcast::render {
 namespace {
@@ -40,6 +41,27 @@ std::optional<Interpolation> parse_interpolation(std::string_view s) {
   std::string n = lower(s);
   if (n == "nearest") return Interpolation::nearest;
   if (n == "linear" || n == "bilinear") return Interpolation::linear;
+  return std::nullopt;
+}
+
+const char* render_mode_name(RenderMode m) {
+  switch (m) {
+    case RenderMode::mip: return "mip";
+    case RenderMode::minip: return "minip";
+    case RenderMode::average: return "average";
+    case RenderMode::attenuated_mip: return "attenuated_mip";
+    case RenderMode::iso: return "iso";
+    case RenderMode::translucent: return "translucent";
+    case RenderMode::additive: return "additive";
+  }
+  return "mip";
+}
+
+std::optional<RenderMode> parse_render_mode(std::string_view s) {
+  std::string n = lower(s);
+  for (auto m : {RenderMode::mip, RenderMode::minip, RenderMode::average, RenderMode::attenuated_mip, RenderMode::iso,
+                 RenderMode::translucent, RenderMode::additive})
+    if (n == render_mode_name(m)) return m;
   return std::nullopt;
 }
 
@@ -91,8 +113,10 @@ Scene make_initial_scene(const data::VolumeInfo& info, int width, int height) {
     l.contrast_range = {lo, hi};
     // napari: channel layers blend additively; a lone image is translucent over black.
     l.blending = channels > 1 ? Blending::additive : Blending::translucent;
+    l.iso_threshold = 0.5 * (l.contrast_limits[0] + l.contrast_limits[1]);
     s.layers.push_back(l);
   }
+  if (n >= 3) s.camera3d = fit_camera3d(s.dims, width, height);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "voxcast/render/camera2d.hpp"
+#include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/colormap.hpp"
 
 namespace voxcast::server {
@@ -59,9 +60,10 @@ Result<Reduction> reduce_view(const Scene& s, const Json& value, const Ctx& c) {
   if (c.key != "ndisplay") return c.invalid("unsupported view key '" + c.key + "'");
   int64_t nd = 2;
   if (!value.is_null() && !json_integer(value, &nd)) return c.invalid("ndisplay must be an integer");
-  if (nd == 3) return c.invalid("3D rendering (ndisplay 3) is not available on this server yet");
-  if (nd != 2) return c.invalid("ndisplay must be 2 or 3");
-  Reduction r{s, false, 2, "view:ndisplay", NotifyTopic::dims, {}, {}};
+  if (nd != 2 && nd != 3) return c.invalid("ndisplay must be 2 or 3");
+  if (nd == 3 && s.dims.shape.size() < 3) return c.invalid("3D needs a dataset with at least three axes");
+  Reduction r{s, s.dims.ndisplay != nd, nd, "view:ndisplay", NotifyTopic::dims, {}, {}};
+  r.scene.dims.ndisplay = static_cast<int>(nd);
   return r;
 }
 
@@ -99,9 +101,88 @@ bool camera_ok(const render::Camera2D& cam) {
          cam.zoom < 1e9;
 }
 
+bool read_vec(const Json& j, size_t n, double* out) {
+  if (!j.is_array() || j.size() < n) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (!finite_number(j[i], &out[i])) return false;
+  return true;
+}
+
+bool camera3d_ok(const render::Camera3D& cam) {
+  return std::isfinite(cam.zoom) && cam.zoom > 1e-9 && cam.zoom < 1e9 && std::isfinite(cam.distance) &&
+         cam.distance > 0 && cam.fov >= 0 && cam.fov < 180;
+}
+
+Json pose3d(const render::Camera3D& cam) {
+  return {{"center", cam.center}, {"angles", {cam.azimuth, cam.elevation, cam.roll}}, {"distance", cam.distance},
+          {"fov", cam.fov}, {"zoom", cam.zoom}};
+}
+
+// Camera intents while ndisplay is 3: the orbit camera.
+Result<Reduction> reduce_camera3d(const Scene& s, const Json& value, const Ctx& c) {
+  Reduction r{s, true, nullptr, "camera:main3d", NotifyTopic::camera, {}, {}};
+  render::Camera3D& cam = r.scene.camera3d;
+  if (c.key == "orbit") {
+    double az = 0, el = 0;
+    if (!value.is_object() || !finite_number(value.value("d_az_deg", Json(0.0)), &az) ||
+        !finite_number(value.value("d_el_deg", Json(0.0)), &el))
+      return c.invalid("orbit needs {d_az_deg: number, d_el_deg: number}");
+    cam = render::orbit(s.camera3d, az, el);
+    r.applied_value = {{"d_az_deg", az}, {"d_el_deg", el}};
+  } else if (c.key == "zoom") {
+    double factor = 0;
+    if (!value.is_object() || !finite_number(value.value("factor", Json()), &factor) || factor <= 0)
+      return c.invalid("zoom needs {factor: number > 0}");
+    cam = render::zoom3d(s.camera3d, factor);
+    r.applied_value = {{"factor", factor}};
+  } else if (c.key == "pan") {
+    double dx = 0, dy = 0;
+    if (!value.is_object() || !finite_number(value.value("dx_px", Json()), &dx) ||
+        !finite_number(value.value("dy_px", Json()), &dy))
+      return c.invalid("pan needs {dx_px: number, dy_px: number}");
+    cam = render::pan3d(s.camera3d, dx, dy, s.height);
+    r.changed = dx != 0 || dy != 0;
+    r.applied_value = {{"dx_px", dx}, {"dy_px", dy}};
+  } else if (c.key == "reset") {
+    cam = render::fit_camera3d(s.dims, s.width, s.height);
+    cam.fov = s.camera3d.fov;  // keep the user's projection
+    r.applied_value = {{"reason", value.is_string() ? value.get<std::string>() : std::string("state.update")}};
+  } else if (c.key == "set") {
+    if (!value.is_object()) return c.invalid("set needs an object");
+    bool any = false;
+    double v3[3];
+    if (value.contains("center")) {
+      if (!read_vec(value["center"], 3, v3)) return c.invalid("center must be [x, y, z] numbers in 3D");
+      cam.center = {v3[0], v3[1], v3[2]};
+      any = true;
+    }
+    if (value.contains("angles")) {
+      if (!read_vec(value["angles"], 3, v3)) return c.invalid("angles must be [azimuth, elevation, roll] numbers");
+      cam.azimuth = v3[0];
+      cam.elevation = std::clamp(v3[1], -89.0, 89.0);
+      cam.roll = v3[2];
+      any = true;
+    }
+    for (const char* k : {"distance", "fov", "zoom"}) {
+      if (!value.contains(k)) continue;
+      double v = 0;
+      if (!finite_number(value[k], &v)) return c.invalid(std::string(k) + " must be a number");
+      (std::string(k) == "distance" ? cam.distance : std::string(k) == "fov" ? cam.fov : cam.zoom) = v;
+      any = true;
+    }
+    if (!any) return c.invalid("set needs one of center, angles, distance, fov, zoom");
+    r.applied_value = pose3d(cam);
+  } else {
+    return c.invalid("unsupported camera key '" + c.key + "'");
+  }
+  if (!camera3d_ok(cam)) return c.invalid("resulting camera is out of range (fov in [0, 180), distance and zoom > 0)");
+  return r;
+}
+
 Result<Reduction> reduce_camera(const Scene& s, const Json& value, const Ctx& c) {
   std::string target = trim_lower(c.target, true);
   if (!target.empty() && target != "main") return c.invalid("camera target must be 'main'");
+  if (s.dims.ndisplay == 3) return reduce_camera3d(s, value, c);
   Reduction r{s, true, nullptr, "camera:main", NotifyTopic::camera, {}, {}};
   render::Camera2D& cam = r.scene.camera;
   if (c.key == "zoom") {
@@ -241,8 +322,24 @@ Result<Reduction> reduce_layer(const Scene& s, const Json& value, const Ctx& c) 
     L.interpolation = *i;
     r.applied_value = render::interpolation_name(*i);
     r.changed = old.interpolation != L.interpolation;
-  } else if (c.key == "rendering" || c.key == "iso_threshold" || c.key == "attenuation" || c.key == "depiction") {
-    return c.invalid("layer " + c.key + " applies to 3D rendering, which this server does not offer yet");
+  } else if (c.key == "rendering") {
+    auto m = value.is_string() ? render::parse_render_mode(value.get<std::string>()) : std::nullopt;
+    if (!m) return c.invalid("rendering must be one of mip, minip, average, attenuated_mip, iso, translucent, additive");
+    L.rendering = *m;
+    r.applied_value = render::render_mode_name(*m);
+    r.changed = old.rendering != L.rendering;
+  } else if (c.key == "iso_threshold") {
+    double v;
+    if (!finite_number(value, &v)) return c.invalid("iso_threshold must be a number");
+    L.iso_threshold = v;
+    r.applied_value = v;
+    r.changed = old.iso_threshold != v;
+  } else if (c.key == "attenuation") {
+    double v;
+    if (!finite_number(value, &v)) return c.invalid("attenuation must be a number");
+    L.attenuation = std::max(0.0, v);
+    r.applied_value = L.attenuation;
+    r.changed = old.attenuation != L.attenuation;
   } else {
     return c.invalid("unsupported layer key '" + c.key + "'");
   }

@@ -9,6 +9,7 @@
 #include "voxcast/core/thread_pool.hpp"
 #include "voxcast/protocol/frame_meta.hpp"
 #include "voxcast/render/slice_renderer.hpp"
+#include "voxcast/render/volume_renderer.hpp"
 
 namespace voxcast::server {
 
@@ -97,6 +98,7 @@ RenderLoopState RenderLoop::state() const {
 
 void RenderLoop::run() {
   render::SliceRenderer renderer(config_.render_threads);
+  render::VolumeRenderer volume(config_.render_threads, config_.frame_ms);
   ThreadPool convert_pool(config_.render_threads);
   render::Frame frame;
   uint32_t stream_w = 0, stream_h = 0;  // from the latest SPS
@@ -134,9 +136,15 @@ void RenderLoop::run() {
     double t0 = steady_ms();
     double capture = wall_seconds();
     double render_ms = 0;
-    bool rerender = !refine_only && (frame.rgba.empty() || scene->version != state().rendered_version || idr);
+    // A 3D refinement re-renders at full resolution and the finer step; 2D re-encodes.
+    bool is_3d = scene->dims.ndisplay == 3;
+    bool rerender = frame.rgba.empty() || idr || (is_3d && refine_only) ||
+                    (!refine_only && scene->version != state().rendered_version);
     if (rerender) {
-      if (auto err = renderer.render(*scene, source_, &frame)) {
+      render::Scene view = *scene;
+      view.interactive = !refine_only;
+      auto err = is_3d ? volume.render(view, source_, &frame) : renderer.render(view, source_, &frame);
+      if (err) {
         std::lock_guard lock(mutex_);
         state_.render_errors += 1;
         state_.last_error = err->message;
@@ -149,7 +157,8 @@ void RenderLoop::run() {
     double t1 = steady_ms();
     codec::rgba_to_i420(frame.rgba.data(), frame.width, frame.height, frame.width * 4, encoder_->input(),
                         &convert_pool);
-    int crf = refine_only ? config_.still_crf : config_.encoder.crf;
+    bool refine_quality = config_.still_crf >= 0 && config_.still_crf < config_.encoder.crf;
+    int crf = refine_only && refine_quality ? config_.still_crf : config_.encoder.crf;
     auto encoded = encoder_->encode(idr, crf);
     double encode_ms = steady_ms() - t1;
     if (!encoded) {
@@ -191,7 +200,7 @@ void RenderLoop::run() {
       if (out->keyframe) state_.keyframes += 1;
       if (refine_only) state_.refinements += 1;
       // After an interactive frame, schedule the still-image refinement.
-      state_.refine_pending = !refine_only && config_.still_crf >= 0 && config_.still_crf < config_.encoder.crf;
+      state_.refine_pending = !refine_only && (refine_quality || is_3d);
     }
     sink_(std::move(out));
   }

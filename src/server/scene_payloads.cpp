@@ -7,6 +7,11 @@ namespace voxcast::server {
 using protocol::Json;
 
 Json camera_pose(const render::Scene& s) {
+  if (s.dims.ndisplay == 3) {
+    const auto& c = s.camera3d;
+    return {{"center", c.center}, {"angles", {c.azimuth, c.elevation, c.roll}}, {"distance", c.distance},
+            {"fov", c.fov}, {"zoom", c.zoom}};
+  }
   auto r = render::view_rect(s.camera, s.width, s.height);
   return {{"center", {s.camera.center_x, s.camera.center_y}},
           {"zoom", s.camera.zoom},
@@ -20,7 +25,10 @@ Json layer_controls(const render::LayerState& l) {
           {"interpolation", render::interpolation_name(l.interpolation)},
           {"gamma", l.gamma},
           {"colormap", l.colormap},
-          {"contrast_limits", {l.contrast_limits[0], l.contrast_limits[1]}}};
+          {"contrast_limits", {l.contrast_limits[0], l.contrast_limits[1]}},
+          {"rendering", render::render_mode_name(l.rendering)},
+          {"iso_threshold", l.iso_threshold},
+          {"attenuation", l.attenuation}};
 }
 
 protocol::NotifyDims dims_payload(const render::Scene& s) {
@@ -48,7 +56,7 @@ protocol::NotifyScene scene_payload(const render::Scene& s, const SceneContext& 
   auto dims = dims_payload(s);
   Json camera = camera_pose(s);
   camera["ndisplay"] = s.dims.ndisplay;
-  m.viewer = {{"settings", {{"fps_target", ctx.fps}, {"canvas_size", {s.width, s.height}}, {"volume_enabled", false}}},
+  m.viewer = {{"settings", {{"fps_target", ctx.fps}, {"canvas_size", {s.width, s.height}}, {"volume_enabled", s.dims.shape.size() >= 3}}},
               {"dims",
                {{"ndim", s.dims.shape.size()},
                 {"axis_labels", s.dims.labels},
@@ -68,7 +76,7 @@ protocol::NotifyScene scene_payload(const render::Scene& s, const SceneContext& 
                   {"ndim", s.dims.shape.size()},
                   {"shape", s.dims.shape},
                   {"axis_labels", s.dims.labels},
-                  {"volume", false},
+                  {"volume", s.dims.ndisplay == 3},
                   {"controls", layer_controls(l)},
                   {"level_shapes", dims.level_shapes},
                   {"metadata", {{"contrast_range", {l.contrast_range[0], l.contrast_range[1]}}}},

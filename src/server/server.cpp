@@ -135,6 +135,7 @@ std::optional<protocol::Error> Server::start() {
   rc.encoder.threads = c.config.threads;
   rc.render_threads = c.config.threads;
   rc.still_crf = c.config.still_crf;
+  rc.frame_ms = c.config.frame_ms;
   Core* core = &c;
   c.render_loop = std::make_unique<RenderLoop>(
       *c.source, rc,

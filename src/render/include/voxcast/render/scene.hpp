@@ -12,11 +12,15 @@ namespace voxcast::render {
 
 enum class Blending { opaque, translucent, additive, minimum };
 enum class Interpolation { nearest, linear };
+// napari's 3D rendering modes.
+enum class RenderMode { mip, minip, average, attenuated_mip, iso, translucent, additive };
 
 const char* blending_name(Blending b);
 std::optional<Blending> parse_blending(std::string_view s);
 const char* interpolation_name(Interpolation i);
 std::optional<Interpolation> parse_interpolation(std::string_view s);
+const char* render_mode_name(RenderMode m);
+std::optional<RenderMode> parse_render_mode(std::string_view s);
 
 struct LayerState {
   std::string id;  // "layer-0", ...
@@ -30,6 +34,10 @@ struct LayerState {
   double gamma = 1.0;
   Blending blending = Blending::additive;
   Interpolation interpolation = Interpolation::nearest;
+  // 3D
+  RenderMode rendering = RenderMode::mip;
+  double iso_threshold = 0.5;  // data units
+  double attenuation = 0.05;
 };
 
 // napari's dims over the viewer's axes (the source's axes without the channel axis).
@@ -54,13 +62,30 @@ struct Camera2D {
   double zoom = 1.0;
 };
 
+// 3D camera: orbit about `center` (world x, y, z of the displayed axes). At zero angles
+// the view matches the 2D view: screen right = +x, screen down = +y, looking along +z.
+// Azimuth turns about the screen's vertical axis, elevation tilts, roll spins the image.
+// fov == 0 is orthographic (zoom = canvas pixels per world unit); fov > 0 is perspective
+// with the eye `distance` from the centre.
+struct Camera3D {
+  std::array<double, 3> center{0, 0, 0};
+  double azimuth = 0, elevation = 0, roll = 0;  // degrees
+  double distance = 1;
+  double fov = 0;  // degrees
+  double zoom = 1;
+};
+
 struct Scene {
   uint64_t version = 0;  // ledger version this snapshot shows
   int width = 1920;      // canvas (video) size in pixels
   int height = 1080;
   DimsState dims;
   Camera2D camera;
+  Camera3D camera3d;  // kept while in 2D, so a toggle returns to the same 3D view
   std::vector<LayerState> layers;
+  // While the user interacts the renderer may trade resolution for frame time; a
+  // still scene is always rendered at full resolution.
+  bool interactive = false;
 };
 
 // A scene showing `info` at the middle of its non-displayed axes, camera fitted,

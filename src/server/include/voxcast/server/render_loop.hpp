@@ -33,6 +33,7 @@ struct RenderLoopConfig {
   int render_threads = 0;
   int still_crf = 12;          // quality of the refinement pass; < 0 disables it
   double refine_after_ms = 120.0;  // quiet time before the refinement pass
+  double frame_ms = 33.0;          // 3D: frame-time budget while the camera moves
 };
 
 // --fps as a token bucket two frames deep: input arriving at the cap with jitter is

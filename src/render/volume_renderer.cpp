@@ -1,0 +1,413 @@
+#include "voxcast/render/volume_renderer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "voxcast/core/clock.hpp"
+
+namespace voxcast::render {
+
+void build_brick_max(VolumeBlock* b) {
+  for (int i = 0; i < 3; ++i) b->bricks[static_cast<size_t>(i)] = (b->size[static_cast<size_t>(i)] + kBrick - 1) / kBrick;
+  b->brick_max.assign(static_cast<size_t>(b->bricks[0] * b->bricks[1] * b->bricks[2]), -INFINITY);
+  // Each voxel raises the maximum of every brick whose apron it lies in.
+  for (int64_t z = 0; z < b->size[2]; ++z)
+    for (int64_t y = 0; y < b->size[1]; ++y)
+      for (int64_t x = 0; x < b->size[0]; ++x) {
+        float v = b->at(x, y, z);
+        int64_t bx0 = std::max<int64_t>(0, (x - 1) / kBrick), bx1 = std::min(b->bricks[0] - 1, (x + 1) / kBrick);
+        int64_t by0 = std::max<int64_t>(0, (y - 1) / kBrick), by1 = std::min(b->bricks[1] - 1, (y + 1) / kBrick);
+        int64_t bz0 = std::max<int64_t>(0, (z - 1) / kBrick), bz1 = std::min(b->bricks[2] - 1, (z + 1) / kBrick);
+        for (int64_t bz = bz0; bz <= bz1; ++bz)
+          for (int64_t by = by0; by <= by1; ++by)
+            for (int64_t bx = bx0; bx <= bx1; ++bx) {
+              float& m = b->brick_max[static_cast<size_t>((bz * b->bricks[1] + by) * b->bricks[0] + bx)];
+              m = std::max(m, v);
+            }
+      }
+}
+
+namespace {
+
+struct LayerMarch {
+  const VolumeBlock* block;
+  const LayerLut* lut;
+  const LayerState* layer;
+  float lo, hi;  // contrast limits
+};
+
+// Field value at voxel coordinates (x, y, z), voxel centres at integers.
+inline float sample(const VolumeBlock& b, double x, double y, double z, bool linear) {
+  if (!linear) {
+    auto ix = std::clamp<int64_t>(static_cast<int64_t>(std::floor(x + 0.5)), 0, b.size[0] - 1);
+    auto iy = std::clamp<int64_t>(static_cast<int64_t>(std::floor(y + 0.5)), 0, b.size[1] - 1);
+    auto iz = std::clamp<int64_t>(static_cast<int64_t>(std::floor(z + 0.5)), 0, b.size[2] - 1);
+    return b.at(ix, iy, iz);
+  }
+  x = std::clamp(x, 0.0, static_cast<double>(b.size[0] - 1));
+  y = std::clamp(y, 0.0, static_cast<double>(b.size[1] - 1));
+  z = std::clamp(z, 0.0, static_cast<double>(b.size[2] - 1));
+  auto x0 = static_cast<int64_t>(x), y0 = static_cast<int64_t>(y), z0 = static_cast<int64_t>(z);
+  int64_t x1 = std::min(x0 + 1, b.size[0] - 1), y1 = std::min(y0 + 1, b.size[1] - 1), z1 = std::min(z0 + 1, b.size[2] - 1);
+  auto fx = static_cast<float>(x - static_cast<double>(x0)), fy = static_cast<float>(y - static_cast<double>(y0)),
+       fz = static_cast<float>(z - static_cast<double>(z0));
+  float c00 = b.at(x0, y0, z0) + (b.at(x1, y0, z0) - b.at(x0, y0, z0)) * fx;
+  float c10 = b.at(x0, y1, z0) + (b.at(x1, y1, z0) - b.at(x0, y1, z0)) * fx;
+  float c01 = b.at(x0, y0, z1) + (b.at(x1, y0, z1) - b.at(x0, y0, z1)) * fx;
+  float c11 = b.at(x0, y1, z1) + (b.at(x1, y1, z1) - b.at(x0, y1, z1)) * fx;
+  float c0 = c00 + (c10 - c00) * fy;
+  float c1 = c01 + (c11 - c01) * fy;
+  return c0 + (c1 - c0) * fz;
+}
+
+inline float normalized(const LayerMarch& L, float v) {
+  return std::clamp((v - L.lo) / (L.hi - L.lo), 0.0f, 1.0f);
+}
+inline const Rgb& lut_at(const LayerMarch& L, float t) {
+  return L.lut->table[static_cast<size_t>(t * (kLutSize - 1) + 0.5f)];
+}
+
+struct Contribution {
+  Rgb rgb;           // premultiplied by alpha
+  float alpha = 0;   // 0: nothing on this ray
+};
+
+// Marches one ray through one layer in voxel space. `o`, `d` are in voxel units
+// (d scaled so t is in world units); t0..t1 is the part inside the volume.
+Contribution march(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
+                   double step_voxels, bool linear, const Vec3& view_dir, const Vec3& scale) {
+  const VolumeBlock& b = *L.block;
+  const RenderMode mode = L.layer->rendering;
+  const float lo = L.lo;
+  const float iso = static_cast<float>(L.layer->iso_threshold);
+  Contribution out;
+  float best = mode == RenderMode::minip ? INFINITY : -INFINITY;
+  double sum = 0;
+  int64_t count = 0;
+  float att_max = 0, att_sum = 0;
+  float acc_a = 0;
+  Rgb acc{0, 0, 0};
+  float prev_v = 0;
+  bool have_prev = false;
+  int64_t skip_brick = -1;
+  for (double t = t0; t <= t1; t += step) {
+    double x = o[0] + d[0] * t, y = o[1] + d[1] * t, z = o[2] + d[2] * t;
+    // Empty-space skipping: a brick whose maximum cannot change the result is stepped over.
+    auto bx = std::clamp<int64_t>(static_cast<int64_t>((x + 0.5) / kBrick), 0, b.bricks[0] - 1);
+    auto by = std::clamp<int64_t>(static_cast<int64_t>((y + 0.5) / kBrick), 0, b.bricks[1] - 1);
+    auto bz = std::clamp<int64_t>(static_cast<int64_t>((z + 0.5) / kBrick), 0, b.bricks[2] - 1);
+    int64_t brick = (bz * b.bricks[1] + by) * b.bricks[0] + bx;
+    if (brick != skip_brick) {
+      float bmax = b.brick_max[static_cast<size_t>(brick)];
+      bool skip = (mode == RenderMode::mip && bmax <= best) ||
+                  ((mode == RenderMode::translucent || mode == RenderMode::additive ||
+                    mode == RenderMode::attenuated_mip) && bmax <= lo) ||
+                  (mode == RenderMode::iso && bmax < iso);
+      if (skip) {
+        skip_brick = brick;
+        have_prev = false;
+        continue;
+      }
+      skip_brick = -1;
+    } else {
+      continue;
+    }
+    float v = sample(b, x, y, z, linear);
+    switch (mode) {
+      case RenderMode::mip:
+        if (v > best) best = v;
+        if (best >= L.hi) t = t1;  // saturated: nothing further can change it
+        break;
+      case RenderMode::minip:
+        best = std::min(best, v);
+        break;
+      case RenderMode::average:
+        sum += v;
+        ++count;
+        break;
+      case RenderMode::attenuated_mip: {
+        float n = normalized(L, v);
+        att_sum += n * static_cast<float>(step_voxels);
+        float scaled = n * std::exp(-static_cast<float>(L.layer->attenuation) * std::max(0.0f, att_sum - 1.0f));
+        att_max = std::max(att_max, scaled);
+        break;
+      }
+      case RenderMode::iso:
+        if (v >= iso) {
+          // Place the hit between the two samples, then shade with the field's gradient.
+          double f = have_prev && v != prev_v ? std::clamp(static_cast<double>((iso - prev_v) / (v - prev_v)), 0.0, 1.0) : 1.0;
+          double th = t - step * (1.0 - f);
+          double hx = o[0] + d[0] * th, hy = o[1] + d[1] * th, hz = o[2] + d[2] * th;
+          double gx = (sample(b, hx + 1, hy, hz, true) - sample(b, hx - 1, hy, hz, true)) / scale[0];
+          double gy = (sample(b, hx, hy + 1, hz, true) - sample(b, hx, hy - 1, hz, true)) / scale[1];
+          double gz = (sample(b, hx, hy, hz + 1, true) - sample(b, hx, hy, hz - 1, true)) / scale[2];
+          double gn = std::sqrt(gx * gx + gy * gy + gz * gz);
+          double lambert = gn > 0 ? std::abs(gx * view_dir[0] + gy * view_dir[1] + gz * view_dir[2]) / gn : 1.0;
+          float shade = static_cast<float>(0.2 + 0.8 * lambert);
+          const Rgb& c = L.lut->table[kLutSize - 1];
+          out.rgb = {c.r * shade, c.g * shade, c.b * shade};
+          out.alpha = 1;
+          return out;
+        }
+        break;
+      case RenderMode::translucent: {
+        float n = normalized(L, v);
+        // Opacity per unit length grows with the value; independent of the step size.
+        float a = 1.0f - std::pow(1.0f - std::min(n, 0.999f), static_cast<float>(step_voxels) * 0.5f);
+        const Rgb& c = lut_at(L, n);
+        float w = (1.0f - acc_a) * a;
+        acc.r += w * c.r;
+        acc.g += w * c.g;
+        acc.b += w * c.b;
+        acc_a += w;
+        if (acc_a > 0.99f) t = t1;  // early ray termination
+        break;
+      }
+      case RenderMode::additive: {
+        float n = normalized(L, v);
+        const Rgb& c = lut_at(L, n);
+        float w = n * 0.02f * static_cast<float>(step_voxels);
+        acc.r += w * c.r;
+        acc.g += w * c.g;
+        acc.b += w * c.b;
+        break;
+      }
+    }
+    prev_v = v;
+    have_prev = true;
+  }
+  switch (mode) {
+    case RenderMode::mip:
+    case RenderMode::minip:
+      if (std::isinf(best)) return out;  // every sample was skipped: all below the limits
+      out.rgb = lut_at(L, normalized(L, best));
+      out.alpha = 1;
+      return out;
+    case RenderMode::average:
+      if (count == 0) return out;
+      out.rgb = lut_at(L, normalized(L, static_cast<float>(sum / static_cast<double>(count))));
+      out.alpha = 1;
+      return out;
+    case RenderMode::attenuated_mip:
+      out.rgb = lut_at(L, att_max);
+      out.alpha = 1;
+      return out;
+    case RenderMode::iso:
+      return out;
+    case RenderMode::translucent:
+      out.rgb = acc;
+      out.alpha = acc_a;
+      return out;
+    case RenderMode::additive:
+      out.rgb = {std::min(acc.r, 1.0f), std::min(acc.g, 1.0f), std::min(acc.b, 1.0f)};
+      out.alpha = 1;
+      return out;
+  }
+  return out;
+}
+
+// Ray/box intersection in voxel space; false when the ray misses.
+bool clip(const double o[3], const double d[3], const std::array<int64_t, 3>& size, double* t0, double* t1) {
+  double lo = -INFINITY, hi = INFINITY;
+  for (int i = 0; i < 3; ++i) {
+    double a = -0.5, b = static_cast<double>(size[static_cast<size_t>(i)]) - 0.5;
+    if (std::abs(d[i]) < 1e-15) {
+      if (o[i] < a || o[i] > b) return false;
+      continue;
+    }
+    double ta = (a - o[i]) / d[i], tb = (b - o[i]) / d[i];
+    if (ta > tb) std::swap(ta, tb);
+    lo = std::max(lo, ta);
+    hi = std::min(hi, tb);
+  }
+  *t0 = lo;
+  *t1 = hi;
+  return hi > lo;
+}
+
+void composite(float* acc, const Contribution& c, float opacity, Blending mode) {
+  if (c.alpha <= 0) return;
+  switch (mode) {
+    case Blending::opaque:
+      acc[0] = c.rgb.r;
+      acc[1] = c.rgb.g;
+      acc[2] = c.rgb.b;
+      break;
+    case Blending::translucent: {
+      float a = c.alpha * opacity;
+      acc[0] = acc[0] * (1 - a) + c.rgb.r * opacity;
+      acc[1] = acc[1] * (1 - a) + c.rgb.g * opacity;
+      acc[2] = acc[2] * (1 - a) + c.rgb.b * opacity;
+      break;
+    }
+    case Blending::additive:
+      acc[0] += c.rgb.r * opacity;
+      acc[1] += c.rgb.g * opacity;
+      acc[2] += c.rgb.b * opacity;
+      break;
+    case Blending::minimum:
+      acc[0] += (std::min(acc[0], c.rgb.r) - acc[0]) * opacity;
+      acc[1] += (std::min(acc[1], c.rgb.g) - acc[1]) * opacity;
+      acc[2] += (std::min(acc[2], c.rgb.b) - acc[2]) * opacity;
+      break;
+  }
+}
+
+inline uint8_t u8(float v) { return static_cast<uint8_t>(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f); }
+
+// Bilinear upscale of an RGBA8 image to the canvas size.
+void upscale(const Frame& src, Frame* dst, ThreadPool& pool) {
+  const int W = dst->width, H = dst->height;
+  pool.parallel_for(H, [&](int b, int e) {
+    for (int y = b; y < e; ++y) {
+      double fy = std::clamp((y + 0.5) * src.height / H - 0.5, 0.0, src.height - 1.0);
+      int y0 = static_cast<int>(fy), y1 = std::min(y0 + 1, src.height - 1);
+      float ty = static_cast<float>(fy - y0);
+      for (int x = 0; x < W; ++x) {
+        double fx = std::clamp((x + 0.5) * src.width / W - 0.5, 0.0, src.width - 1.0);
+        int x0 = static_cast<int>(fx), x1 = std::min(x0 + 1, src.width - 1);
+        float tx = static_cast<float>(fx - x0);
+        for (int c = 0; c < 4; ++c) {
+          auto at = [&](int xx, int yy) {
+            return static_cast<float>(src.rgba[(static_cast<size_t>(yy) * static_cast<size_t>(src.width) + static_cast<size_t>(xx)) * 4 + static_cast<size_t>(c)]);
+          };
+          float top = at(x0, y0) + (at(x1, y0) - at(x0, y0)) * tx;
+          float bot = at(x0, y1) + (at(x1, y1) - at(x0, y1)) * tx;
+          dst->rgba[(static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(x)) * 4 + static_cast<size_t>(c)] =
+              static_cast<uint8_t>(top + (bot - top) * ty + 0.5f);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+VolumeRenderer::VolumeRenderer(int threads, double target_ms) : pool_(threads), target_ms_(target_ms) {}
+
+const VolumeBlock* VolumeRenderer::fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
+                                         std::optional<data::DataError>* error) {
+  const DimsState& d = scene.dims;
+  VolumeGeometry g = volume_geometry(d);
+  std::vector<int64_t> key{layer.channel, g.axis[0], g.axis[1], g.axis[2]};
+  for (size_t a = 0; a < d.current_step.size(); ++a) {
+    bool shown = std::find(g.axis.begin(), g.axis.end(), static_cast<int>(a)) != g.axis.end();
+    key.push_back(shown ? -1 : d.current_step[a]);
+  }
+  VolumeBlock& blk = blocks_[layer.id];
+  if (blk.key == key && !blk.values.empty()) return &blk;
+  const auto& info = source.info();
+  data::Box box;
+  box.start.assign(info.shape.size(), 0);
+  box.size.assign(info.shape.size(), 1);
+  for (size_t a = 0; a < d.shape.size(); ++a) {
+    auto src = static_cast<size_t>(d.source_axis[a]);
+    bool shown = std::find(g.axis.begin(), g.axis.end(), static_cast<int>(a)) != g.axis.end();
+    box.start[src] = shown ? 0 : d.current_step[a];
+    box.size[src] = shown ? d.shape[a] : 1;
+  }
+  if (info.channel_axis >= 0) box.start[static_cast<size_t>(info.channel_axis)] = layer.channel;
+  std::vector<float> raw(static_cast<size_t>(box.count()));
+  if (auto err = source.read_region(box, raw.data())) {
+    *error = err;
+    blk = VolumeBlock{};
+    return nullptr;
+  }
+  // Reorder into x-fastest (x, y, z) whatever the source's axis order is.
+  std::array<int64_t, 3> src_stride{};
+  for (int i = 0; i < 3; ++i) {
+    auto src_axis = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[static_cast<size_t>(i)])]);
+    int64_t stride = 1;
+    for (size_t a = src_axis + 1; a < box.size.size(); ++a) stride *= box.size[a];
+    src_stride[static_cast<size_t>(i)] = stride;
+  }
+  blk.size = g.size;
+  blk.values.resize(raw.size());
+  for (int64_t z = 0; z < g.size[2]; ++z)
+    for (int64_t y = 0; y < g.size[1]; ++y)
+      for (int64_t x = 0; x < g.size[0]; ++x)
+        blk.values[static_cast<size_t>((z * g.size[1] + y) * g.size[0] + x)] =
+            raw[static_cast<size_t>(x * src_stride[0] + y * src_stride[1] + z * src_stride[2])];
+  build_brick_max(&blk);
+  blk.key = key;
+  return &blk;
+}
+
+std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out) {
+  double t_start = steady_ms();
+  out->width = scene.width;
+  out->height = scene.height;
+  out->rgba.resize(static_cast<size_t>(scene.width) * static_cast<size_t>(scene.height) * 4);
+  std::vector<LayerMarch> layers;
+  for (const LayerState& layer : scene.layers) {
+    if (!layer.visible || layer.opacity <= 0) continue;
+    std::optional<data::DataError> err;
+    const VolumeBlock* blk = fetch(scene, layer, source, &err);
+    if (!blk) return err;
+    auto cmap = find_colormap(layer.colormap);
+    if (!cmap) cmap = find_colormap("gray");
+    luts_[layer.id] = build_layer_lut(layer, *cmap);
+    double lo = layer.contrast_limits[0], hi = layer.contrast_limits[1];
+    if (hi <= lo) hi = lo + 1e-6;
+    layers.push_back({blk, &luts_[layer.id], &layer, static_cast<float>(lo), static_cast<float>(hi)});
+  }
+
+  // Adaptive resolution: while interacting, cast only as many rays as the frame budget allows.
+  double scale = scene.interactive ? interactive_scale_ : 1.0;
+  Frame* target = out;
+  if (scale < 0.999) {
+    small_.width = std::max(2, static_cast<int>(scene.width * scale));
+    small_.height = std::max(2, static_cast<int>(scene.height * scale));
+    small_.rgba.resize(static_cast<size_t>(small_.width) * static_cast<size_t>(small_.height) * 4);
+    target = &small_;
+  }
+  const int W = target->width, H = target->height;
+  Camera3D cam = scene.camera3d;
+  cam.zoom *= static_cast<double>(W) / scene.width;  // same view at fewer pixels
+  CameraBasis basis = camera_basis(cam);
+  VolumeGeometry g = volume_geometry(scene.dims);
+  double min_scale = std::min({g.scale[0], g.scale[1], g.scale[2]});
+  // Sample every half voxel when still, every voxel while moving.
+  double step_voxels = scene.interactive ? 1.0 : 0.5;
+  double step = min_scale * step_voxels;
+  bool any_linear = false;
+  for (const auto& L : layers) any_linear = any_linear || L.layer->interpolation == Interpolation::linear;
+
+  pool_.parallel_for(H, [&](int begin, int end) {
+    for (int py = begin; py < end; ++py) {
+      for (int px = 0; px < W; ++px) {
+        Ray r = camera_ray(cam, basis, px, py, W, H);
+        double o[3] = {r.origin[0] / g.scale[0], r.origin[1] / g.scale[1], r.origin[2] / g.scale[2]};
+        double d[3] = {r.direction[0] / g.scale[0], r.direction[1] / g.scale[1], r.direction[2] / g.scale[2]};
+        float acc[3] = {0, 0, 0};
+        double t0, t1;
+        if (clip(o, d, g.size, &t0, &t1)) {
+          t0 = std::max(t0, 0.0);
+          for (const auto& L : layers) {
+            Contribution c = march(L, o, d, t0, t1, step, step_voxels, L.layer->interpolation == Interpolation::linear,
+                                   r.direction, g.scale);
+            composite(acc, c, static_cast<float>(L.layer->opacity), L.layer->blending);
+          }
+        }
+        uint8_t* p = &target->rgba[(static_cast<size_t>(py) * static_cast<size_t>(W) + static_cast<size_t>(px)) * 4];
+        p[0] = u8(acc[0]);
+        p[1] = u8(acc[1]);
+        p[2] = u8(acc[2]);
+        p[3] = 255;
+      }
+    }
+  });
+  (void)any_linear;
+  if (target != out) upscale(*target, out, pool_);
+  last_.scale = scale;
+  last_.ms = steady_ms() - t_start;
+  if (scene.interactive) {
+    // Next interactive frame: scale so the ray count fits the budget (time ~ scale^2).
+    double ratio = target_ms_ / std::max(1.0, last_.ms);
+    interactive_scale_ = std::clamp(scale * std::sqrt(ratio), 0.2, 1.0);
+  }
+  return std::nullopt;
+}
+
+}  // namespace voxcast::render
