@@ -25,8 +25,10 @@ Vec3 rotate(const Vec3& v, const Vec3& k, double a) {
 }  // namespace
 
 VolumeGeometry volume_geometry(const DimsState& d) {
-  auto disp = displayed_axes(d);
-  assert(disp.size() == 3 && "3D needs three displayed axes");
+  // The last three axes of `order`: what 3D shows, also while the viewer is in 2D (the
+  // 3D camera is kept ready for the toggle).
+  assert(d.order.size() >= 3 && "3D needs three axes");
+  std::vector<int> disp(d.order.end() - 3, d.order.end());
   VolumeGeometry g;
   for (int i = 0; i < 3; ++i) {
     auto a = static_cast<size_t>(disp[static_cast<size_t>(2 - i)]);  // x is the last displayed axis

@@ -45,7 +45,8 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
                                                        std::optional<data::DataError>* error) {
   const DimsState& d = scene.dims;
   auto disp = displayed_axes(d);
-  std::vector<int64_t> key{layer.channel, disp[0], disp[1]};
+  // The source is part of the key: a new dataset must never reuse an old plane.
+  std::vector<int64_t> key{static_cast<int64_t>(reinterpret_cast<intptr_t>(&source)), layer.channel, disp[0], disp[1]};
   for (size_t a = 0; a < d.current_step.size(); ++a)
     key.push_back(std::count(disp.begin(), disp.end(), static_cast<int>(a)) ? -1 : d.current_step[a]);
   Plane& p = planes_[layer.id];

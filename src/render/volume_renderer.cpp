@@ -290,7 +290,8 @@ const VolumeBlock* VolumeRenderer::fetch(const Scene& scene, const LayerState& l
                                          std::optional<data::DataError>* error) {
   const DimsState& d = scene.dims;
   VolumeGeometry g = volume_geometry(d);
-  std::vector<int64_t> key{layer.channel, g.axis[0], g.axis[1], g.axis[2]};
+  // The source is part of the key: a new dataset must never reuse an old block.
+  std::vector<int64_t> key{static_cast<int64_t>(reinterpret_cast<intptr_t>(&source)), layer.channel, g.axis[0], g.axis[1], g.axis[2]};
   for (size_t a = 0; a < d.current_step.size(); ++a) {
     bool shown = std::find(g.axis.begin(), g.axis.end(), static_cast<int>(a)) != g.axis.end();
     key.push_back(shown ? -1 : d.current_step[a]);
@@ -334,8 +335,10 @@ const VolumeBlock* VolumeRenderer::fetch(const Scene& scene, const LayerState& l
   return &blk;
 }
 
-std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out) {
+std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out,
+                                                      const std::atomic<bool>* cancel) {
   double t_start = steady_ms();
+  last_.cancelled = false;
   out->width = scene.width;
   out->height = scene.height;
   out->rgba.resize(static_cast<size_t>(scene.width) * static_cast<size_t>(scene.height) * 4);
@@ -374,8 +377,13 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   bool any_linear = false;
   for (const auto& L : layers) any_linear = any_linear || L.layer->interpolation == Interpolation::linear;
 
+  std::atomic<bool> stopped{false};
   pool_.parallel_for(H, [&](int begin, int end) {
     for (int py = begin; py < end; ++py) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) {
+        stopped = true;
+        return;
+      }
       for (int px = 0; px < W; ++px) {
         Ray r = camera_ray(cam, basis, px, py, W, H);
         double o[3] = {r.origin[0] / g.scale[0], r.origin[1] / g.scale[1], r.origin[2] / g.scale[2]};
@@ -399,6 +407,10 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
     }
   });
   (void)any_linear;
+  if (stopped) {
+    last_.cancelled = true;
+    return std::nullopt;
+  }
   if (target != out) upscale(*target, out, pool_);
   last_.scale = scale;
   last_.ms = steady_ms() - t_start;

@@ -72,6 +72,7 @@ void RenderLoop::submit(std::shared_ptr<const render::Scene> scene) {
     state_.submitted_version = scene->version;
     latest_ = std::move(scene);
   }
+  superseded_ = true;
   wake_.notify_one();
 }
 
@@ -80,6 +81,7 @@ void RenderLoop::request_keyframe() {
     std::lock_guard lock(mutex_);
     state_.keyframe_pending = true;
   }
+  superseded_ = true;
   wake_.notify_one();
 }
 
@@ -128,6 +130,7 @@ void RenderLoop::run() {
         if (stop_) return;
       }
       scene = latest_;
+      superseded_ = false;
       idr = state_.keyframe_pending;
       state_.keyframe_pending = false;
       state_.refine_pending = false;
@@ -143,7 +146,9 @@ void RenderLoop::run() {
     if (rerender) {
       render::Scene view = *scene;
       view.interactive = !refine_only;
-      auto err = is_3d ? volume.render(view, source_, &frame) : renderer.render(view, source_, &frame);
+      auto err = is_3d ? volume.render(view, source_, &frame, refine_only ? &superseded_ : nullptr)
+                       : renderer.render(view, source_, &frame);
+      if (is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead
       if (err) {
         std::lock_guard lock(mutex_);
         state_.render_errors += 1;

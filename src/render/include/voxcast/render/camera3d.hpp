@@ -12,8 +12,8 @@ struct CameraBasis {
   Vec3 right, down, forward;
 };
 
-// The displayed volume's world extent (x, y, z) and its voxel sizes; requires ndisplay 3
-// data (the last three entries of `order`).
+// The 3D view's volume: the last three axes of `order` as x (last), y, z; needs at
+// least three axes.
 struct VolumeGeometry {
   std::array<int64_t, 3> size;  // voxels along x, y, z
   Vec3 scale;                   // world units per voxel along x, y, z

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,7 @@ void build_brick_max(VolumeBlock* block);
 struct VolumeRenderStats {
   double scale = 1.0;  // fraction of the canvas resolution actually ray cast
   double ms = 0.0;
+  bool cancelled = false;  // `cancel` was raised: `out` is incomplete and must not be shown
 };
 
 // CPU ray caster with napari's 3D modes, several layers composited, empty-space
@@ -36,7 +38,10 @@ struct VolumeRenderStats {
 class VolumeRenderer {
  public:
   VolumeRenderer(int threads, double target_ms);
-  std::optional<data::DataError> render(const Scene& scene, const data::VolumeSource& source, Frame* out);
+  // `cancel` (optional) is polled per row: a full-resolution still render gives way as
+  // soon as the user moves again.
+  std::optional<data::DataError> render(const Scene& scene, const data::VolumeSource& source, Frame* out,
+                                        const std::atomic<bool>* cancel = nullptr);
   const VolumeRenderStats& last() const { return last_; }
 
  private:

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -98,6 +99,7 @@ class RenderLoop {
   std::shared_ptr<const render::Scene> latest_;
   RenderLoopState state_;
   bool stop_ = false;
+  std::atomic<bool> superseded_{false};  // raised by submit/keyframe: cancels a still render
   std::thread thread_;
 };
 
