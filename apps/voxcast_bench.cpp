@@ -20,22 +20,12 @@
 #include "voxcast/data/open_dataset.hpp"
 #include "voxcast/render/slice_renderer.hpp"
 #include "voxcast/server/server.hpp"
+#include "bench_common.hpp"
 
 using namespace voxcast;
 using protocol::Json;
 
-namespace {
-struct BenchConfig {
-  int steps = 300;
-  double rate = 60.0;
-  int width = 1920, height = 1080;
-  std::string dataset = "synthetic";
-  std::string json_path;
-  int threads = 0;
-  int baseline_frames = 60;
-  bool baseline = true;
-};
-
+namespace voxcast::bench {
 double rss_mb() {
   std::ifstream f("/proc/self/status");
   std::string line;
@@ -101,29 +91,8 @@ std::pair<double, double> encoder_baseline(const data::VolumeSource& src, const 
   }
   return {percentile(ours, 50), (with_encode - read_ms) / cfg.baseline_frames};
 }
-}  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"voxcast-bench: latency, throughput and quality measurements"};
-  BenchConfig cfg;
-  std::string size = "1920x1080";
-  auto* latency = app.add_subcommand("latency-2d", "dims scrubbing latency at the given rate");
-  for (auto* sub : {latency}) {
-    sub->add_option("--steps", cfg.steps, "dims steps to send")->capture_default_str();
-    sub->add_option("--rate", cfg.rate, "steps per second")->capture_default_str();
-    sub->add_option("--size", size, "video size WxH")->capture_default_str();
-    sub->add_option("--dataset", cfg.dataset, "dataset (synthetic or synthetic:CxZxYxX)")->capture_default_str();
-    sub->add_option("--threads", cfg.threads, "server render/encode threads (0: all cores)")->capture_default_str();
-    sub->add_option("--json", cfg.json_path, "write results as JSON");
-    sub->add_option("--baseline-frames", cfg.baseline_frames, "frames for the ffmpeg CLI baseline (0: skip)")->capture_default_str();
-  }
-  app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  set_log_level(LogLevel::warn);
-  if (std::sscanf(size.c_str(), "%dx%d", &cfg.width, &cfg.height) != 2) {
-    std::fprintf(stderr, "voxcast-bench: bad --size\n");
-    return 2;
-  }
+int run_latency_2d(const BenchConfig& cfg) {
   auto opened = data::open_dataset(cfg.dataset);
   if (auto* err = std::get_if<data::DataError>(&opened)) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
@@ -248,4 +217,44 @@ int main(int argc, char** argv) {
     std::ofstream(cfg.json_path) << j.dump(2) << "\n";
   }
   return 0;
+}
+
+}  // namespace voxcast::bench
+
+int main(int argc, char** argv) {
+  using namespace voxcast::bench;
+  CLI::App app{"voxcast-bench: latency, throughput and quality measurements"};
+  BenchConfig cfg;
+  std::string size = "1920x1080";
+  auto* latency = app.add_subcommand("latency-2d", "dims scrubbing latency at the given rate");
+  auto* orbit = app.add_subcommand("orbit-3d", "a full 360 degree orbit of a volume in N steps");
+  for (auto* sub : {latency, orbit}) {
+    sub->add_option("--steps", cfg.steps, "intents to send (latency-2d: 300, orbit-3d: 120)");
+    sub->add_option("--rate", cfg.rate, "intents per second")->capture_default_str();
+    sub->add_option("--size", size, "video size WxH")->capture_default_str();
+    sub->add_option("--dataset", cfg.dataset, "dataset (synthetic or synthetic:CxZxYxX)");
+    sub->add_option("--threads", cfg.threads, "server render/encode threads (0: all cores)")->capture_default_str();
+    sub->add_option("--json", cfg.json_path, "write results as JSON");
+  }
+  latency->add_option("--baseline-frames", cfg.baseline_frames, "frames for the ffmpeg CLI baseline (0: skip)")->capture_default_str();
+  orbit->add_option("--volume-size", cfg.volume_size, "edge of the generated cube when no --dataset")->capture_default_str();
+  orbit->add_option("--mode", cfg.mode, "rendering mode (mip, translucent, ...)")->capture_default_str();
+  orbit->add_option("--renderer", cfg.renderer, "cpu (cuda arrives with the CUDA renderer)")->capture_default_str();
+  orbit->add_option("--frame-ms", cfg.frame_ms, "3D frame-time budget while moving")->capture_default_str();
+  app.require_subcommand(1);
+  CLI11_PARSE(app, argc, argv);
+  set_log_level(LogLevel::warn);
+  if (std::sscanf(size.c_str(), "%dx%d", &cfg.width, &cfg.height) != 2) {
+    std::fprintf(stderr, "voxcast-bench: bad --size\n");
+    return 2;
+  }
+  if (orbit->parsed()) {
+    if (cfg.steps <= 0) cfg.steps = 120;
+    if (cfg.dataset.empty()) cfg.dataset = "synthetic:1x" + std::to_string(cfg.volume_size) + "x" +
+                                           std::to_string(cfg.volume_size) + "x" + std::to_string(cfg.volume_size);
+    return run_orbit_3d(cfg);
+  }
+  if (cfg.steps <= 0) cfg.steps = 300;
+  if (cfg.dataset.empty()) cfg.dataset = "synthetic";
+  return run_latency_2d(cfg);
 }

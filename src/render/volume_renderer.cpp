@@ -8,8 +8,13 @@
 
 namespace voxcast::render {
 
+void allocate_bricks(VolumeBlock* b, const std::array<int64_t, 3>& size) {
+  b->size = size;
+  for (size_t i = 0; i < 3; ++i) b->bricks[i] = (size[i] + kBrick - 1) / kBrick;
+  b->values.assign(static_cast<size_t>(b->bricks[0] * b->bricks[1] * b->bricks[2]) * kBrick * kBrick * kBrick, 0.0f);
+}
+
 void build_brick_max(VolumeBlock* b) {
-  for (int i = 0; i < 3; ++i) b->bricks[static_cast<size_t>(i)] = (b->size[static_cast<size_t>(i)] + kBrick - 1) / kBrick;
   b->brick_max.assign(static_cast<size_t>(b->bricks[0] * b->bricks[1] * b->bricks[2]), -INFINITY);
   // Each voxel raises the maximum of every brick whose apron it lies in.
   for (int64_t z = 0; z < b->size[2]; ++z)
@@ -38,11 +43,12 @@ struct LayerMarch {
 };
 
 // Field value at voxel coordinates (x, y, z), voxel centres at integers.
-inline float sample(const VolumeBlock& b, double x, double y, double z, bool linear) {
+[[gnu::always_inline]] inline float sample(const VolumeBlock& b, double x, double y, double z, bool linear) {
   if (!linear) {
-    auto ix = std::clamp<int64_t>(static_cast<int64_t>(std::floor(x + 0.5)), 0, b.size[0] - 1);
-    auto iy = std::clamp<int64_t>(static_cast<int64_t>(std::floor(y + 0.5)), 0, b.size[1] - 1);
-    auto iz = std::clamp<int64_t>(static_cast<int64_t>(std::floor(z + 0.5)), 0, b.size[2] - 1);
+    // x, y, z >= -0.5 inside the volume: truncating x + 0.5 rounds to the nearest voxel.
+    auto ix = std::min<int64_t>(static_cast<int64_t>(std::max(0.0, x + 0.5)), b.size[0] - 1);
+    auto iy = std::min<int64_t>(static_cast<int64_t>(std::max(0.0, y + 0.5)), b.size[1] - 1);
+    auto iz = std::min<int64_t>(static_cast<int64_t>(std::max(0.0, z + 0.5)), b.size[2] - 1);
     return b.at(ix, iy, iz);
   }
   x = std::clamp(x, 0.0, static_cast<double>(b.size[0] - 1));
@@ -75,10 +81,11 @@ struct Contribution {
 
 // Marches one ray through one layer in voxel space. `o`, `d` are in voxel units
 // (d scaled so t is in world units); t0..t1 is the part inside the volume.
-Contribution march(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
-                   double step_voxels, bool linear, const Vec3& view_dir, const Vec3& scale) {
+// Specialised per mode and interpolation so the inner loop carries no mode switches.
+template <RenderMode mode, bool linear>
+Contribution march_mode(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
+                        double step_voxels, const Vec3& view_dir, const Vec3& scale) {
   const VolumeBlock& b = *L.block;
-  const RenderMode mode = L.layer->rendering;
   const float lo = L.lo;
   const float iso = static_cast<float>(L.layer->iso_threshold);
   Contribution out;
@@ -91,14 +98,22 @@ Contribution march(const LayerMarch& L, const double o[3], const double d[3], do
   float prev_v = 0;
   bool have_prev = false;
   int64_t skip_brick = -1;
+  // Incremental stepping; positions stay >= -0.5 inside the volume, so +0.5 truncation
+  // is a floor.
+  const double sx = d[0] * step, sy = d[1] * step, sz = d[2] * step;
+  double x = o[0] + d[0] * t0 - sx, y = o[1] + d[1] * t0 - sy, z = o[2] + d[2] * t0 - sz;
+  const int64_t nbx = b.bricks[0] - 1, nby = b.bricks[1] - 1, nbz = b.bricks[2] - 1;
   for (double t = t0; t <= t1; t += step) {
-    double x = o[0] + d[0] * t, y = o[1] + d[1] * t, z = o[2] + d[2] * t;
+    x += sx;
+    y += sy;
+    z += sz;
     // Empty-space skipping: a brick whose maximum cannot change the result is stepped over.
-    auto bx = std::clamp<int64_t>(static_cast<int64_t>((x + 0.5) / kBrick), 0, b.bricks[0] - 1);
-    auto by = std::clamp<int64_t>(static_cast<int64_t>((y + 0.5) / kBrick), 0, b.bricks[1] - 1);
-    auto bz = std::clamp<int64_t>(static_cast<int64_t>((z + 0.5) / kBrick), 0, b.bricks[2] - 1);
+    int64_t bx = std::min<int64_t>(static_cast<int64_t>(std::max(0.0, x + 0.5)) >> 3, nbx);
+    int64_t by = std::min<int64_t>(static_cast<int64_t>(std::max(0.0, y + 0.5)) >> 3, nby);
+    int64_t bz = std::min<int64_t>(static_cast<int64_t>(std::max(0.0, z + 0.5)) >> 3, nbz);
     int64_t brick = (bz * b.bricks[1] + by) * b.bricks[0] + bx;
-    if (brick != skip_brick) {
+    if (brick == skip_brick) continue;
+    {
       float bmax = b.brick_max[static_cast<size_t>(brick)];
       bool skip = (mode == RenderMode::mip && bmax <= best) ||
                   ((mode == RenderMode::translucent || mode == RenderMode::additive ||
@@ -110,11 +125,9 @@ Contribution march(const LayerMarch& L, const double o[3], const double d[3], do
         continue;
       }
       skip_brick = -1;
-    } else {
-      continue;
     }
     float v = sample(b, x, y, z, linear);
-    switch (mode) {
+    switch (mode) {  // a constant: only one case survives
       case RenderMode::mip:
         if (v > best) best = v;
         if (best >= L.hi) t = t1;  // saturated: nothing further can change it
@@ -207,6 +220,29 @@ Contribution march(const LayerMarch& L, const double o[3], const double d[3], do
   return out;
 }
 
+template <RenderMode mode>
+Contribution march_interp(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
+                          double step_voxels, bool linear, const Vec3& view_dir, const Vec3& scale) {
+  return linear ? march_mode<mode, true>(L, o, d, t0, t1, step, step_voxels, view_dir, scale)
+                : march_mode<mode, false>(L, o, d, t0, t1, step, step_voxels, view_dir, scale);
+}
+
+Contribution march(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
+                   double step_voxels, bool linear, const Vec3& view_dir, const Vec3& scale) {
+  switch (L.layer->rendering) {
+    case RenderMode::mip: return march_interp<RenderMode::mip>(L, o, d, t0, t1, step, step_voxels, linear, view_dir, scale);
+    case RenderMode::minip: return march_interp<RenderMode::minip>(L, o, d, t0, t1, step, step_voxels, linear, view_dir, scale);
+    case RenderMode::average: return march_interp<RenderMode::average>(L, o, d, t0, t1, step, step_voxels, linear, view_dir, scale);
+    case RenderMode::attenuated_mip:
+      return march_interp<RenderMode::attenuated_mip>(L, o, d, t0, t1, step, step_voxels, linear, view_dir, scale);
+    case RenderMode::iso: return march_interp<RenderMode::iso>(L, o, d, t0, t1, step, step_voxels, linear, view_dir, scale);
+    case RenderMode::translucent:
+      return march_interp<RenderMode::translucent>(L, o, d, t0, t1, step, step_voxels, linear, view_dir, scale);
+    case RenderMode::additive: return march_interp<RenderMode::additive>(L, o, d, t0, t1, step, step_voxels, linear, view_dir, scale);
+  }
+  return {};
+}
+
 // Ray/box intersection in voxel space; false when the ray misses.
 bool clip(const double o[3], const double d[3], const std::array<int64_t, 3>& size, double* t0, double* t1) {
   double lo = -INFINITY, hi = INFINITY;
@@ -256,26 +292,36 @@ void composite(float* acc, const Contribution& c, float opacity, Blending mode) 
 
 inline uint8_t u8(float v) { return static_cast<uint8_t>(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f); }
 
-// Bilinear upscale of an RGBA8 image to the canvas size.
+// Bilinear upscale of an RGBA8 image to the canvas size (8-bit weights, tables per column).
 void upscale(const Frame& src, Frame* dst, ThreadPool& pool) {
   const int W = dst->width, H = dst->height;
+  std::vector<int> x0s(static_cast<size_t>(W)), x1s(static_cast<size_t>(W)), wxs(static_cast<size_t>(W));
+  for (int x = 0; x < W; ++x) {
+    double fx = std::clamp((x + 0.5) * src.width / W - 0.5, 0.0, src.width - 1.0);
+    auto ux = static_cast<size_t>(x);
+    x0s[ux] = static_cast<int>(fx);
+    x1s[ux] = std::min(x0s[ux] + 1, src.width - 1);
+    wxs[ux] = static_cast<int>((fx - x0s[ux]) * 256.0 + 0.5);
+  }
   pool.parallel_for(H, [&](int b, int e) {
     for (int y = b; y < e; ++y) {
       double fy = std::clamp((y + 0.5) * src.height / H - 0.5, 0.0, src.height - 1.0);
       int y0 = static_cast<int>(fy), y1 = std::min(y0 + 1, src.height - 1);
-      float ty = static_cast<float>(fy - y0);
+      int wy = static_cast<int>((fy - y0) * 256.0 + 0.5);
+      const uint8_t* r0 = &src.rgba[static_cast<size_t>(y0) * static_cast<size_t>(src.width) * 4];
+      const uint8_t* r1 = &src.rgba[static_cast<size_t>(y1) * static_cast<size_t>(src.width) * 4];
+      uint8_t* out = &dst->rgba[static_cast<size_t>(y) * static_cast<size_t>(W) * 4];
       for (int x = 0; x < W; ++x) {
-        double fx = std::clamp((x + 0.5) * src.width / W - 0.5, 0.0, src.width - 1.0);
-        int x0 = static_cast<int>(fx), x1 = std::min(x0 + 1, src.width - 1);
-        float tx = static_cast<float>(fx - x0);
-        for (int c = 0; c < 4; ++c) {
-          auto at = [&](int xx, int yy) {
-            return static_cast<float>(src.rgba[(static_cast<size_t>(yy) * static_cast<size_t>(src.width) + static_cast<size_t>(xx)) * 4 + static_cast<size_t>(c)]);
-          };
-          float top = at(x0, y0) + (at(x1, y0) - at(x0, y0)) * tx;
-          float bot = at(x0, y1) + (at(x1, y1) - at(x0, y1)) * tx;
-          dst->rgba[(static_cast<size_t>(y) * static_cast<size_t>(W) + static_cast<size_t>(x)) * 4 + static_cast<size_t>(c)] =
-              static_cast<uint8_t>(top + (bot - top) * ty + 0.5f);
+        auto ux = static_cast<size_t>(x);
+        const uint8_t* a = r0 + x0s[ux] * 4;
+        const uint8_t* bb = r0 + x1s[ux] * 4;
+        const uint8_t* c = r1 + x0s[ux] * 4;
+        const uint8_t* d = r1 + x1s[ux] * 4;
+        int wx = wxs[ux];
+        for (int ch = 0; ch < 4; ++ch) {
+          int top = a[ch] * (256 - wx) + bb[ch] * wx;
+          int bot = c[ch] * (256 - wx) + d[ch] * wx;
+          out[x * 4 + ch] = static_cast<uint8_t>((top * (256 - wy) + bot * wy + 32768) >> 16);
         }
       }
     }
@@ -323,12 +369,11 @@ const VolumeBlock* VolumeRenderer::fetch(const Scene& scene, const LayerState& l
     for (size_t a = src_axis + 1; a < box.size.size(); ++a) stride *= box.size[a];
     src_stride[static_cast<size_t>(i)] = stride;
   }
-  blk.size = g.size;
-  blk.values.resize(raw.size());
+  allocate_bricks(&blk, g.size);
   for (int64_t z = 0; z < g.size[2]; ++z)
     for (int64_t y = 0; y < g.size[1]; ++y)
       for (int64_t x = 0; x < g.size[0]; ++x)
-        blk.values[static_cast<size_t>((z * g.size[1] + y) * g.size[0] + x)] =
+        blk.values[VolumeBlock::offset(blk.bricks, x, y, z)] =
             raw[static_cast<size_t>(x * src_stride[0] + y * src_stride[1] + z * src_stride[2])];
   build_brick_max(&blk);
   blk.key = key;

@@ -136,6 +136,7 @@ void Server::Core::handle_state_update(ControlSession& s, const Envelope& e) {
   Reduction r = std::move(reduced).value();
   NotifyTopic topic = r.topic;
   bool changed = r.changed;
+  bool is_ndisplay = r.property == "view:ndisplay";
   std::string layer_id = r.layer_id;
   Json controls = r.layer_controls;
   protocol::AckState ack;
@@ -152,6 +153,11 @@ void Server::Core::handle_state_update(ControlSession& s, const Envelope& e) {
     case NotifyTopic::dims:
       broadcast_control(make(type::kNotifyDims, protocol::to_json(dims_payload(ledger.scene)), "dims"),
                         type::kNotifyDims, &s, iid);
+      if (is_ndisplay) {
+        // The camera in use changed with the mode: publish its pose (dims first, then camera).
+        protocol::NotifyCamera cam{"pose", "state.update", std::nullopt, camera_pose(ledger.scene)};
+        broadcast_control(make(type::kNotifyCamera, protocol::to_json(cam), "camera"), type::kNotifyCamera, &s, iid);
+      }
       break;
     case NotifyTopic::camera: {
       protocol::NotifyCamera cam{"pose", "state.update", std::nullopt, camera_pose(ledger.scene)};

@@ -153,3 +153,36 @@ TEST(Stream, PixelSocketRefusesAWrongToken) {
   EXPECT_FALSE(try_token(""));
   EXPECT_TRUE(try_token(srv.get().token()));
 }
+
+TEST(Stream, Toggle2DTo3DAndBackKeepsEachModesState) {
+  TestServer srv;
+  client::Client c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
+  auto plane = change_and_wait(c, "camera", "main", "zoom", protocol::Json{{"factor", 0.5}, {"anchor_px", {160, 120}}});
+  double zoom2d = c.mirror().camera.value("zoom", 0.0);
+  auto volume = change_and_wait(c, "view", "main", "ndisplay", 3);
+  auto m = c.mirror();
+  EXPECT_EQ(m.ndisplay, 3);
+  EXPECT_TRUE(m.camera.contains("angles")) << m.camera.dump();  // the 3D pose was published
+  EXPECT_GT(mean_abs_diff(plane, volume), 0.5) << "3D should look different from the slice";
+  auto orbited = change_and_wait(c, "camera", "main", "orbit", protocol::Json{{"d_az_deg", 40}, {"d_el_deg", 10}});
+  EXPECT_GT(mean_abs_diff(volume, orbited), 0.5) << "an orbit should change the picture";
+  auto mip = orbited;
+  auto translucent = change_and_wait(c, "layer", "layer-0", "rendering", "translucent");
+  EXPECT_GT(mean_abs_diff(mip, translucent), 0.2);
+  // Back to 2D: the zoomed plane camera is still there; then 3D again: the orbit too.
+  change_and_wait(c, "view", "main", "ndisplay", 2);
+  EXPECT_EQ(c.mirror().ndisplay, 2);
+  EXPECT_DOUBLE_EQ(c.mirror().camera.value("zoom", 0.0), zoom2d);
+  change_and_wait(c, "view", "main", "ndisplay", 3);
+  auto angles = c.mirror().camera.value("angles", protocol::Json::array());
+  ASSERT_EQ(angles.size(), 3u);
+  EXPECT_DOUBLE_EQ(angles[0].get<double>(), 40.0);
+  EXPECT_DOUBLE_EQ(angles[1].get<double>(), 10.0);
+  // Each toggle was acked with the applied value.
+  int toggles = 0;
+  for (const auto& i : c.intents())
+    if (i.accepted && i.applied_value.is_number_integer()) ++toggles;
+  EXPECT_GE(toggles, 3);
+}

@@ -206,9 +206,10 @@ TEST(VolumeRenderer, AdaptiveResolutionWhileMovingFullWhenStill) {
 
 TEST(VolumeRenderer, BrickMaximaCoverTheirApron) {
   VolumeBlock b;
-  b.size = {16, 8, 8};
-  b.values.assign(16 * 8 * 8, 0.0f);
-  b.values[8] = 5.0f;  // x = 8: first voxel of brick 1, apron of brick 0
+  allocate_bricks(&b, {16, 8, 8});
+  b.values[VolumeBlock::offset(b.bricks, 8, 0, 0)] = 5.0f;  // first voxel of brick 1, apron of brick 0
+  EXPECT_EQ(b.at(8, 0, 0), 5.0f);
+  EXPECT_EQ(VolumeBlock::offset(b.bricks, 8, 0, 0), 512u);
   build_brick_max(&b);
   ASSERT_EQ(b.bricks[0], 2);
   EXPECT_EQ(b.brick_max[0], 5.0f);

@@ -12,19 +12,25 @@
 
 namespace voxcast::render {
 
-// One layer's displayed 3D block as floats, x fastest, with per-brick maxima for
-// empty-space skipping.
+inline constexpr int kBrick = 8;
+
+// One layer's displayed 3D block as floats stored brick by brick (8^3 voxels each,
+// contiguous), so a ray marching in any direction stays in cache; with per-brick maxima
+// for empty-space skipping.
 struct VolumeBlock {
   std::vector<int64_t> key;
-  std::vector<float> values;
-  std::array<int64_t, 3> size{0, 0, 0};  // x, y, z
-  std::vector<float> brick_max;          // per kBrick^3 brick, including a one-voxel apron
+  std::vector<float> values;             // bricks * 512, x fastest inside a brick
+  std::array<int64_t, 3> size{0, 0, 0};  // voxels along x, y, z
   std::array<int64_t, 3> bricks{0, 0, 0};
-  float at(int64_t x, int64_t y, int64_t z) const {
-    return values[static_cast<size_t>((z * size[1] + y) * size[0] + x)];
+  std::vector<float> brick_max;          // per brick, including a one-voxel apron
+  static size_t offset(const std::array<int64_t, 3>& bricks, int64_t x, int64_t y, int64_t z) {
+    int64_t brick = ((z >> 3) * bricks[1] + (y >> 3)) * bricks[0] + (x >> 3);
+    return static_cast<size_t>((brick << 9) | ((z & 7) << 6) | ((y & 7) << 3) | (x & 7));
   }
+  float at(int64_t x, int64_t y, int64_t z) const { return values[offset(bricks, x, y, z)]; }
 };
-inline constexpr int kBrick = 8;
+// Allocates the bricked storage for `size` (values zeroed).
+void allocate_bricks(VolumeBlock* block, const std::array<int64_t, 3>& size);
 void build_brick_max(VolumeBlock* block);
 
 struct VolumeRenderStats {

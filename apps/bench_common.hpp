@@ -1,0 +1,24 @@
+#pragma once
+#include <string>
+
+namespace voxcast::bench {
+
+struct BenchConfig {
+  int steps = 0;  // 0: the scenario's default
+  double rate = 60.0;
+  int width = 1920, height = 1080;
+  std::string dataset;  // empty: the scenario's default
+  std::string json_path;
+  int threads = 0;
+  int baseline_frames = 60;
+  int volume_size = 256;
+  std::string mode = "mip";
+  std::string renderer = "cpu";
+  double frame_ms = 33.0;
+};
+
+double rss_mb();
+int run_latency_2d(const BenchConfig& cfg);
+int run_orbit_3d(const BenchConfig& cfg);
+
+}  // namespace voxcast::bench
