@@ -120,6 +120,19 @@ Contribution march_mode(const LayerMarch& L, const double o[3], const double d[3
                     mode == RenderMode::attenuated_mip) && bmax <= lo) ||
                   (mode == RenderMode::iso && bmax < iso);
       if (skip) {
+        // Jump to the last sample inside this brick; the loop's next step leaves it.
+        auto steps_inside = [](double p, double dp, int64_t bi) {
+          if (dp > 0) return ((bi + 1) * kBrick - 0.5 - p) / dp;
+          if (dp < 0) return (bi * kBrick - 0.5 - p) / dp;
+          return 1e30;
+        };
+        double k = std::floor(std::min({steps_inside(x, sx, bx), steps_inside(y, sy, by), steps_inside(z, sz, bz)}));
+        if (k > 0) {
+          x += sx * k;
+          y += sy * k;
+          z += sz * k;
+          t += step * k;
+        }
         skip_brick = brick;
         have_prev = false;
         continue;
@@ -462,7 +475,7 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   if (scene.interactive) {
     // Next interactive frame: scale so the ray count fits the budget (time ~ scale^2).
     double ratio = target_ms_ / std::max(1.0, last_.ms);
-    interactive_scale_ = std::clamp(scale * std::sqrt(ratio), 0.2, 1.0);
+    interactive_scale_ = std::clamp(scale * std::sqrt(ratio), 0.125, 1.0);
   }
   return std::nullopt;
 }
