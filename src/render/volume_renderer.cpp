@@ -101,6 +101,8 @@ Contribution march_mode(const LayerMarch& L, const double o[3], const double d[3
   // Incremental stepping; positions stay >= -0.5 inside the volume, so +0.5 truncation
   // is a floor.
   const double sx = d[0] * step, sy = d[1] * step, sz = d[2] * step;
+  // Samples sit in the middle of their intervals (midpoint rule for the integrals).
+  t0 += step * 0.5;
   double x = o[0] + d[0] * t0 - sx, y = o[1] + d[1] * t0 - sy, z = o[2] + d[2] * t0 - sz;
   const int64_t nbx = b.bricks[0] - 1, nby = b.bricks[1] - 1, nbz = b.bricks[2] - 1;
   for (double t = t0; t <= t1; t += step) {
@@ -154,8 +156,10 @@ Contribution march_mode(const LayerMarch& L, const double o[3], const double d[3
         break;
       case RenderMode::attenuated_mip: {
         float n = normalized(L, v);
-        att_sum += n * static_cast<float>(step_voxels);
+        // Attenuation by the integral of the value up to the middle of this sample's interval.
+        att_sum += n * static_cast<float>(step_voxels) * 0.5f;
         float scaled = n * std::exp(-static_cast<float>(L.layer->attenuation) * std::max(0.0f, att_sum - 1.0f));
+        att_sum += n * static_cast<float>(step_voxels) * 0.5f;
         att_max = std::max(att_max, scaled);
         break;
       }

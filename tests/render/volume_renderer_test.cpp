@@ -39,9 +39,11 @@ std::pair<int, int> brightest(const Frame& f) {
   return {bx, by};
 }
 
-// Plain reference: march every ray in tiny steps with trilinear sampling, no skipping,
-// no early termination; MIP / average / minip only.
-float reference_value(const data::VolumeSource& v, const Scene& s, int px_, int py_, RenderMode mode) {
+// Plain reference: march every ray in steps of 0.05 voxels with trilinear sampling, no
+// skipping and no early termination, and apply each mode's definition literally (gray
+// colormap, contrast [0, 100], gamma 1). Returns the grey level in [0, 1], or -1 when
+// the ray misses the volume.
+double reference_value(const data::VolumeSource& v, const Scene& s, int px_, int py_, RenderMode mode) {
   VolumeGeometry g = volume_geometry(s.dims);
   std::vector<float> data(static_cast<size_t>(g.size[0] * g.size[1] * g.size[2]));
   data::Box box{{0, 0, 0, 0}, {1, g.size[2], g.size[1], g.size[0]}};
@@ -64,26 +66,52 @@ float reference_value(const data::VolumeSource& v, const Scene& s, int px_, int 
           c += at(dx ? x1 : x0, dy ? y1 : y0, dz ? z1 : z0) * (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
     return c;
   };
+  const LayerState& L = s.layers[0];
   CameraBasis b = camera_basis(s.camera3d);
   Ray r = camera_ray(s.camera3d, b, px_, py_, s.width, s.height);
-  double best = mode == RenderMode::minip ? 1e30 : -1e30, sum = 0;
+  const double h = 0.05;  // voxels (scale 1 in these tests)
+  double best = mode == RenderMode::minip ? 1e30 : -1e30, sum = 0, att_sum = 0, att_max = 0, acc = 0, acc_a = 0, add = 0;
   int n = 0;
-  for (double t = 0; t < 3e6; t += (t < 1e6 - 200 ? 1e6 - 200 : 0.05)) {
-    double wx = r.origin[0] + r.direction[0] * t, wy = r.origin[1] + r.direction[1] * t, wz = r.origin[2] + r.direction[2] * t;
-    double x = wx / g.scale[0], y = wy / g.scale[1], z = wz / g.scale[2];
+  bool hit = false;
+  double shade = 0;
+  for (double t = 1e6 - 200; t < 1e6 + 200; t += h) {
+    double x = r.origin[0] + r.direction[0] * t, y = r.origin[1] + r.direction[1] * t, z = r.origin[2] + r.direction[2] * t;
     bool inside = x >= -0.5 && y >= -0.5 && z >= -0.5 && x <= g.size[0] - 0.5 && y <= g.size[1] - 0.5 && z <= g.size[2] - 0.5;
     if (!inside) {
       if (n > 0) break;
-      if (t > 1e6 + 1000) break;
       continue;
     }
-    double v2 = tri(x, y, z);
-    best = mode == RenderMode::minip ? std::min(best, v2) : std::max(best, v2);
-    sum += v2;
+    double val = tri(x, y, z), nv = std::clamp(val / 100.0, 0.0, 1.0);
     ++n;
+    best = mode == RenderMode::minip ? std::min(best, val) : std::max(best, val);
+    sum += val;
+    att_sum += nv * h * 0.5;  // the integral up to the middle of this sample's interval
+    att_max = std::max(att_max, nv * std::exp(-L.attenuation * std::max(0.0, att_sum - 1.0)));
+    att_sum += nv * h * 0.5;
+    double a = 1.0 - std::pow(1.0 - std::min(nv, 0.999), h * 0.5);
+    acc += (1 - acc_a) * a * nv;
+    acc_a += (1 - acc_a) * a;
+    add += nv * 0.02 * h * nv;
+    if (mode == RenderMode::iso && !hit && val >= L.iso_threshold) {
+      hit = true;
+      double gx = tri(x + 1, y, z) - tri(x - 1, y, z), gy = tri(x, y + 1, z) - tri(x, y - 1, z),
+             gz = tri(x, y, z + 1) - tri(x, y, z - 1);
+      double gn = std::sqrt(gx * gx + gy * gy + gz * gz);
+      double lambert = gn > 0 ? std::abs(gx * r.direction[0] + gy * r.direction[1] + gz * r.direction[2]) / gn : 1.0;
+      shade = 0.2 + 0.8 * lambert;
+    }
   }
   if (n == 0) return -1;
-  return static_cast<float>(mode == RenderMode::average ? sum / n : best);
+  switch (mode) {
+    case RenderMode::mip:
+    case RenderMode::minip: return std::clamp(best / 100.0, 0.0, 1.0);
+    case RenderMode::average: return std::clamp(sum / n / 100.0, 0.0, 1.0);
+    case RenderMode::attenuated_mip: return att_max;
+    case RenderMode::iso: return hit ? shade : 0.0;
+    case RenderMode::translucent: return acc;
+    case RenderMode::additive: return std::min(1.0, add);
+  }
+  return -1;
 }
 }  // namespace
 
@@ -127,33 +155,38 @@ TEST(VolumeRenderer, AzimuthTurnsAboutTheVerticalAxis) {
   EXPECT_GT(std::abs(y2 - 32), 8) << "a marker at z=0 must leave the centre when the camera tilts";
 }
 
-TEST(VolumeRenderer, MipAverageMinipMatchABruteForceReference) {
+TEST(VolumeRenderer, EveryModeMatchesABruteForceReference) {
   voxcast::testing::FunctionVolume vol(1, 12, 10, 14, [](int, int z, int y, int x) {
     return static_cast<float>(50 + 40 * std::sin(0.3 * x) * std::cos(0.25 * y) * std::sin(0.35 * z + 0.3));
   });
-  for (RenderMode mode : {RenderMode::mip, RenderMode::average, RenderMode::minip}) {
+  for (RenderMode mode : {RenderMode::mip, RenderMode::minip, RenderMode::average, RenderMode::attenuated_mip,
+                          RenderMode::iso, RenderMode::translucent, RenderMode::additive}) {
     Scene s = scene3d(vol, 48, 40);
     s.camera3d = orbit(s.camera3d, 35, 20);
     s.layers[0].rendering = mode;
+    s.layers[0].iso_threshold = 70;
+    s.layers[0].attenuation = 0.2;
     VolumeRenderer r(2, 33);
     Frame f;
     ASSERT_FALSE(r.render(s, vol, &f));
-    int compared = 0;
+    int compared = 0, outliers = 0;
     double max_err = 0;
-    for (int y = 2; y < 40; y += 3)
-      for (int x = 2; x < 48; x += 3) {
-        float ref = reference_value(vol, s, x, y, mode);
+    for (int y = 1; y < 40; y += 2)
+      for (int x = 1; x < 48; x += 2) {
+        double ref = reference_value(vol, s, x, y, mode);
         if (ref < 0) continue;
-        double expect = std::clamp(ref / 100.0, 0.0, 1.0) * 255.0;
-        max_err = std::max(max_err, std::abs(expect - px(f, x, y)[0]));
+        double err = std::abs(ref * 255.0 - px(f, x, y)[0]);
         ++compared;
+        // Stated tolerance: 10 of 255 grey levels on 99% of the pixels. The renderer
+        // samples every half voxel, the reference every 0.05; the field changes by at most
+        // ~12 units per voxel, so a half step moves an extremum, an iso crossing or a
+        // compositing sum by up to ~4 units.
+        if (err > 10.0) ++outliers;
+        else max_err = std::max(max_err, err);
       }
-    EXPECT_GT(compared, 50) << render_mode_name(mode);
-    // Stated tolerance: 8 of 255 grey levels. The renderer samples every half voxel, the
-    // reference every 0.05 voxels; along a ray the trilinear field changes by at most
-    // ~12 units per voxel here, so a half-voxel step can miss an extremum by ~3 units
-    // (~8 levels) and shift an average by less.
-    EXPECT_LT(max_err, 8.0) << render_mode_name(mode);
+    EXPECT_GT(compared, 200) << render_mode_name(mode);
+    // Iso silhouettes may flip between hit and miss at the edge of a half-voxel step.
+    EXPECT_LE(outliers, mode == RenderMode::iso ? compared / 20 : compared / 100) << render_mode_name(mode);
   }
 }
 
