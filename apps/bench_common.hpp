@@ -13,7 +13,7 @@ struct BenchConfig {
   int baseline_frames = 60;
   int volume_size = 256;
   std::string mode = "mip";
-  std::string renderer = "cpu";
+  std::string renderer = "auto";
   double frame_ms = 33.0;
 };
 

@@ -16,10 +16,6 @@
 namespace voxcast::bench {
 
 int run_orbit_3d(const BenchConfig& cfg) {
-  if (cfg.renderer != "cpu") {
-    std::fprintf(stderr, "voxcast-bench: renderer '%s' is not built in; use cpu\n", cfg.renderer.c_str());
-    return 2;
-  }
   auto opened = data::open_dataset(cfg.dataset);
   if (auto* err = std::get_if<data::DataError>(&opened)) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
@@ -32,6 +28,7 @@ int run_orbit_3d(const BenchConfig& cfg) {
   sc.height = cfg.height;
   sc.threads = cfg.threads;
   sc.frame_ms = cfg.frame_ms;
+  sc.renderer = cfg.renderer;
   sc.source_label = cfg.dataset;
   server::Server srv(sc, std::move(std::get<0>(opened)));
   if (auto err = srv.start()) {
@@ -71,6 +68,7 @@ int run_orbit_3d(const BenchConfig& cfg) {
   double memory_mb = rss_mb();
   auto frames = c.frames();
   auto intents = c.intents();
+  std::string renderer_used = srv.stats().render.renderer_3d;
   c.stop();
   srv.stop();
 
@@ -89,7 +87,7 @@ int run_orbit_3d(const BenchConfig& cfg) {
   double seconds = (t_end - t_start) / 1000.0;
   double fps = static_cast<double>(moving.size()) / seconds;
   std::printf("voxcast-bench orbit-3d  %dx%d, %s, mode %s, renderer %s, %d steps at %.0f Hz, %u cores\n", cfg.width,
-              cfg.height, cfg.dataset.c_str(), cfg.mode.c_str(), cfg.renderer.c_str(), cfg.steps, cfg.rate,
+              cfg.height, cfg.dataset.c_str(), cfg.mode.c_str(), renderer_used.c_str(), cfg.steps, cfg.rate,
               std::thread::hardware_concurrency());
   std::printf("  frames/s while orbiting        %8.1f  (%zu frames in %.2f s)\n", fps, moving.size(), seconds);
   std::printf("  render ms (moving)   p50 %8.1f  p95 %8.1f\n", percentile(render, 50), percentile(render, 95));
@@ -99,7 +97,7 @@ int run_orbit_3d(const BenchConfig& cfg) {
   std::printf("  process memory (MB)            %8.0f\n", memory_mb);
   if (!cfg.json_path.empty()) {
     protocol::Json j = {{"scenario", "orbit-3d"},
-                        {"renderer", cfg.renderer},
+                        {"renderer", renderer_used},
                         {"mode", cfg.mode},
                         {"dataset", cfg.dataset},
                         {"width", cfg.width},

@@ -239,7 +239,7 @@ int main(int argc, char** argv) {
   latency->add_option("--baseline-frames", cfg.baseline_frames, "frames for the ffmpeg CLI baseline (0: skip)")->capture_default_str();
   orbit->add_option("--volume-size", cfg.volume_size, "edge of the generated cube when no --dataset")->capture_default_str();
   orbit->add_option("--mode", cfg.mode, "rendering mode (mip, translucent, ...)")->capture_default_str();
-  orbit->add_option("--renderer", cfg.renderer, "cpu (cuda arrives with the CUDA renderer)")->capture_default_str();
+  orbit->add_option("--renderer", cfg.renderer, "3D renderer: auto, cuda, cpu")->capture_default_str();
   orbit->add_option("--frame-ms", cfg.frame_ms, "3D frame-time budget while moving")->capture_default_str();
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);

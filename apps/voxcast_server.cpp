@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(-1, 51))->capture_default_str();
   app.add_option("--frame-ms", cfg.frame_ms, "3D frame-time budget while the camera moves (adaptive resolution)")
       ->check(CLI::Range(1.0, 1000.0))->capture_default_str();
+  app.add_option("--renderer", cfg.renderer, "3D renderer: auto (CUDA when a GPU is present), cuda, cpu")
+      ->check(CLI::IsMember({"auto", "cuda", "cpu"}))->capture_default_str();
   app.add_option("--threads", cfg.threads, "render/encode threads (0: all cores)")->capture_default_str();
   app.add_option("--heartbeat", cfg.heartbeat_s, "heartbeat period in seconds")->check(CLI::Range(0.05, 3600.0))->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();

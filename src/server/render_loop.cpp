@@ -10,6 +10,9 @@
 #include "voxcast/protocol/frame_meta.hpp"
 #include "voxcast/render/slice_renderer.hpp"
 #include "voxcast/render/volume_renderer.hpp"
+#ifdef VOXCAST_HAVE_CUDA
+#include "cuda_volume_renderer.hpp"
+#endif
 
 namespace voxcast::server {
 
@@ -44,6 +47,16 @@ RenderLoop::RenderLoop(const data::VolumeSource& source, RenderLoopConfig config
 RenderLoop::~RenderLoop() { stop(); }
 
 std::optional<protocol::Error> RenderLoop::start(std::shared_ptr<const render::Scene> initial) {
+  if (config_.renderer != "auto" && config_.renderer != "cpu" && config_.renderer != "cuda")
+    return protocol::make_error("server.config", "--renderer must be auto, cuda or cpu");
+  std::string why = "this build has no CUDA renderer (nvcc was not found at build time)";
+  bool cuda = false;
+#ifdef VOXCAST_HAVE_CUDA
+  cuda = config_.renderer != "cpu" && render::CudaVolumeRenderer::available(&why);
+#endif
+  if (config_.renderer == "cuda" && !cuda) return protocol::make_error("server.config", "--renderer cuda: " + why);
+  state_.renderer_3d = cuda ? "cuda" : "cpu";
+  if (!cuda && config_.renderer == "auto") log_info("render", "3D on the CPU: " + why);
   auto enc = codec::H264Encoder::open(config_.encoder);
   if (!enc) return enc.error();
   encoder_ = std::move(enc).value();
@@ -101,6 +114,11 @@ RenderLoopState RenderLoop::state() const {
 void RenderLoop::run() {
   render::SliceRenderer renderer(config_.render_threads);
   render::VolumeRenderer volume(config_.render_threads, config_.frame_ms);
+#ifdef VOXCAST_HAVE_CUDA
+  std::unique_ptr<render::CudaVolumeRenderer> cuda;
+  if (state().renderer_3d == "cuda") cuda = std::make_unique<render::CudaVolumeRenderer>(config_.frame_ms);
+#endif
+  bool on_gpu = false;  // the current picture is already I420 in the encoder's input
   ThreadPool convert_pool(config_.render_threads);
   render::Frame frame;
   uint32_t stream_w = 0, stream_h = 0;  // from the latest SPS
@@ -141,14 +159,25 @@ void RenderLoop::run() {
     double render_ms = 0;
     // A 3D refinement re-renders at full resolution and the finer step; 2D re-encodes.
     bool is_3d = scene->dims.ndisplay == 3;
-    bool rerender = frame.rgba.empty() || idr || (is_3d && refine_only) ||
+    bool gpu_3d = false;
+#ifdef VOXCAST_HAVE_CUDA
+    gpu_3d = is_3d && cuda != nullptr;
+#endif
+    bool rerender = (frame.rgba.empty() && !on_gpu) || idr || (is_3d && !gpu_3d && refine_only) ||
                     (!refine_only && scene->version != state().rendered_version);
     if (rerender) {
       render::Scene view = *scene;
       view.interactive = !refine_only;
-      auto err = is_3d ? volume.render(view, source_, &frame, refine_only ? &superseded_ : nullptr)
-                       : renderer.render(view, source_, &frame);
-      if (is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead
+      std::optional<data::DataError> err;
+#ifdef VOXCAST_HAVE_CUDA
+      if (gpu_3d) err = cuda->render_i420(view, source_, encoder_->input());
+#endif
+      if (!gpu_3d) {
+        err = is_3d ? volume.render(view, source_, &frame, refine_only ? &superseded_ : nullptr)
+                    : renderer.render(view, source_, &frame);
+      }
+      on_gpu = gpu_3d;
+      if (!gpu_3d && is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead
       if (err) {
         std::lock_guard lock(mutex_);
         state_.render_errors += 1;
@@ -160,8 +189,10 @@ void RenderLoop::run() {
       render_ms = steady_ms() - t0;
     }
     double t1 = steady_ms();
-    codec::rgba_to_i420(frame.rgba.data(), frame.width, frame.height, frame.width * 4, encoder_->input(),
-                        &convert_pool);
+    // A CUDA frame is already I420 in the encoder's input; a CPU frame is converted here.
+    if (!on_gpu)
+      codec::rgba_to_i420(frame.rgba.data(), frame.width, frame.height, frame.width * 4, encoder_->input(),
+                          &convert_pool);
     bool refine_quality = config_.still_crf >= 0 && config_.still_crf < config_.encoder.crf;
     int crf = refine_only && refine_quality ? config_.still_crf : config_.encoder.crf;
     auto encoded = encoder_->encode(idr, crf);
@@ -205,7 +236,7 @@ void RenderLoop::run() {
       if (out->keyframe) state_.keyframes += 1;
       if (refine_only) state_.refinements += 1;
       // After an interactive frame, schedule the still-image refinement.
-      state_.refine_pending = !refine_only && (refine_quality || is_3d);
+      state_.refine_pending = !refine_only && (refine_quality || (is_3d && !gpu_3d));
     }
     sink_(std::move(out));
   }

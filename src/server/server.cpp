@@ -136,6 +136,7 @@ std::optional<protocol::Error> Server::start() {
   rc.render_threads = c.config.threads;
   rc.still_crf = c.config.still_crf;
   rc.frame_ms = c.config.frame_ms;
+  rc.renderer = c.config.renderer;
   Core* core = &c;
   c.render_loop = std::make_unique<RenderLoop>(
       *c.source, rc,

@@ -35,6 +35,7 @@ struct RenderLoopConfig {
   int still_crf = 12;          // quality of the refinement pass; < 0 disables it
   double refine_after_ms = 120.0;  // quiet time before the refinement pass
   double frame_ms = 33.0;          // 3D: frame-time budget while the camera moves
+  std::string renderer = "auto";   // 3D: auto (CUDA when a device is present), cuda, cpu
 };
 
 // --fps as a token bucket two frames deep: input arriving at the cap with jitter is
@@ -55,6 +56,7 @@ struct RenderLoopState {
   uint64_t keyframes = 0;
   uint64_t refinements = 0;
   uint64_t render_errors = 0;
+  std::string renderer_3d;  // "cuda" or "cpu", decided at start
   bool keyframe_pending = false;
   bool refine_pending = false;
   int viewers = 0;

@@ -1,0 +1,471 @@
+// CUDA implementation of the 3D modes. The math mirrors volume_renderer.cpp (midpoint
+// sampling, the same transfer functions and compositing) so both agree within the
+// tolerance the tests state; empty-space skipping is not needed at GPU rates.
+#include "cuda_volume_renderer.hpp"
+
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "voxcast/core/clock.hpp"
+#include "voxcast/render/camera3d.hpp"
+#include "voxcast/render/colormap.hpp"
+
+namespace voxcast::render {
+namespace {
+
+#define VOXCAST_CUDA_CHECK(call, what)                                                           \
+  do {                                                                                           \
+    cudaError_t e_ = (call);                                                                     \
+    if (e_ != cudaSuccess) return data::DataError{"cuda", std::string(what) + ": " + cudaGetErrorString(e_)}; \
+  } while (0)
+
+constexpr int kMaxLayers = 8;
+
+struct DeviceLayer {
+  cudaTextureObject_t linear_tex;
+  cudaTextureObject_t point_tex;
+  const float4* lut;  // kLutSize entries
+  float lo, hi, opacity, iso, attenuation;
+  int mode;         // RenderMode
+  int blending;     // Blending
+  int linear;
+};
+
+struct DeviceView {
+  int width, height;
+  double cx, cy, cz;
+  double rx, ry, rz, dx, dy, dz, fx, fy, fz;  // right, down, forward
+  double zoom, fov, distance;
+  double sx, sy, sz;                          // world units per voxel
+  int nx, ny, nz;
+  double step_voxels, step;
+  int layers;
+  DeviceLayer layer[kMaxLayers];
+};
+
+__device__ inline float fetch(const DeviceLayer& L, double x, double y, double z) {
+  // Unnormalised texture coordinates: voxel i's centre is at i + 0.5.
+  return tex3D<float>(L.linear ? L.linear_tex : L.point_tex, static_cast<float>(x + 0.5), static_cast<float>(y + 0.5),
+                      static_cast<float>(z + 0.5));
+}
+
+__device__ inline float norm01(const DeviceLayer& L, float v) { return fminf(fmaxf((v - L.lo) / (L.hi - L.lo), 0.f), 1.f); }
+__device__ inline float4 lut_at(const DeviceLayer& L, float t) { return L.lut[static_cast<int>(t * 4095.f + 0.5f)]; }
+
+__device__ bool clip(const double o[3], const double d[3], int nx, int ny, int nz, double* t0, double* t1) {
+  double lo = -1e300, hi = 1e300;
+  const int n[3] = {nx, ny, nz};
+  for (int i = 0; i < 3; ++i) {
+    double a = -0.5, b = n[i] - 0.5;
+    if (fabs(d[i]) < 1e-15) {
+      if (o[i] < a || o[i] > b) return false;
+      continue;
+    }
+    double ta = (a - o[i]) / d[i], tb = (b - o[i]) / d[i];
+    if (ta > tb) { double t = ta; ta = tb; tb = t; }
+    lo = fmax(lo, ta);
+    hi = fmin(hi, tb);
+  }
+  *t0 = lo;
+  *t1 = hi;
+  return hi > lo;
+}
+
+// One layer along one ray: returns premultiplied rgb in xyz and alpha in w.
+__device__ float4 march(const DeviceLayer& L, const DeviceView& v, const double o[3], const double d[3], double t0,
+                        double t1, const double dir[3]) {
+  float best = L.mode == 1 ? 3.4e38f : -3.4e38f;  // minip starts high
+  double sum = 0;
+  int count = 0;
+  float att_sum = 0, att_max = 0, acc_a = 0;
+  float3 acc = make_float3(0, 0, 0);
+  float prev = 0;
+  bool have_prev = false;
+  const float sv = static_cast<float>(v.step_voxels);
+  for (double t = t0 + v.step * 0.5; t <= t1; t += v.step) {
+    double x = o[0] + d[0] * t, y = o[1] + d[1] * t, z = o[2] + d[2] * t;
+    float val = fetch(L, x, y, z);
+    switch (L.mode) {
+      case 0:  // mip
+        best = fmaxf(best, val);
+        if (best >= L.hi) t = t1;
+        break;
+      case 1:  // minip
+        best = fminf(best, val);
+        break;
+      case 2:  // average
+        sum += val;
+        ++count;
+        break;
+      case 3: {  // attenuated_mip
+        float n = norm01(L, val);
+        att_sum += n * sv * 0.5f;
+        att_max = fmaxf(att_max, n * expf(-L.attenuation * fmaxf(0.f, att_sum - 1.f)));
+        att_sum += n * sv * 0.5f;
+        break;
+      }
+      case 4:  // iso
+        if (val >= L.iso) {
+          double f = have_prev && val != prev ? fmin(fmax((double)((L.iso - prev) / (val - prev)), 0.0), 1.0) : 1.0;
+          double th = t - v.step * (1.0 - f);
+          double hx = o[0] + d[0] * th, hy = o[1] + d[1] * th, hz = o[2] + d[2] * th;
+          DeviceLayer lin = L;
+          lin.linear = 1;
+          double gx = (fetch(lin, hx + 1, hy, hz) - fetch(lin, hx - 1, hy, hz)) / v.sx;
+          double gy = (fetch(lin, hx, hy + 1, hz) - fetch(lin, hx, hy - 1, hz)) / v.sy;
+          double gz = (fetch(lin, hx, hy, hz + 1) - fetch(lin, hx, hy, hz - 1)) / v.sz;
+          double gn = sqrt(gx * gx + gy * gy + gz * gz);
+          double lambert = gn > 0 ? fabs(gx * dir[0] + gy * dir[1] + gz * dir[2]) / gn : 1.0;
+          float shade = static_cast<float>(0.2 + 0.8 * lambert);
+          float4 c = L.lut[4095];
+          return make_float4(c.x * shade, c.y * shade, c.z * shade, 1.f);
+        }
+        break;
+      case 5: {  // translucent
+        float n = norm01(L, val);
+        float a = 1.f - powf(1.f - fminf(n, 0.999f), sv * 0.5f);
+        float4 c = lut_at(L, n);
+        float w = (1.f - acc_a) * a;
+        acc.x += w * c.x;
+        acc.y += w * c.y;
+        acc.z += w * c.z;
+        acc_a += w;
+        if (acc_a > 0.99f) t = t1;
+        break;
+      }
+      case 6: {  // additive
+        float n = norm01(L, val);
+        float4 c = lut_at(L, n);
+        float w = n * 0.02f * sv;
+        acc.x += w * c.x;
+        acc.y += w * c.y;
+        acc.z += w * c.z;
+        break;
+      }
+    }
+    prev = val;
+    have_prev = true;
+  }
+  switch (L.mode) {
+    case 0:
+    case 1: {
+      if (fabsf(best) > 3e38f) return make_float4(0, 0, 0, 0);
+      float4 c = lut_at(L, norm01(L, best));
+      return make_float4(c.x, c.y, c.z, 1.f);
+    }
+    case 2: {
+      if (count == 0) return make_float4(0, 0, 0, 0);
+      float4 c = lut_at(L, norm01(L, static_cast<float>(sum / count)));
+      return make_float4(c.x, c.y, c.z, 1.f);
+    }
+    case 3: {
+      float4 c = lut_at(L, att_max);
+      return make_float4(c.x, c.y, c.z, 1.f);
+    }
+    case 5:
+      return make_float4(acc.x, acc.y, acc.z, acc_a);
+    case 6:
+      return make_float4(fminf(acc.x, 1.f), fminf(acc.y, 1.f), fminf(acc.z, 1.f), 1.f);
+    default:
+      return make_float4(0, 0, 0, 0);
+  }
+}
+
+__device__ inline unsigned char u8(float v) { return static_cast<unsigned char>(fminf(fmaxf(v, 0.f), 1.f) * 255.f + 0.5f); }
+
+__global__ void raycast(DeviceView v, uchar4* out) {
+  int px = blockIdx.x * blockDim.x + threadIdx.x, py = blockIdx.y * blockDim.y + threadIdx.y;
+  if (px >= v.width || py >= v.height) return;
+  double sxp = px + 0.5 - 0.5 * v.width, syp = py + 0.5 - 0.5 * v.height;
+  double origin[3], dir[3];
+  if (v.fov <= 0) {
+    double s = 1.0 / v.zoom;
+    origin[0] = v.cx + v.rx * sxp * s + v.dx * syp * s - v.fx * 1e6;
+    origin[1] = v.cy + v.ry * sxp * s + v.dy * syp * s - v.fy * 1e6;
+    origin[2] = v.cz + v.rz * sxp * s + v.dz * syp * s - v.fz * 1e6;
+    dir[0] = v.fx;
+    dir[1] = v.fy;
+    dir[2] = v.fz;
+  } else {
+    double t = tan(v.fov * 3.14159265358979323846 / 360.0) / (0.5 * v.height);
+    origin[0] = v.cx - v.fx * v.distance;
+    origin[1] = v.cy - v.fy * v.distance;
+    origin[2] = v.cz - v.fz * v.distance;
+    dir[0] = v.fx + v.rx * sxp * t + v.dx * syp * t;
+    dir[1] = v.fy + v.ry * sxp * t + v.dy * syp * t;
+    dir[2] = v.fz + v.rz * sxp * t + v.dz * syp * t;
+    double n = sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
+    dir[0] /= n;
+    dir[1] /= n;
+    dir[2] /= n;
+  }
+  double o[3] = {origin[0] / v.sx, origin[1] / v.sy, origin[2] / v.sz};
+  double d[3] = {dir[0] / v.sx, dir[1] / v.sy, dir[2] / v.sz};
+  float acc[3] = {0, 0, 0};
+  double t0, t1;
+  if (clip(o, d, v.nx, v.ny, v.nz, &t0, &t1)) {
+    t0 = fmax(t0, 0.0);
+    for (int i = 0; i < v.layers; ++i) {
+      const DeviceLayer& L = v.layer[i];
+      float4 c = march(L, v, o, d, t0, t1, dir);
+      if (c.w <= 0) continue;
+      float op = L.opacity;
+      switch (L.blending) {
+        case 0: acc[0] = c.x; acc[1] = c.y; acc[2] = c.z; break;  // opaque
+        case 1: {                                                 // translucent
+          float a = c.w * op;
+          acc[0] = acc[0] * (1 - a) + c.x * op;
+          acc[1] = acc[1] * (1 - a) + c.y * op;
+          acc[2] = acc[2] * (1 - a) + c.z * op;
+          break;
+        }
+        case 2: acc[0] += c.x * op; acc[1] += c.y * op; acc[2] += c.z * op; break;  // additive
+        default:                                                                   // minimum
+          acc[0] += (fminf(acc[0], c.x) - acc[0]) * op;
+          acc[1] += (fminf(acc[1], c.y) - acc[1]) * op;
+          acc[2] += (fminf(acc[2], c.z) - acc[2]) * op;
+      }
+    }
+  }
+  out[py * v.width + px] = make_uchar4(u8(acc[0]), u8(acc[1]), u8(acc[2]), 255);
+}
+
+// BT.709 limited range, the same fixed-point arithmetic as codec::rgba_to_i420.
+__global__ void to_i420(const uchar4* rgba, int w, int h, unsigned char* y, unsigned char* u, unsigned char* v) {
+  int cx = blockIdx.x * blockDim.x + threadIdx.x, cy = blockIdx.y * blockDim.y + threadIdx.y;
+  if (cx >= w / 2 || cy >= h / 2) return;
+  int r = 0, g = 0, b = 0;
+  for (int j = 0; j < 2; ++j)
+    for (int i = 0; i < 2; ++i) {
+      uchar4 p = rgba[(cy * 2 + j) * w + cx * 2 + i];
+      y[(cy * 2 + j) * w + cx * 2 + i] = static_cast<unsigned char>((11966 * p.x + 40254 * p.y + 4064 * p.z + (16 << 16) + 32768) >> 16);
+      r += p.x;
+      g += p.y;
+      b += p.z;
+    }
+  u[cy * (w / 2) + cx] = static_cast<unsigned char>((-6596 * r - 22189 * g + 28784 * b + (128 << 18) + (1 << 17)) >> 18);
+  v[cy * (w / 2) + cx] = static_cast<unsigned char>((28784 * r - 26145 * g - 2639 * b + (128 << 18) + (1 << 17)) >> 18);
+}
+
+struct DeviceVolume {
+  std::vector<int64_t> key;
+  cudaArray_t array = nullptr;
+  cudaTextureObject_t linear_tex = 0, point_tex = 0;
+  ~DeviceVolume() {
+    if (linear_tex) cudaDestroyTextureObject(linear_tex);
+    if (point_tex) cudaDestroyTextureObject(point_tex);
+    if (array) cudaFreeArray(array);
+  }
+};
+
+}  // namespace
+
+struct CudaVolumeRenderer::Impl {
+  std::map<std::string, std::unique_ptr<DeviceVolume>> volumes;
+  std::map<std::string, float4*> luts;
+  uchar4* rgba = nullptr;
+  size_t rgba_pixels = 0;
+  unsigned char* yuv = nullptr;
+  size_t yuv_bytes = 0;
+  double target_ms = 33;
+  double interactive_scale = 1.0;
+  ~Impl() {
+    for (auto& [k, p] : luts) cudaFree(p);
+    cudaFree(rgba);
+    cudaFree(yuv);
+  }
+
+  std::optional<data::DataError> upload(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
+                                        DeviceVolume** out) {
+    const DimsState& d = scene.dims;
+    VolumeGeometry g = volume_geometry(d);
+    std::vector<int64_t> key{static_cast<int64_t>(reinterpret_cast<intptr_t>(&source)), layer.channel, g.axis[0],
+                             g.axis[1], g.axis[2]};
+    for (size_t a = 0; a < d.current_step.size(); ++a) {
+      bool shown = a == static_cast<size_t>(g.axis[0]) || a == static_cast<size_t>(g.axis[1]) || a == static_cast<size_t>(g.axis[2]);
+      key.push_back(shown ? -1 : d.current_step[a]);
+    }
+    auto& slot = volumes[layer.id];
+    if (slot && slot->key == key) {
+      *out = slot.get();
+      return std::nullopt;
+    }
+    // Read x-fastest, whatever the source's axis order.
+    const auto& info = source.info();
+    data::Box box;
+    box.start.assign(info.shape.size(), 0);
+    box.size.assign(info.shape.size(), 1);
+    for (size_t a = 0; a < d.shape.size(); ++a) {
+      auto src = static_cast<size_t>(d.source_axis[a]);
+      bool shown = a == static_cast<size_t>(g.axis[0]) || a == static_cast<size_t>(g.axis[1]) || a == static_cast<size_t>(g.axis[2]);
+      box.start[src] = shown ? 0 : d.current_step[a];
+      box.size[src] = shown ? d.shape[a] : 1;
+    }
+    if (info.channel_axis >= 0) box.start[static_cast<size_t>(info.channel_axis)] = layer.channel;
+    std::vector<float> raw(static_cast<size_t>(box.count()));
+    if (auto err = source.read_region(box, raw.data())) return err;
+    int64_t stride[3];
+    for (int i = 0; i < 3; ++i) {
+      auto src_axis = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[i])]);
+      int64_t s = 1;
+      for (size_t a = src_axis + 1; a < box.size.size(); ++a) s *= box.size[a];
+      stride[i] = s;
+    }
+    std::vector<float> xyz(raw.size());
+    for (int64_t z = 0; z < g.size[2]; ++z)
+      for (int64_t y = 0; y < g.size[1]; ++y)
+        for (int64_t x = 0; x < g.size[0]; ++x)
+          xyz[static_cast<size_t>((z * g.size[1] + y) * g.size[0] + x)] =
+              raw[static_cast<size_t>(x * stride[0] + y * stride[1] + z * stride[2])];
+    auto vol = std::make_unique<DeviceVolume>();
+    vol->key = key;
+    cudaChannelFormatDesc desc = cudaCreateChannelDesc<float>();
+    cudaExtent extent = make_cudaExtent(static_cast<size_t>(g.size[0]), static_cast<size_t>(g.size[1]), static_cast<size_t>(g.size[2]));
+    VOXCAST_CUDA_CHECK(cudaMalloc3DArray(&vol->array, &desc, extent), "3D array");
+    cudaMemcpy3DParms copy{};
+    copy.srcPtr = make_cudaPitchedPtr(xyz.data(), static_cast<size_t>(g.size[0]) * sizeof(float), static_cast<size_t>(g.size[0]),
+                                      static_cast<size_t>(g.size[1]));
+    copy.dstArray = vol->array;
+    copy.extent = extent;
+    copy.kind = cudaMemcpyHostToDevice;
+    VOXCAST_CUDA_CHECK(cudaMemcpy3D(&copy), "volume upload");
+    for (int linear = 0; linear < 2; ++linear) {
+      cudaResourceDesc res{};
+      res.resType = cudaResourceTypeArray;
+      res.res.array.array = vol->array;
+      cudaTextureDesc tex{};
+      tex.addressMode[0] = tex.addressMode[1] = tex.addressMode[2] = cudaAddressModeClamp;
+      tex.filterMode = linear ? cudaFilterModeLinear : cudaFilterModePoint;
+      tex.readMode = cudaReadModeElementType;
+      tex.normalizedCoords = 0;
+      VOXCAST_CUDA_CHECK(cudaCreateTextureObject(linear ? &vol->linear_tex : &vol->point_tex, &res, &tex, nullptr), "texture");
+    }
+    slot = std::move(vol);
+    *out = slot.get();
+    return std::nullopt;
+  }
+
+  std::optional<data::DataError> cast(const Scene& scene, const data::VolumeSource& source, int* out_w, int* out_h) {
+    DeviceView v{};
+    double scale = scene.interactive ? interactive_scale : 1.0;
+    v.width = std::max(2, static_cast<int>(scene.width * scale)) & ~1;
+    v.height = std::max(2, static_cast<int>(scene.height * scale)) & ~1;
+    Camera3D cam = scene.camera3d;
+    cam.zoom *= static_cast<double>(v.width) / scene.width;
+    CameraBasis b = camera_basis(cam);
+    VolumeGeometry g = volume_geometry(scene.dims);
+    v.cx = cam.center[0]; v.cy = cam.center[1]; v.cz = cam.center[2];
+    v.rx = b.right[0]; v.ry = b.right[1]; v.rz = b.right[2];
+    v.dx = b.down[0]; v.dy = b.down[1]; v.dz = b.down[2];
+    v.fx = b.forward[0]; v.fy = b.forward[1]; v.fz = b.forward[2];
+    v.zoom = cam.zoom; v.fov = cam.fov; v.distance = cam.distance;
+    v.sx = g.scale[0]; v.sy = g.scale[1]; v.sz = g.scale[2];
+    v.nx = static_cast<int>(g.size[0]); v.ny = static_cast<int>(g.size[1]); v.nz = static_cast<int>(g.size[2]);
+    v.step_voxels = scene.interactive ? 1.0 : 0.5;
+    v.step = std::min({g.scale[0], g.scale[1], g.scale[2]}) * v.step_voxels;
+    for (const LayerState& layer : scene.layers) {
+      if (!layer.visible || layer.opacity <= 0 || v.layers == kMaxLayers) continue;
+      DeviceVolume* vol = nullptr;
+      if (auto err = upload(scene, layer, source, &vol)) return err;
+      auto cmap = find_colormap(layer.colormap);
+      if (!cmap) cmap = find_colormap("gray");
+      LayerLut lut = build_layer_lut(layer, *cmap);
+      std::vector<float4> table(kLutSize);
+      for (int i = 0; i < kLutSize; ++i) table[static_cast<size_t>(i)] = make_float4(lut.table[static_cast<size_t>(i)].r, lut.table[static_cast<size_t>(i)].g, lut.table[static_cast<size_t>(i)].b, 1.f);
+      float4*& dl = luts[layer.id];
+      if (!dl) VOXCAST_CUDA_CHECK(cudaMalloc(&dl, sizeof(float4) * kLutSize), "lut");
+      VOXCAST_CUDA_CHECK(cudaMemcpy(dl, table.data(), sizeof(float4) * kLutSize, cudaMemcpyHostToDevice), "lut upload");
+      double lo = layer.contrast_limits[0], hi = layer.contrast_limits[1];
+      if (hi <= lo) hi = lo + 1e-6;
+      DeviceLayer& L = v.layer[v.layers++];
+      L.linear_tex = vol->linear_tex;
+      L.point_tex = vol->point_tex;
+      L.lut = dl;
+      L.lo = static_cast<float>(lo);
+      L.hi = static_cast<float>(hi);
+      L.opacity = static_cast<float>(layer.opacity);
+      L.iso = static_cast<float>(layer.iso_threshold);
+      L.attenuation = static_cast<float>(layer.attenuation);
+      L.mode = static_cast<int>(layer.rendering);
+      L.blending = static_cast<int>(layer.blending);
+      L.linear = layer.interpolation == Interpolation::linear ? 1 : 0;
+    }
+    size_t pixels = static_cast<size_t>(v.width) * static_cast<size_t>(v.height);
+    if (pixels > rgba_pixels) {
+      cudaFree(rgba);
+      VOXCAST_CUDA_CHECK(cudaMalloc(&rgba, pixels * sizeof(uchar4)), "frame buffer");
+      rgba_pixels = pixels;
+    }
+    dim3 block(16, 8), grid((v.width + 15) / 16, (v.height + 7) / 8);
+    raycast<<<grid, block>>>(v, rgba);
+    VOXCAST_CUDA_CHECK(cudaGetLastError(), "ray cast launch");
+    *out_w = v.width;
+    *out_h = v.height;
+    return std::nullopt;
+  }
+};
+
+bool CudaVolumeRenderer::available(std::string* why) {
+  int n = 0;
+  cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess || n == 0) {
+    if (why) *why = e != cudaSuccess ? cudaGetErrorString(e) : "no CUDA device";
+    return false;
+  }
+  return true;
+}
+
+CudaVolumeRenderer::CudaVolumeRenderer(double target_ms) : impl_(std::make_unique<Impl>()) { impl_->target_ms = target_ms; }
+CudaVolumeRenderer::~CudaVolumeRenderer() = default;
+
+std::optional<data::DataError> CudaVolumeRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out) {
+  double t0 = steady_ms();
+  Scene full = scene;
+  full.interactive = false;  // the RGBA path is for stills and tests
+  int w = 0, h = 0;
+  if (auto err = impl_->cast(full, source, &w, &h)) return err;
+  out->width = w;
+  out->height = h;
+  out->rgba.resize(static_cast<size_t>(w) * static_cast<size_t>(h) * 4);
+  VOXCAST_CUDA_CHECK(cudaMemcpy(out->rgba.data(), impl_->rgba, out->rgba.size(), cudaMemcpyDeviceToHost), "read back");
+  last_.scale = 1.0;
+  last_.ms = steady_ms() - t0;
+  last_.cancelled = false;
+  return std::nullopt;
+}
+
+std::optional<data::DataError> CudaVolumeRenderer::render_i420(const Scene& scene, const data::VolumeSource& source,
+                                                               const codec::YuvPlanes& out) {
+  double t0 = steady_ms();
+  // At GPU rates every frame is cast at full resolution.
+  Scene full = scene;
+  full.interactive = false;
+  int w = 0, h = 0;
+  if (auto err = impl_->cast(full, source, &w, &h)) return err;
+  size_t ybytes = static_cast<size_t>(w) * static_cast<size_t>(h), cbytes = ybytes / 4;
+  if (ybytes + 2 * cbytes > impl_->yuv_bytes) {
+    cudaFree(impl_->yuv);
+    VOXCAST_CUDA_CHECK(cudaMalloc(&impl_->yuv, ybytes + 2 * cbytes), "yuv buffer");
+    impl_->yuv_bytes = ybytes + 2 * cbytes;
+  }
+  dim3 block(16, 8), grid((w / 2 + 15) / 16, (h / 2 + 7) / 8);
+  to_i420<<<grid, block>>>(impl_->rgba, w, h, impl_->yuv, impl_->yuv + ybytes, impl_->yuv + ybytes + cbytes);
+  VOXCAST_CUDA_CHECK(cudaGetLastError(), "i420 launch");
+  VOXCAST_CUDA_CHECK(cudaMemcpy2D(out.y, static_cast<size_t>(out.y_stride), impl_->yuv, static_cast<size_t>(w),
+                                  static_cast<size_t>(w), static_cast<size_t>(h), cudaMemcpyDeviceToHost), "y read back");
+  VOXCAST_CUDA_CHECK(cudaMemcpy2D(out.u, static_cast<size_t>(out.u_stride), impl_->yuv + ybytes, static_cast<size_t>(w / 2),
+                                  static_cast<size_t>(w / 2), static_cast<size_t>(h / 2), cudaMemcpyDeviceToHost), "u read back");
+  VOXCAST_CUDA_CHECK(cudaMemcpy2D(out.v, static_cast<size_t>(out.v_stride), impl_->yuv + ybytes + cbytes,
+                                  static_cast<size_t>(w / 2), static_cast<size_t>(w / 2), static_cast<size_t>(h / 2),
+                                  cudaMemcpyDeviceToHost), "v read back");
+  last_.scale = 1.0;
+  last_.ms = steady_ms() - t0;
+  last_.cancelled = false;
+  return std::nullopt;
+}
+
+}  // namespace voxcast::render

@@ -1,0 +1,72 @@
+// The CUDA renderer against the CPU renderer on the same scenes. Needs a GPU: on
+// machines without one the tests are skipped (and say why).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "cuda_volume_renderer.hpp"
+#include "test_volume.hpp"
+#include "voxcast/codec/yuv.hpp"
+#include "voxcast/render/camera3d.hpp"
+
+using namespace voxcast;
+using namespace voxcast::render;
+
+namespace {
+Scene scene3d(const data::VolumeSource& v, int w, int h) {
+  Scene s = make_initial_scene(v.info(), w, h);
+  s.dims.ndisplay = 3;
+  s.camera3d = orbit(fit_camera3d(s.dims, w, h), 35, 20);
+  for (auto& l : s.layers) {
+    l.contrast_limits = {0, 100};
+    l.interpolation = Interpolation::linear;
+    l.iso_threshold = 70;
+    l.attenuation = 0.2;
+  }
+  return s;
+}
+}  // namespace
+
+TEST(CudaRenderer, EveryModeMatchesTheCpuRenderer) {
+  std::string why;
+  if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+  voxcast::testing::FunctionVolume vol(2, 40, 48, 56, [](int c, int z, int y, int x) {
+    return static_cast<float>(50 + 40 * std::sin(0.3 * x + c) * std::cos(0.25 * y) * std::sin(0.35 * z + 0.3));
+  });
+  for (RenderMode mode : {RenderMode::mip, RenderMode::minip, RenderMode::average, RenderMode::attenuated_mip,
+                          RenderMode::iso, RenderMode::translucent, RenderMode::additive}) {
+    for (bool perspective : {false, true}) {
+      Scene s = scene3d(vol, 320, 240);
+      if (perspective) s.camera3d.fov = 40;
+      for (auto& l : s.layers) l.rendering = mode;
+      VolumeRenderer cpu(4, 33);
+      CudaVolumeRenderer gpu(33);
+      Frame a, b;
+      ASSERT_FALSE(cpu.render(s, vol, &a));
+      auto err = gpu.render(s, vol, &b);
+      ASSERT_FALSE(err) << err->message;
+      ASSERT_EQ(a.rgba.size(), b.rgba.size());
+      double psnr = codec::psnr_rgba(a.rgba.data(), b.rgba.data(), a.width, a.height);
+      std::printf("cuda vs cpu %-15s %s PSNR %.1f dB\n", render_mode_name(mode), perspective ? "persp" : "ortho", psnr);
+      EXPECT_GE(psnr, 40.0) << render_mode_name(mode) << (perspective ? " perspective" : " orthographic");
+    }
+  }
+}
+
+TEST(CudaRenderer, GpuColourConversionMatchesTheCpuOne) {
+  std::string why;
+  if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+  voxcast::testing::FunctionVolume vol(1, 16, 16, 16, [](int, int z, int y, int x) { return static_cast<float>((x * 7 + y * 3 + z) % 100); });
+  Scene s = scene3d(vol, 64, 48);
+  CudaVolumeRenderer gpu(33);
+  Frame f;
+  ASSERT_FALSE(gpu.render(s, vol, &f));
+  codec::YuvImage cpu_yuv, gpu_yuv;
+  cpu_yuv.resize(64, 48);
+  gpu_yuv.resize(64, 48);
+  codec::rgba_to_i420(f.rgba.data(), 64, 48, 64 * 4, cpu_yuv.planes(), nullptr);
+  ASSERT_FALSE(gpu.render_i420(s, vol, gpu_yuv.planes()));
+  EXPECT_EQ(cpu_yuv.y, gpu_yuv.y);
+  EXPECT_EQ(cpu_yuv.u, gpu_yuv.u);
+  EXPECT_EQ(cpu_yuv.v, gpu_yuv.v);
+}
