@@ -163,7 +163,7 @@ void RenderLoop::run() {
 #ifdef VOXCAST_HAVE_CUDA
     gpu_3d = is_3d && cuda != nullptr;
 #endif
-    bool rerender = (frame.rgba.empty() && !on_gpu) || idr || (is_3d && !gpu_3d && refine_only) ||
+    bool rerender = (frame.rgba.empty() && !on_gpu) || idr || (is_3d && refine_only) ||
                     (!refine_only && scene->version != state().rendered_version);
     if (rerender) {
       render::Scene view = *scene;
@@ -236,7 +236,7 @@ void RenderLoop::run() {
       if (out->keyframe) state_.keyframes += 1;
       if (refine_only) state_.refinements += 1;
       // After an interactive frame, schedule the still-image refinement.
-      state_.refine_pending = !refine_only && (refine_quality || (is_3d && !gpu_3d));
+      state_.refine_pending = !refine_only && (refine_quality || is_3d);
     }
     sink_(std::move(out));
   }

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <array>
 #include <map>
 #include <vector>
 
@@ -272,7 +273,13 @@ struct CudaVolumeRenderer::Impl {
   unsigned char* yuv = nullptr;
   size_t yuv_bytes = 0;
   double target_ms = 33;
-  double interactive_scale = 1.0;
+  struct LutKey {
+    std::string colormap;
+    std::array<double, 2> limits;
+    double gamma;
+    bool operator==(const LutKey& o) const { return colormap == o.colormap && limits == o.limits && gamma == o.gamma; }
+  };
+  std::map<std::string, LutKey> lut_keys;  // what each uploaded LUT was built from
   ~Impl() {
     for (auto& [k, p] : luts) cudaFree(p);
     cudaFree(rgba);
@@ -351,9 +358,10 @@ struct CudaVolumeRenderer::Impl {
 
   std::optional<data::DataError> cast(const Scene& scene, const data::VolumeSource& source, int* out_w, int* out_h) {
     DeviceView v{};
-    double scale = scene.interactive ? interactive_scale : 1.0;
-    v.width = std::max(2, static_cast<int>(scene.width * scale)) & ~1;
-    v.height = std::max(2, static_cast<int>(scene.height * scale)) & ~1;
+    // At GPU rates every frame is cast at full resolution; while moving the step is one
+    // voxel, the still frame re-renders at half a voxel.
+    v.width = std::max(2, scene.width) & ~1;
+    v.height = std::max(2, scene.height) & ~1;
     Camera3D cam = scene.camera3d;
     cam.zoom *= static_cast<double>(v.width) / scene.width;
     CameraBasis b = camera_basis(cam);
@@ -371,14 +379,21 @@ struct CudaVolumeRenderer::Impl {
       if (!layer.visible || layer.opacity <= 0 || v.layers == kMaxLayers) continue;
       DeviceVolume* vol = nullptr;
       if (auto err = upload(scene, layer, source, &vol)) return err;
-      auto cmap = find_colormap(layer.colormap);
-      if (!cmap) cmap = find_colormap("gray");
-      LayerLut lut = build_layer_lut(layer, *cmap);
-      std::vector<float4> table(kLutSize);
-      for (int i = 0; i < kLutSize; ++i) table[static_cast<size_t>(i)] = make_float4(lut.table[static_cast<size_t>(i)].r, lut.table[static_cast<size_t>(i)].g, lut.table[static_cast<size_t>(i)].b, 1.f);
       float4*& dl = luts[layer.id];
-      if (!dl) VOXCAST_CUDA_CHECK(cudaMalloc(&dl, sizeof(float4) * kLutSize), "lut");
-      VOXCAST_CUDA_CHECK(cudaMemcpy(dl, table.data(), sizeof(float4) * kLutSize, cudaMemcpyHostToDevice), "lut upload");
+      LutKey lk{layer.colormap, layer.contrast_limits, layer.gamma};
+      auto known = lut_keys.find(layer.id);
+      if (!dl || known == lut_keys.end() || !(known->second == lk)) {
+        // Upload the transfer function only when it changed.
+        auto cmap = find_colormap(layer.colormap);
+        if (!cmap) cmap = find_colormap("gray");
+        LayerLut lut = build_layer_lut(layer, *cmap);
+        std::vector<float4> table(kLutSize);
+        for (size_t i = 0; i < static_cast<size_t>(kLutSize); ++i)
+          table[i] = make_float4(lut.table[i].r, lut.table[i].g, lut.table[i].b, 1.f);
+        if (!dl) VOXCAST_CUDA_CHECK(cudaMalloc(&dl, sizeof(float4) * kLutSize), "lut");
+        VOXCAST_CUDA_CHECK(cudaMemcpy(dl, table.data(), sizeof(float4) * kLutSize, cudaMemcpyHostToDevice), "lut upload");
+        lut_keys[layer.id] = lk;
+      }
       double lo = layer.contrast_limits[0], hi = layer.contrast_limits[1];
       if (hi <= lo) hi = lo + 1e-6;
       DeviceLayer& L = v.layer[v.layers++];
@@ -441,11 +456,8 @@ std::optional<data::DataError> CudaVolumeRenderer::render(const Scene& scene, co
 std::optional<data::DataError> CudaVolumeRenderer::render_i420(const Scene& scene, const data::VolumeSource& source,
                                                                const codec::YuvPlanes& out) {
   double t0 = steady_ms();
-  // At GPU rates every frame is cast at full resolution.
-  Scene full = scene;
-  full.interactive = false;
   int w = 0, h = 0;
-  if (auto err = impl_->cast(full, source, &w, &h)) return err;
+  if (auto err = impl_->cast(scene, source, &w, &h)) return err;
   size_t ybytes = static_cast<size_t>(w) * static_cast<size_t>(h), cbytes = ybytes / 4;
   if (ybytes + 2 * cbytes > impl_->yuv_bytes) {
     cudaFree(impl_->yuv);
