@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 1000.0))->capture_default_str();
   app.add_option("--renderer", cfg.renderer, "3D renderer: auto (CUDA when a GPU is present), cuda, cpu")
       ->check(CLI::IsMember({"auto", "cuda", "cpu"}))->capture_default_str();
+  app.add_option("--encoder", cfg.encoder, "H.264 encoder: auto (NVENC when the GPU has one), x264, nvenc")
+      ->check(CLI::IsMember({"auto", "x264", "nvenc"}))->capture_default_str();
   app.add_option("--threads", cfg.threads, "render/encode threads (0: all cores)")->capture_default_str();
   app.add_option("--heartbeat", cfg.heartbeat_s, "heartbeat period in seconds")->check(CLI::Range(0.05, 3600.0))->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
@@ -77,7 +79,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string conn = srv.connection_string();
-  std::printf("voxcast-server ready: %s at %dx%d\n", dataset.c_str(), cfg.width, cfg.height);
+  auto started = srv.stats().render;
+  std::printf("voxcast-server ready: %s at %dx%d, encoder %s, 3D on %s\n", dataset.c_str(), cfg.width, cfg.height,
+              started.encoder.c_str(), started.renderer_3d.c_str());
   std::printf("  control ws://%s:%u   pixel ws://%s:%u\n", cfg.host.c_str(), srv.control_port(), cfg.host.c_str(), srv.pixel_port());
   std::printf("  connect with:\n    voxcast-headless --connect '%s'\n", conn.c_str());
   std::fflush(stdout);

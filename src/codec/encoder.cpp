@@ -6,6 +6,7 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavutil/error.h>
+#include <libavutil/log.h>
 #include <libavutil/opt.h>
 }
 
@@ -31,40 +32,88 @@ struct H264Encoder::Impl {
 
 H264Encoder::~H264Encoder() = default;
 
+namespace {
+// Opens one libavcodec H.264 encoder ("libx264" or "h264_nvenc") set up for
+// interactive streaming; an error names what failed.
+protocol::Result<AVCodecContext*> open_codec(const EncoderConfig& c, const char* name) {
+  using protocol::make_error;
+  const AVCodec* codec = avcodec_find_encoder_by_name(name);
+  if (!codec) return make_error("encoder.unavailable", std::string("libavcodec has no ") + name + " encoder");
+  AVCodecContext* ctx = avcodec_alloc_context3(codec);
+  if (!ctx) return make_error("encoder.open", "out of memory");
+  ctx->width = c.width;
+  ctx->height = c.height;
+  int fps_num = static_cast<int>(c.fps * 1000.0 + 0.5);
+  ctx->time_base = AVRational{1000, fps_num};
+  ctx->framerate = AVRational{fps_num, 1000};
+  ctx->pix_fmt = AV_PIX_FMT_YUV420P;
+  ctx->gop_size = c.keyint;
+  ctx->max_b_frames = 0;
+  ctx->thread_count = c.threads;
+  ctx->color_range = AVCOL_RANGE_MPEG;
+  ctx->colorspace = AVCOL_SPC_BT709;
+  ctx->color_primaries = AVCOL_PRI_BT709;
+  ctx->color_trc = AVCOL_TRC_BT709;
+  av_opt_set_int(ctx->priv_data, "forced-idr", 1, 0);
+  int err = 0;
+  if (std::string(name) == "libx264") {
+    av_opt_set(ctx->priv_data, "preset", c.preset.c_str(), 0);
+    av_opt_set(ctx->priv_data, "tune", "zerolatency", 0);
+    av_opt_set_double(ctx->priv_data, "crf", c.crf, 0);
+    std::string params = "repeat-headers=1:scenecut=0:keyint=" + std::to_string(c.keyint) +
+                         ":min-keyint=" + std::to_string(c.keyint) + ":aud=0";
+    av_opt_set(ctx->priv_data, "x264-params", params.c_str(), 0);
+    err = avcodec_open2(ctx, codec, nullptr);
+  } else {
+    // NVENC: fastest preset, ultra-low-latency tuning, constant QP at the crf value,
+    // no reordering; SPS/PPS are repeated on IDRs when no global header is asked for.
+    av_opt_set(ctx->priv_data, "preset", "p1", 0);
+    av_opt_set(ctx->priv_data, "tune", "ull", 0);
+    av_opt_set_int(ctx->priv_data, "zerolatency", 1, 0);
+    av_opt_set_int(ctx->priv_data, "delay", 0, 0);
+    av_opt_set(ctx->priv_data, "rc", "constqp", 0);
+    av_opt_set_int(ctx->priv_data, "qp", c.crf, 0);
+    // A GPU without an encoder (H100, H200) fails here; keep libav quiet about it.
+    int level = av_log_get_level();
+    av_log_set_level(AV_LOG_QUIET);
+    err = avcodec_open2(ctx, codec, nullptr);
+    av_log_set_level(level);
+  }
+  if (err < 0) {
+    avcodec_free_context(&ctx);
+    return make_error("encoder.open", std::string(name) + " open failed: " + av_error_text(err));
+  }
+  return ctx;
+}
+}  // namespace
+
 protocol::Result<std::unique_ptr<H264Encoder>> H264Encoder::open(const EncoderConfig& c) {
   using protocol::make_error;
   if (c.width <= 0 || c.height <= 0 || c.width % 2 || c.height % 2)
     return make_error("encoder.config", "frame size must be positive and even");
-  const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
-  if (!codec) return make_error("encoder.unavailable", "libavcodec has no libx264 encoder");
+  if (c.backend != "auto" && c.backend != "x264" && c.backend != "nvenc")
+    return make_error("encoder.config", "encoder must be auto, x264 or nvenc");
   std::unique_ptr<H264Encoder> enc(new H264Encoder());
   enc->config_ = c;
   enc->impl_ = std::make_unique<Impl>();
   Impl& I = *enc->impl_;
-  I.ctx = avcodec_alloc_context3(codec);
-  if (!I.ctx) return make_error("encoder.open", "out of memory");
-  I.ctx->width = c.width;
-  I.ctx->height = c.height;
-  int fps_num = static_cast<int>(c.fps * 1000.0 + 0.5);
-  I.ctx->time_base = AVRational{1000, fps_num};
-  I.ctx->framerate = AVRational{fps_num, 1000};
-  I.ctx->pix_fmt = AV_PIX_FMT_YUV420P;
-  I.ctx->gop_size = c.keyint;
-  I.ctx->max_b_frames = 0;
-  I.ctx->thread_count = c.threads;
-  I.ctx->color_range = AVCOL_RANGE_MPEG;
-  I.ctx->colorspace = AVCOL_SPC_BT709;
-  I.ctx->color_primaries = AVCOL_PRI_BT709;
-  I.ctx->color_trc = AVCOL_TRC_BT709;
-  av_opt_set(I.ctx->priv_data, "preset", c.preset.c_str(), 0);
-  av_opt_set(I.ctx->priv_data, "tune", "zerolatency", 0);
-  av_opt_set_double(I.ctx->priv_data, "crf", c.crf, 0);
-  av_opt_set_int(I.ctx->priv_data, "forced-idr", 1, 0);
-  std::string params = "repeat-headers=1:scenecut=0:keyint=" + std::to_string(c.keyint) +
-                       ":min-keyint=" + std::to_string(c.keyint) + ":aud=0";
-  av_opt_set(I.ctx->priv_data, "x264-params", params.c_str(), 0);
-  if (int err = avcodec_open2(I.ctx, codec, nullptr); err < 0)
-    return make_error("encoder.open", "libx264 open failed: " + av_error_text(err));
+  if (c.backend != "x264") {
+    auto nvenc = open_codec(c, "h264_nvenc");
+    if (nvenc) {
+      I.ctx = nvenc.value();
+      enc->name_ = "h264_nvenc";
+    } else if (c.backend == "nvenc") {
+      return nvenc.error();
+    } else {
+      enc->fallback_reason_ = nvenc.error().message;
+    }
+  }
+  if (!I.ctx) {
+    auto x264 = open_codec(c, "libx264");
+    if (!x264) return x264.error();
+    I.ctx = x264.value();
+    enc->name_ = "libx264";
+  }
   I.current_crf = c.crf;
   I.frame = av_frame_alloc();
   I.packet = av_packet_alloc();
@@ -86,7 +135,7 @@ YuvPlanes H264Encoder::input() {
 protocol::Result<EncodedFrame> H264Encoder::encode(bool force_idr, int crf) {
   using protocol::make_error;
   Impl& I = *impl_;
-  if (crf >= 0 && crf != I.current_crf) {
+  if (crf >= 0 && crf != I.current_crf && name_ == "libx264") {
     // The libx264 wrapper reconfigures x264 when its crf option changes between frames.
     av_opt_set_double(I.ctx->priv_data, "crf", crf, 0);
     I.current_crf = crf;

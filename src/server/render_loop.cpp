@@ -60,6 +60,9 @@ std::optional<protocol::Error> RenderLoop::start(std::shared_ptr<const render::S
   auto enc = codec::H264Encoder::open(config_.encoder);
   if (!enc) return enc.error();
   encoder_ = std::move(enc).value();
+  state_.encoder = encoder_->name();
+  if (!encoder_->fallback_reason().empty())
+    log_info("render", "encoder " + encoder_->name() + " (NVENC not used: " + encoder_->fallback_reason() + ")");
   {
     std::lock_guard lock(mutex_);
     latest_ = std::move(initial);

@@ -137,6 +137,7 @@ std::optional<protocol::Error> Server::start() {
   rc.still_crf = c.config.still_crf;
   rc.frame_ms = c.config.frame_ms;
   rc.renderer = c.config.renderer;
+  rc.encoder.backend = c.config.encoder;
   Core* core = &c;
   c.render_loop = std::make_unique<RenderLoop>(
       *c.source, rc,

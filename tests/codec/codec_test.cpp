@@ -128,3 +128,27 @@ TEST(Png, WritesAndReadsBack) {
   EXPECT_EQ(w, 20);
   EXPECT_EQ(back, rgba);
 }
+
+TEST(Codec, NvencWhenTheGpuHasOneOtherwiseX264) {
+  EncoderConfig cfg;
+  cfg.width = 64;
+  cfg.height = 64;
+  auto enc = H264Encoder::open(cfg);  // backend auto
+  ASSERT_TRUE(enc) << enc.error().message;
+  if (enc.value()->name() == "libx264") {
+    EXPECT_FALSE(enc.value()->fallback_reason().empty()) << "auto must say why NVENC was not used";
+    cfg.backend = "nvenc";
+    auto forced = H264Encoder::open(cfg);
+    ASSERT_FALSE(forced) << "nvenc cannot open where auto fell back";
+    EXPECT_NE(forced.error().message.find("h264_nvenc"), std::string::npos);
+  } else {
+    EXPECT_EQ(enc.value()->name(), "h264_nvenc");
+  }
+  cfg.backend = "x264";
+  auto x264 = H264Encoder::open(cfg);
+  ASSERT_TRUE(x264);
+  EXPECT_EQ(x264.value()->name(), "libx264");
+  EXPECT_TRUE(x264.value()->fallback_reason().empty());
+  cfg.backend = "vp9";
+  EXPECT_FALSE(H264Encoder::open(cfg));
+}

@@ -15,7 +15,8 @@ struct EncoderConfig {
   int crf = 23;        // interactive quality
   int keyint = 600;    // frames between periodic IDRs
   int threads = 0;     // 0: all cores
-  std::string preset = "ultrafast";
+  std::string preset = "ultrafast";  // x264
+  std::string backend = "auto";      // auto: NVENC when the GPU has an encoder, else x264; x264; nvenc
 };
 
 struct EncodedFrame {
@@ -23,9 +24,10 @@ struct EncodedFrame {
   bool keyframe = false;
 };
 
-// libx264 through libavcodec, set up for interactive streaming: zerolatency (no
-// lookahead, no B-frames, sliced threads), one picture in -> one access unit out,
-// SPS/PPS repeated on every IDR, BT.709 limited range signalled in the VUI.
+// H.264 through libavcodec, set up for interactive streaming: one picture in -> one
+// access unit out, no B-frames, SPS/PPS repeated on every IDR, BT.709 limited range in
+// the VUI. NVENC (h264_nvenc) when the GPU has an encoder, otherwise libx264 with
+// zerolatency (no lookahead, sliced threads). H100/H200 have no NVENC: x264 it is.
 class H264Encoder {
  public:
   static protocol::Result<std::unique_ptr<H264Encoder>> open(const EncoderConfig& config);
@@ -34,6 +36,9 @@ class H264Encoder {
   H264Encoder& operator=(const H264Encoder&) = delete;
 
   const EncoderConfig& config() const { return config_; }
+  const std::string& name() const { return name_; }  // "libx264" or "h264_nvenc"
+  // Why NVENC was not used (empty when it is, or when x264 was asked for).
+  const std::string& fallback_reason() const { return fallback_reason_; }
   // The encoder's own input picture; write the next frame here, then call encode().
   YuvPlanes input();
   // Encodes the input picture. `force_idr` makes it an IDR without reopening the
@@ -45,6 +50,8 @@ class H264Encoder {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   EncoderConfig config_;
+  std::string name_;
+  std::string fallback_reason_;
 };
 
 }  // namespace voxcast::codec

@@ -57,6 +57,7 @@ struct RenderLoopState {
   uint64_t refinements = 0;
   uint64_t render_errors = 0;
   std::string renderer_3d;  // "cuda" or "cpu", decided at start
+  std::string encoder;      // "libx264" or "h264_nvenc"
   bool keyframe_pending = false;
   bool refine_pending = false;
   int viewers = 0;

@@ -25,6 +25,7 @@ struct ServerConfig {
   int threads = 0;
   double frame_ms = 33.0;  // 3D frame-time budget while interacting (adaptive resolution)
   std::string renderer = "auto";  // 3D renderer: auto, cuda, cpu
+  std::string encoder = "auto";   // auto (NVENC when the GPU has one), x264, nvenc
   double heartbeat_s = 15.0;
   double hello_timeout_s = 5.0;
   size_t pixel_queue_frames = 3;  // per client; beyond it the client skips to the next keyframe
