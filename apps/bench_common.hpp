@@ -1,5 +1,9 @@
 #pragma once
+#include <memory>
 #include <string>
+
+#include "voxcast/client/client.hpp"
+#include "voxcast/server/server.hpp"
 
 namespace voxcast::bench {
 
@@ -16,6 +20,14 @@ struct BenchConfig {
   std::string renderer = "auto";
   double frame_ms = 33.0;
 };
+
+// A server on loopback ports chosen at run time and a client connected to it.
+struct BenchSession {
+  std::unique_ptr<server::Server> server;
+  std::unique_ptr<client::Client> client;
+};
+// Prints the reason and returns an empty session when something fails.
+BenchSession start_session(const BenchConfig& cfg);
 
 double rss_mb();
 int run_latency_2d(const BenchConfig& cfg);

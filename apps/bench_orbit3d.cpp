@@ -16,33 +16,10 @@
 namespace voxcast::bench {
 
 int run_orbit_3d(const BenchConfig& cfg) {
-  auto opened = data::open_dataset(cfg.dataset);
-  if (auto* err = std::get_if<data::DataError>(&opened)) {
-    std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
-    return 1;
-  }
-  server::ServerConfig sc;
-  sc.control_port = 0;
-  sc.pixel_port = 0;
-  sc.width = cfg.width;
-  sc.height = cfg.height;
-  sc.threads = cfg.threads;
-  sc.frame_ms = cfg.frame_ms;
-  sc.renderer = cfg.renderer;
-  sc.source_label = cfg.dataset;
-  server::Server srv(sc, std::move(std::get<0>(opened)));
-  if (auto err = srv.start()) {
-    std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
-    return 1;
-  }
-  client::ClientConfig cc;
-  cc.connection = {"127.0.0.1", srv.control_port(), srv.pixel_port(), srv.token()};
-  cc.name = "voxcast-bench";
-  client::Client c(cc);
-  if (auto err = c.connect()) {
-    std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
-    return 1;
-  }
+  BenchSession session = start_session(cfg);
+  if (!session.client) return 1;
+  server::Server& srv = *session.server;
+  client::Client& c = *session.client;
   c.wait_until([&] { return c.mirror().have_scene; }, 10);
   for (const auto& l : c.mirror().layers) c.send_state("layer", l.id, "rendering", cfg.mode);
   std::string toggle = c.send_state("view", "main", "ndisplay", 3);

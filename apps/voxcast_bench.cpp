@@ -92,34 +92,45 @@ std::pair<double, double> encoder_baseline(const data::VolumeSource& src, const 
   return {percentile(ours, 50), (with_encode - read_ms) / cfg.baseline_frames};
 }
 
-int run_latency_2d(const BenchConfig& cfg) {
+BenchSession start_session(const BenchConfig& cfg) {
   auto opened = data::open_dataset(cfg.dataset);
   if (auto* err = std::get_if<data::DataError>(&opened)) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
-    return 1;
+    return {};
   }
-  auto baseline_source = data::open_dataset(cfg.dataset);
-
   server::ServerConfig sc;
   sc.control_port = 0;
   sc.pixel_port = 0;
   sc.width = cfg.width;
   sc.height = cfg.height;
   sc.threads = cfg.threads;
+  sc.frame_ms = cfg.frame_ms;
+  sc.renderer = cfg.renderer;
   sc.source_label = cfg.dataset;
-  server::Server srv(sc, std::move(std::get<0>(opened)));
-  if (auto err = srv.start()) {
+  BenchSession s;
+  s.server = std::make_unique<server::Server>(sc, std::move(std::get<0>(opened)));
+  if (auto err = s.server->start()) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
-    return 1;
+    return {};
   }
   client::ClientConfig cc;
-  cc.connection = {"127.0.0.1", srv.control_port(), srv.pixel_port(), srv.token()};
+  cc.connection = {"127.0.0.1", s.server->control_port(), s.server->pixel_port(), s.server->token()};
   cc.name = "voxcast-bench";
-  client::Client c(cc);
-  if (auto err = c.connect()) {
+  s.client = std::make_unique<client::Client>(cc);
+  if (auto err = s.client->connect()) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
-    return 1;
+    return {};
   }
+  return s;
+}
+
+int run_latency_2d(const BenchConfig& cfg) {
+  auto baseline_source = data::open_dataset(cfg.dataset);
+  if (baseline_source.index() != 0) return 1;
+  BenchSession session = start_session(cfg);
+  if (!session.client) return 1;
+  server::Server& srv = *session.server;
+  client::Client& c = *session.client;
   c.wait_until([&] { return c.stats().frames_decoded > 0 && c.mirror().have_scene; }, 10);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto mirror = c.mirror();

@@ -81,6 +81,25 @@ int find_axis(const DimsState& d, const std::string& target) {
   return -1;
 }
 
+LayerRead layer_read(const DimsState& d, const std::vector<int>& shown_axes, const LayerState& layer,
+                     const data::VolumeSource& source) {
+  LayerRead r;
+  const auto& info = source.info();
+  r.key = {static_cast<int64_t>(reinterpret_cast<intptr_t>(&source)), layer.channel};
+  r.key.insert(r.key.end(), shown_axes.begin(), shown_axes.end());
+  r.box.start.assign(info.shape.size(), 0);
+  r.box.size.assign(info.shape.size(), 1);
+  for (size_t a = 0; a < d.shape.size(); ++a) {
+    auto src = static_cast<size_t>(d.source_axis[a]);
+    bool shown = std::find(shown_axes.begin(), shown_axes.end(), static_cast<int>(a)) != shown_axes.end();
+    r.box.start[src] = shown ? 0 : d.current_step[a];
+    r.box.size[src] = shown ? d.shape[a] : 1;
+    r.key.push_back(shown ? -1 : d.current_step[a]);
+  }
+  if (info.channel_axis >= 0) r.box.start[static_cast<size_t>(info.channel_axis)] = layer.channel;
+  return r;
+}
+
 Scene make_initial_scene(const data::VolumeInfo& info, int width, int height) {
   Scene s;
   s.width = width;

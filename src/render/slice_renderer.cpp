@@ -45,24 +45,10 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
                                                        std::optional<data::DataError>* error) {
   const DimsState& d = scene.dims;
   auto disp = displayed_axes(d);
-  // The source is part of the key: a new dataset must never reuse an old plane.
-  std::vector<int64_t> key{static_cast<int64_t>(reinterpret_cast<intptr_t>(&source)), layer.channel, disp[0], disp[1]};
-  for (size_t a = 0; a < d.current_step.size(); ++a)
-    key.push_back(std::count(disp.begin(), disp.end(), static_cast<int>(a)) ? -1 : d.current_step[a]);
+  LayerRead read = layer_read(d, disp, layer, source);
   Plane& p = planes_[layer.id];
-  if (p.key == key && !p.values.empty()) return &p;
-
-  const auto& info = source.info();
-  data::Box box;
-  box.start.assign(info.shape.size(), 0);
-  box.size.assign(info.shape.size(), 1);
-  for (size_t a = 0; a < d.shape.size(); ++a) {
-    auto src = static_cast<size_t>(d.source_axis[a]);
-    bool shown = std::count(disp.begin(), disp.end(), static_cast<int>(a)) > 0;
-    box.start[src] = shown ? 0 : d.current_step[a];
-    box.size[src] = shown ? d.shape[a] : 1;
-  }
-  if (info.channel_axis >= 0) box.start[static_cast<size_t>(info.channel_axis)] = layer.channel;
+  if (p.key == read.key && !p.values.empty()) return &p;
+  const data::Box& box = read.box;
   p.values.resize(static_cast<size_t>(box.count()));
   if (auto err = source.read_region(box, p.values.data())) {
     *error = err;
@@ -70,7 +56,7 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
     p.key.clear();
     return nullptr;
   }
-  p.key = key;
+  p.key = read.key;
   p.rows = d.shape[static_cast<size_t>(disp[0])];
   p.cols = d.shape[static_cast<size_t>(disp[1])];
   // The box is in source axis order; the displayed y axis may come after x.

@@ -349,51 +349,58 @@ void upscale(const Frame& src, Frame* dst, ThreadPool& pool) {
 
 VolumeRenderer::VolumeRenderer(int threads, double target_ms) : pool_(threads), target_ms_(target_ms) {}
 
-const VolumeBlock* VolumeRenderer::fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
-                                         std::optional<data::DataError>* error) {
+namespace {
+std::vector<int> volume_axes(const VolumeGeometry& g) { return {g.axis[2], g.axis[1], g.axis[0]}; }
+}  // namespace
+
+std::vector<int64_t> volume_key(const Scene& scene, const LayerState& layer, const data::VolumeSource& source) {
+  return layer_read(scene.dims, volume_axes(volume_geometry(scene.dims)), layer, source).key;
+}
+
+std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerState& layer,
+                                               const data::VolumeSource& source, std::vector<float>* xyz,
+                                               std::vector<int64_t>* key) {
   const DimsState& d = scene.dims;
   VolumeGeometry g = volume_geometry(d);
-  // The source is part of the key: a new dataset must never reuse an old block.
-  std::vector<int64_t> key{static_cast<int64_t>(reinterpret_cast<intptr_t>(&source)), layer.channel, g.axis[0], g.axis[1], g.axis[2]};
-  for (size_t a = 0; a < d.current_step.size(); ++a) {
-    bool shown = std::find(g.axis.begin(), g.axis.end(), static_cast<int>(a)) != g.axis.end();
-    key.push_back(shown ? -1 : d.current_step[a]);
+  LayerRead read = layer_read(d, volume_axes(g), layer, source);
+  std::vector<float> raw(static_cast<size_t>(read.box.count()));
+  if (auto err = source.read_region(read.box, raw.data())) return err;
+  std::array<int64_t, 3> stride{};
+  for (size_t i = 0; i < 3; ++i) {
+    auto src_axis = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[i])]);
+    int64_t s = 1;
+    for (size_t a = src_axis + 1; a < read.box.size.size(); ++a) s *= read.box.size[a];
+    stride[i] = s;
   }
+  xyz->resize(raw.size());
+  for (int64_t z = 0; z < g.size[2]; ++z)
+    for (int64_t y = 0; y < g.size[1]; ++y)
+      for (int64_t x = 0; x < g.size[0]; ++x)
+        (*xyz)[static_cast<size_t>((z * g.size[1] + y) * g.size[0] + x)] =
+            raw[static_cast<size_t>(x * stride[0] + y * stride[1] + z * stride[2])];
+  *key = std::move(read.key);
+  return std::nullopt;
+}
+
+const VolumeBlock* VolumeRenderer::fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
+                                         std::optional<data::DataError>* error) {
   VolumeBlock& blk = blocks_[layer.id];
-  if (blk.key == key && !blk.values.empty()) return &blk;
-  const auto& info = source.info();
-  data::Box box;
-  box.start.assign(info.shape.size(), 0);
-  box.size.assign(info.shape.size(), 1);
-  for (size_t a = 0; a < d.shape.size(); ++a) {
-    auto src = static_cast<size_t>(d.source_axis[a]);
-    bool shown = std::find(g.axis.begin(), g.axis.end(), static_cast<int>(a)) != g.axis.end();
-    box.start[src] = shown ? 0 : d.current_step[a];
-    box.size[src] = shown ? d.shape[a] : 1;
-  }
-  if (info.channel_axis >= 0) box.start[static_cast<size_t>(info.channel_axis)] = layer.channel;
-  std::vector<float> raw(static_cast<size_t>(box.count()));
-  if (auto err = source.read_region(box, raw.data())) {
+  if (!blk.values.empty() && blk.key == volume_key(scene, layer, source)) return &blk;
+  std::vector<float> xyz;
+  std::vector<int64_t> key;
+  if (auto err = read_volume_xyz(scene, layer, source, &xyz, &key)) {
     *error = err;
     blk = VolumeBlock{};
     return nullptr;
   }
-  // Reorder into x-fastest (x, y, z) whatever the source's axis order is.
-  std::array<int64_t, 3> src_stride{};
-  for (int i = 0; i < 3; ++i) {
-    auto src_axis = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[static_cast<size_t>(i)])]);
-    int64_t stride = 1;
-    for (size_t a = src_axis + 1; a < box.size.size(); ++a) stride *= box.size[a];
-    src_stride[static_cast<size_t>(i)] = stride;
-  }
+  VolumeGeometry g = volume_geometry(scene.dims);
   allocate_bricks(&blk, g.size);
   for (int64_t z = 0; z < g.size[2]; ++z)
     for (int64_t y = 0; y < g.size[1]; ++y)
       for (int64_t x = 0; x < g.size[0]; ++x)
-        blk.values[VolumeBlock::offset(blk.bricks, x, y, z)] =
-            raw[static_cast<size_t>(x * src_stride[0] + y * src_stride[1] + z * src_stride[2])];
+        blk.values[VolumeBlock::offset(blk.bricks, x, y, z)] = xyz[static_cast<size_t>((z * g.size[1] + y) * g.size[0] + x)];
   build_brick_max(&blk);
-  blk.key = key;
+  blk.key = std::move(key);
   return &blk;
 }
 

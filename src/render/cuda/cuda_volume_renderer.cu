@@ -288,46 +288,15 @@ struct CudaVolumeRenderer::Impl {
 
   std::optional<data::DataError> upload(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
                                         DeviceVolume** out) {
-    const DimsState& d = scene.dims;
-    VolumeGeometry g = volume_geometry(d);
-    std::vector<int64_t> key{static_cast<int64_t>(reinterpret_cast<intptr_t>(&source)), layer.channel, g.axis[0],
-                             g.axis[1], g.axis[2]};
-    for (size_t a = 0; a < d.current_step.size(); ++a) {
-      bool shown = a == static_cast<size_t>(g.axis[0]) || a == static_cast<size_t>(g.axis[1]) || a == static_cast<size_t>(g.axis[2]);
-      key.push_back(shown ? -1 : d.current_step[a]);
-    }
     auto& slot = volumes[layer.id];
-    if (slot && slot->key == key) {
+    if (slot && slot->key == volume_key(scene, layer, source)) {
       *out = slot.get();
       return std::nullopt;
     }
-    // Read x-fastest, whatever the source's axis order.
-    const auto& info = source.info();
-    data::Box box;
-    box.start.assign(info.shape.size(), 0);
-    box.size.assign(info.shape.size(), 1);
-    for (size_t a = 0; a < d.shape.size(); ++a) {
-      auto src = static_cast<size_t>(d.source_axis[a]);
-      bool shown = a == static_cast<size_t>(g.axis[0]) || a == static_cast<size_t>(g.axis[1]) || a == static_cast<size_t>(g.axis[2]);
-      box.start[src] = shown ? 0 : d.current_step[a];
-      box.size[src] = shown ? d.shape[a] : 1;
-    }
-    if (info.channel_axis >= 0) box.start[static_cast<size_t>(info.channel_axis)] = layer.channel;
-    std::vector<float> raw(static_cast<size_t>(box.count()));
-    if (auto err = source.read_region(box, raw.data())) return err;
-    int64_t stride[3];
-    for (int i = 0; i < 3; ++i) {
-      auto src_axis = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[i])]);
-      int64_t s = 1;
-      for (size_t a = src_axis + 1; a < box.size.size(); ++a) s *= box.size[a];
-      stride[i] = s;
-    }
-    std::vector<float> xyz(raw.size());
-    for (int64_t z = 0; z < g.size[2]; ++z)
-      for (int64_t y = 0; y < g.size[1]; ++y)
-        for (int64_t x = 0; x < g.size[0]; ++x)
-          xyz[static_cast<size_t>((z * g.size[1] + y) * g.size[0] + x)] =
-              raw[static_cast<size_t>(x * stride[0] + y * stride[1] + z * stride[2])];
+    std::vector<float> xyz;
+    std::vector<int64_t> key;
+    if (auto err = read_volume_xyz(scene, layer, source, &xyz, &key)) return err;
+    VolumeGeometry g = volume_geometry(scene.dims);
     auto vol = std::make_unique<DeviceVolume>();
     vol->key = key;
     cudaChannelFormatDesc desc = cudaCreateChannelDesc<float>();

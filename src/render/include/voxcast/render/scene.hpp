@@ -88,6 +88,16 @@ struct Scene {
   bool interactive = false;
 };
 
+// What a layer shows at the current step: the source box (the shown viewer axes whole,
+// the others at their step, the layer's channel) and a cache key that names the source,
+// so a new dataset never reuses old data.
+struct LayerRead {
+  data::Box box;
+  std::vector<int64_t> key;
+};
+LayerRead layer_read(const DimsState& dims, const std::vector<int>& shown_axes, const LayerState& layer,
+                     const data::VolumeSource& source);
+
 // A scene showing `info` at the middle of its non-displayed axes, camera fitted,
 // one layer per channel with the channel's default colormap and contrast.
 Scene make_initial_scene(const data::VolumeInfo& info, int width, int height);

@@ -33,6 +33,14 @@ struct VolumeBlock {
 void allocate_bricks(VolumeBlock* block, const std::array<int64_t, 3>& size);
 void build_brick_max(VolumeBlock* block);
 
+// Reads a layer's 3D block for the scene's current step as floats, x fastest, whatever
+// the source's axis order; `key` names what was read (for caches).
+std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerState& layer,
+                                               const data::VolumeSource& source, std::vector<float>* xyz,
+                                               std::vector<int64_t>* key);
+// The cache key read_volume_xyz would produce, without reading.
+std::vector<int64_t> volume_key(const Scene& scene, const LayerState& layer, const data::VolumeSource& source);
+
 struct VolumeRenderStats {
   double scale = 1.0;  // fraction of the canvas resolution actually ray cast
   double ms = 0.0;
