@@ -347,7 +347,8 @@ void upscale(const Frame& src, Frame* dst, ThreadPool& pool) {
 
 }  // namespace
 
-VolumeRenderer::VolumeRenderer(int threads, double target_ms) : pool_(threads), target_ms_(target_ms) {}
+VolumeRenderer::VolumeRenderer(int threads, double target_ms, double budget_mb)
+    : pool_(threads), target_ms_(target_ms), budget_bytes_(budget_mb * 1024.0 * 1024.0) {}
 
 namespace {
 std::vector<int> volume_axes(const VolumeGeometry& g) { return {g.axis[2], g.axis[1], g.axis[0]}; }
@@ -382,26 +383,88 @@ std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerSt
   return std::nullopt;
 }
 
-const VolumeBlock* VolumeRenderer::fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
-                                         std::optional<data::DataError>* error) {
-  VolumeBlock& blk = blocks_[layer.id];
-  if (!blk.values.empty() && blk.key == volume_key(scene, layer, source)) return &blk;
-  std::vector<float> xyz;
-  std::vector<int64_t> key;
-  if (auto err = read_volume_xyz(scene, layer, source, &xyz, &key)) {
-    *error = err;
-    blk = VolumeBlock{};
-    return nullptr;
+std::array<int64_t, 3> level_size(const std::array<int64_t, 3>& size, int level) {
+  std::array<int64_t, 3> s = size;
+  for (int k = 0; k < level; ++k)
+    for (auto& v : s) v = std::max<int64_t>(1, (v + 1) / 2);
+  return s;
+}
+
+void downsample_2x(const std::vector<float>& in, const std::array<int64_t, 3>& n, std::vector<float>* out) {
+  auto m = level_size(n, 1);
+  out->assign(static_cast<size_t>(m[0] * m[1] * m[2]), 0.0f);
+  for (int64_t z = 0; z < m[2]; ++z)
+    for (int64_t y = 0; y < m[1]; ++y)
+      for (int64_t x = 0; x < m[0]; ++x) {
+        double sum = 0;
+        int count = 0;
+        for (int64_t dz = 0; dz < 2; ++dz)
+          for (int64_t dy = 0; dy < 2; ++dy)
+            for (int64_t dx = 0; dx < 2; ++dx) {
+              int64_t sx = 2 * x + dx, sy = 2 * y + dy, sz = 2 * z + dz;
+              if (sx >= n[0] || sy >= n[1] || sz >= n[2]) continue;  // odd edges average what exists
+              sum += in[static_cast<size_t>((sz * n[1] + sy) * n[0] + sx)];
+              ++count;
+            }
+        (*out)[static_cast<size_t>((z * m[1] + y) * m[0] + x)] = static_cast<float>(sum / count);
+      }
+}
+
+int finest_level(const std::array<int64_t, 3>& size, size_t layers, double budget_bytes, double voxel_world,
+                 double world_per_px) {
+  int level = 0;
+  while (level < kMaxVolumeLevel) {
+    auto s = level_size(size, level);
+    double bytes = static_cast<double>(s[0] * s[1] * s[2]) * sizeof(float) * static_cast<double>(std::max<size_t>(1, layers));
+    bool fits = bytes <= budget_bytes;
+    // Level + 1 voxels are still no bigger than a pixel: level's detail is invisible.
+    bool finer_than_screen = voxel_world * std::pow(2.0, level + 1) <= world_per_px;
+    if (fits && !finer_than_screen) break;
+    ++level;
   }
-  VolumeGeometry g = volume_geometry(scene.dims);
-  allocate_bricks(&blk, g.size);
-  for (int64_t z = 0; z < g.size[2]; ++z)
-    for (int64_t y = 0; y < g.size[1]; ++y)
-      for (int64_t x = 0; x < g.size[0]; ++x)
-        blk.values[VolumeBlock::offset(blk.bricks, x, y, z)] = xyz[static_cast<size_t>((z * g.size[1] + y) * g.size[0] + x)];
-  build_brick_max(&blk);
-  blk.key = std::move(key);
-  return &blk;
+  return level;
+}
+
+const VolumeBlock* VolumeRenderer::fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
+                                         int finest, int* level, std::optional<data::DataError>* error) {
+  LayerLevels& lv = levels_[layer.id];
+  std::vector<int64_t> key = volume_key(scene, layer, source);
+  if (lv.key != key || lv.finest > finest || lv.blocks.empty()) {
+    // One read builds every level from `finest` down: a still frame after motion (or a
+    // change of budget) needs no second read.
+    std::vector<float> xyz;
+    std::vector<int64_t> read_key;
+    if (auto err = read_volume_xyz(scene, layer, source, &xyz, &read_key)) {
+      *error = err;
+      lv = LayerLevels{};
+      return nullptr;
+    }
+    VolumeGeometry g = volume_geometry(scene.dims);
+    lv.blocks.clear();
+    lv.finest = finest;
+    auto size = g.size;
+    for (int k = 0; k <= kMaxVolumeLevel; ++k) {
+      if (k >= finest) {
+        VolumeBlock blk;
+        allocate_bricks(&blk, size);
+        for (int64_t z = 0; z < size[2]; ++z)
+          for (int64_t y = 0; y < size[1]; ++y)
+            for (int64_t x = 0; x < size[0]; ++x)
+              blk.values[VolumeBlock::offset(blk.bricks, x, y, z)] = xyz[static_cast<size_t>((z * size[1] + y) * size[0] + x)];
+        build_brick_max(&blk);
+        lv.blocks.push_back(std::move(blk));
+      }
+      if (k == kMaxVolumeLevel || (size[0] <= kBrick && size[1] <= kBrick && size[2] <= kBrick)) break;
+      std::vector<float> next;
+      downsample_2x(xyz, size, &next);
+      xyz = std::move(next);
+      size = level_size(size, 1);
+    }
+    lv.key = std::move(key);
+  }
+  int index = std::clamp(*level - lv.finest, 0, static_cast<int>(lv.blocks.size()) - 1);
+  *level = lv.finest + index;  // the coarsest level may be finer than asked for
+  return &lv.blocks[static_cast<size_t>(index)];
 }
 
 std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out,
@@ -411,11 +474,19 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   out->width = scene.width;
   out->height = scene.height;
   out->rgba.resize(static_cast<size_t>(scene.width) * static_cast<size_t>(scene.height) * 4);
+  // Multiscale: the finest level that fits the budget and the screen when still; while
+  // moving, coarser when even the smallest resolution missed the frame budget.
+  VolumeGeometry full = volume_geometry(scene.dims);
+  size_t visible = 0;
+  for (const LayerState& layer : scene.layers) visible += layer.visible && layer.opacity > 0 ? 1 : 0;
+  double voxel_world = std::min({full.scale[0], full.scale[1], full.scale[2]});
+  int finest = finest_level(full.size, visible, budget_bytes_, voxel_world, world_per_pixel(scene.camera3d, scene.height));
+  int level = std::min(kMaxVolumeLevel, finest + (scene.interactive ? moving_bias_ : 0));
   std::vector<LayerMarch> layers;
   for (const LayerState& layer : scene.layers) {
     if (!layer.visible || layer.opacity <= 0) continue;
     std::optional<data::DataError> err;
-    const VolumeBlock* blk = fetch(scene, layer, source, &err);
+    const VolumeBlock* blk = fetch(scene, layer, source, finest, &level, &err);
     if (!blk) return err;
     auto cmap = find_colormap(layer.colormap);
     if (!cmap) cmap = find_colormap("gray");
@@ -438,7 +509,13 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   Camera3D cam = scene.camera3d;
   cam.zoom *= static_cast<double>(W) / scene.width;  // same view at fewer pixels
   CameraBasis basis = camera_basis(cam);
-  VolumeGeometry g = volume_geometry(scene.dims);
+  // Geometry of the level drawn: its voxels are 2^level fine voxels wide, and level
+  // voxel centres sit at (i + 0.5) * 2^level - 0.5 in fine voxel coordinates.
+  VolumeGeometry g = full;
+  const double f = std::pow(2.0, level);
+  if (!layers.empty()) g.size = layers.front().block->size;
+  for (auto& sc : g.scale) sc *= f;
+  const double offset = 0.5 / f - 0.5;
   double min_scale = std::min({g.scale[0], g.scale[1], g.scale[2]});
   // Sample every half voxel when still, every voxel while moving.
   double step_voxels = scene.interactive ? 1.0 : 0.5;
@@ -455,7 +532,8 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
       }
       for (int px = 0; px < W; ++px) {
         Ray r = camera_ray(cam, basis, px, py, W, H);
-        double o[3] = {r.origin[0] / g.scale[0], r.origin[1] / g.scale[1], r.origin[2] / g.scale[2]};
+        double o[3] = {r.origin[0] / g.scale[0] + offset, r.origin[1] / g.scale[1] + offset,
+                       r.origin[2] / g.scale[2] + offset};
         double d[3] = {r.direction[0] / g.scale[0], r.direction[1] / g.scale[1], r.direction[2] / g.scale[2]};
         float acc[3] = {0, 0, 0};
         double t0, t1;
@@ -482,11 +560,15 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   }
   if (target != out) upscale(*target, out, pool_);
   last_.scale = scale;
+  last_.level = level;
   last_.ms = steady_ms() - t_start;
   if (scene.interactive) {
     // Next interactive frame: scale so the ray count fits the budget (time ~ scale^2).
     double ratio = target_ms_ / std::max(1.0, last_.ms);
     interactive_scale_ = std::clamp(scale * std::sqrt(ratio), 0.125, 1.0);
+    // At the smallest resolution and still too slow: a coarser level while moving.
+    if (scale <= 0.126 && ratio < 0.8) moving_bias_ = std::min(moving_bias_ + 1, 3);
+    else if (ratio > 3.0 && moving_bias_ > 0) moving_bias_ -= 1;
   }
   return std::nullopt;
 }

@@ -70,3 +70,27 @@ TEST(CudaRenderer, GpuColourConversionMatchesTheCpuOne) {
   EXPECT_EQ(cpu_yuv.u, gpu_yuv.u);
   EXPECT_EQ(cpu_yuv.v, gpu_yuv.v);
 }
+
+TEST(CudaRenderer, MultiscaleLevelFollowsTheScreenFootprint) {
+  std::string why;
+  if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+  voxcast::testing::FunctionVolume vol(1, 64, 64, 64, [](int, int z, int y, int x) {
+    return static_cast<float>(50 + 40 * std::sin(0.15 * x) * std::cos(0.12 * y) * std::sin(0.1 * z));
+  });
+  // A 64^3 volume on a 16x16 canvas: 4 voxels per pixel, level 2 holds all visible detail.
+  Scene small = scene3d(vol, 16, 16);
+  CudaVolumeRenderer gpu(33);
+  Frame f;
+  ASSERT_FALSE(gpu.render(small, vol, &f));
+  EXPECT_EQ(gpu.last().level, 2);
+  Scene big = scene3d(vol, 256, 256);
+  ASSERT_FALSE(gpu.render(big, vol, &f));
+  EXPECT_EQ(gpu.last().level, 0);
+  // The CPU renderer picks the same level and draws the same picture.
+  VolumeRenderer cpu(2, 33);
+  Frame c, g;
+  ASSERT_FALSE(cpu.render(small, vol, &c));
+  ASSERT_FALSE(gpu.render(small, vol, &g));
+  EXPECT_EQ(cpu.last().level, 2);
+  EXPECT_GE(codec::psnr_rgba(c.rgba.data(), g.rgba.data(), c.width, c.height), 40.0);
+}

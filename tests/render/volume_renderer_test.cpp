@@ -274,3 +274,37 @@ TEST(VolumeRenderer, AnOrbitedVolumeStaysCentred) {
   EXPECT_NEAR((y0 + y1) / 2.0, 60, 3) << "interactive " << interactive;
   }
 }
+
+TEST(VolumeMultiscale, LevelsAverageAndTheChoiceHonoursBudgetAndScreen) {
+  // 3 x 2 x 1 -> 2 x 1 x 1: odd edges average what exists.
+  std::vector<float> in = {1, 2, 3, 4, 5, 6};
+  std::vector<float> out;
+  downsample_2x(in, {3, 2, 1}, &out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_FLOAT_EQ(out[0], (1 + 2 + 4 + 5) / 4.0f);
+  EXPECT_FLOAT_EQ(out[1], (3 + 6) / 2.0f);
+  EXPECT_EQ(level_size({512, 512, 65}, 2), (std::array<int64_t, 3>{128, 128, 17}));
+  // 512^3 floats = 512 MiB per layer.
+  const double mib = 1024.0 * 1024.0;
+  EXPECT_EQ(finest_level({512, 512, 512}, 1, 1024 * mib, 1.0, 0.5), 0);
+  EXPECT_EQ(finest_level({512, 512, 512}, 2, 512 * mib, 1.0, 0.5), 1);  // two layers need a level down
+  EXPECT_EQ(finest_level({512, 512, 512}, 1, 1024 * mib, 1.0, 4.1), 2);  // 4 voxels per pixel: level 2 suffices
+}
+
+TEST(VolumeMultiscale, ACoarserLevelLooksLikeTheFullOne) {
+  voxcast::testing::FunctionVolume vol(1, 32, 32, 32, [](int, int z, int y, int x) {
+    return static_cast<float>(50 + 40 * std::sin(0.15 * x) * std::cos(0.12 * y) * std::sin(0.1 * z));
+  });
+  Scene s = scene3d(vol, 128, 96);
+  s.camera3d = orbit(s.camera3d, 20, 15);
+  VolumeRenderer fine(2, 33), coarse(2, 33, 0.05);  // 0.05 MiB: only level 2 (16 KiB... 8^3 floats) fits
+  Frame a, b;
+  ASSERT_FALSE(fine.render(s, vol, &a));
+  ASSERT_FALSE(coarse.render(s, vol, &b));
+  EXPECT_EQ(fine.last().level, 0);
+  EXPECT_GE(coarse.last().level, 1);
+  double se = 0;
+  for (size_t i = 0; i < a.rgba.size(); i += 4) se += std::pow(a.rgba[i] - b.rgba[i], 2);
+  double psnr = 10 * std::log10(255.0 * 255.0 / std::max(1e-9, se / (a.rgba.size() / 4)));
+  EXPECT_GT(psnr, 25.0) << "level " << coarse.last().level;
+}

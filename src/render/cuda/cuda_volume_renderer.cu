@@ -41,7 +41,8 @@ struct DeviceView {
   double cx, cy, cz;
   double rx, ry, rz, dx, dy, dz, fx, fy, fz;  // right, down, forward
   double zoom, fov, distance;
-  double sx, sy, sz;                          // world units per voxel
+  double sx, sy, sz;                          // world units per voxel of the level drawn
+  double offset;                              // level voxel coordinate of fine voxel 0 is offset
   int nx, ny, nz;
   double step_voxels, step;
   int layers;
@@ -204,7 +205,7 @@ __global__ void raycast(DeviceView v, uchar4* out) {
     dir[1] /= n;
     dir[2] /= n;
   }
-  double o[3] = {origin[0] / v.sx, origin[1] / v.sy, origin[2] / v.sz};
+  double o[3] = {origin[0] / v.sx + v.offset, origin[1] / v.sy + v.offset, origin[2] / v.sz + v.offset};
   double d[3] = {dir[0] / v.sx, dir[1] / v.sy, dir[2] / v.sz};
   float acc[3] = {0, 0, 0};
   double t0, t1;
@@ -273,6 +274,8 @@ struct CudaVolumeRenderer::Impl {
   unsigned char* yuv = nullptr;
   size_t yuv_bytes = 0;
   double target_ms = 33;
+  double budget_bytes = 16.0 * 1024 * 1024 * 1024;  // volume textures on the GPU
+  int last_level = 0;
   struct LutKey {
     std::string colormap;
     std::array<double, 2> limits;
@@ -287,9 +290,11 @@ struct CudaVolumeRenderer::Impl {
   }
 
   std::optional<data::DataError> upload(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
-                                        DeviceVolume** out) {
+                                        int level, DeviceVolume** out) {
     auto& slot = volumes[layer.id];
-    if (slot && slot->key == volume_key(scene, layer, source)) {
+    std::vector<int64_t> want = volume_key(scene, layer, source);
+    want.push_back(level);
+    if (slot && slot->key == want) {
       *out = slot.get();
       return std::nullopt;
     }
@@ -297,6 +302,13 @@ struct CudaVolumeRenderer::Impl {
     std::vector<int64_t> key;
     if (auto err = read_volume_xyz(scene, layer, source, &xyz, &key)) return err;
     VolumeGeometry g = volume_geometry(scene.dims);
+    for (int k = 0; k < level; ++k) {  // multiscale: upload the level that fits
+      std::vector<float> next;
+      downsample_2x(xyz, g.size, &next);
+      xyz = std::move(next);
+      g.size = level_size(g.size, 1);
+    }
+    key.push_back(level);
     auto vol = std::make_unique<DeviceVolume>();
     vol->key = key;
     cudaChannelFormatDesc desc = cudaCreateChannelDesc<float>();
@@ -335,6 +347,16 @@ struct CudaVolumeRenderer::Impl {
     cam.zoom *= static_cast<double>(v.width) / scene.width;
     CameraBasis b = camera_basis(cam);
     VolumeGeometry g = volume_geometry(scene.dims);
+    // Multiscale: the finest level that fits the GPU budget and the screen.
+    size_t visible = 0;
+    for (const LayerState& layer : scene.layers) visible += layer.visible && layer.opacity > 0 ? 1 : 0;
+    int level = finest_level(g.size, visible, budget_bytes, std::min({g.scale[0], g.scale[1], g.scale[2]}),
+                             world_per_pixel(cam, v.height));
+    double f = std::pow(2.0, level);
+    g.size = level_size(g.size, level);
+    for (auto& sc : g.scale) sc *= f;
+    v.offset = 0.5 / f - 0.5;
+    last_level = level;
     v.cx = cam.center[0]; v.cy = cam.center[1]; v.cz = cam.center[2];
     v.rx = b.right[0]; v.ry = b.right[1]; v.rz = b.right[2];
     v.dx = b.down[0]; v.dy = b.down[1]; v.dz = b.down[2];
@@ -347,7 +369,7 @@ struct CudaVolumeRenderer::Impl {
     for (const LayerState& layer : scene.layers) {
       if (!layer.visible || layer.opacity <= 0 || v.layers == kMaxLayers) continue;
       DeviceVolume* vol = nullptr;
-      if (auto err = upload(scene, layer, source, &vol)) return err;
+      if (auto err = upload(scene, layer, source, level, &vol)) return err;
       float4*& dl = luts[layer.id];
       LutKey lk{layer.colormap, layer.contrast_limits, layer.gamma};
       auto known = lut_keys.find(layer.id);
@@ -417,6 +439,7 @@ std::optional<data::DataError> CudaVolumeRenderer::render(const Scene& scene, co
   out->rgba.resize(static_cast<size_t>(w) * static_cast<size_t>(h) * 4);
   VOXCAST_CUDA_CHECK(cudaMemcpy(out->rgba.data(), impl_->rgba, out->rgba.size(), cudaMemcpyDeviceToHost), "read back");
   last_.scale = 1.0;
+  last_.level = impl_->last_level;
   last_.ms = steady_ms() - t0;
   last_.cancelled = false;
   return std::nullopt;
@@ -444,6 +467,7 @@ std::optional<data::DataError> CudaVolumeRenderer::render_i420(const Scene& scen
                                   static_cast<size_t>(w / 2), static_cast<size_t>(w / 2), static_cast<size_t>(h / 2),
                                   cudaMemcpyDeviceToHost), "v read back");
   last_.scale = 1.0;
+  last_.level = impl_->last_level;
   last_.ms = steady_ms() - t0;
   last_.cancelled = false;
   return std::nullopt;

@@ -41,7 +41,18 @@ std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerSt
 // The cache key read_volume_xyz would produce, without reading.
 std::vector<int64_t> volume_key(const Scene& scene, const LayerState& layer, const data::VolumeSource& source);
 
+// Multiscale 3D. Level k halves the resolution k times (2x2x2 means of level k-1).
+std::array<int64_t, 3> level_size(const std::array<int64_t, 3>& size, int level);
+void downsample_2x(const std::vector<float>& in, const std::array<int64_t, 3>& size, std::vector<float>* out);
+// The finest level whose float blocks for `layers` layers fit `budget_bytes`, and no
+// finer than a screen pixel needs (a voxel of `voxel_world` units against
+// `world_per_px`): detail below a pixel costs memory and time and shows nothing.
+int finest_level(const std::array<int64_t, 3>& size, size_t layers, double budget_bytes, double voxel_world,
+                 double world_per_px);
+inline constexpr int kMaxVolumeLevel = 6;
+
 struct VolumeRenderStats {
+  int level = 0;       // multiscale level drawn
   double scale = 1.0;  // fraction of the canvas resolution actually ray cast
   double ms = 0.0;
   bool cancelled = false;  // `cancel` was raised: `out` is incomplete and must not be shown
@@ -51,7 +62,9 @@ struct VolumeRenderStats {
 // skipping, early ray termination and adaptive resolution while interacting.
 class VolumeRenderer {
  public:
-  VolumeRenderer(int threads, double target_ms);
+  // `budget_mb`: memory for the volume blocks of all layers; the finest level that fits is
+  // drawn when still, a coarser one while moving if the frame budget demands it.
+  VolumeRenderer(int threads, double target_ms, double budget_mb = 4096);
   // `cancel` (optional) is polled per row: a full-resolution still render gives way as
   // soon as the user moves again.
   std::optional<data::DataError> render(const Scene& scene, const data::VolumeSource& source, Frame* out,
@@ -59,13 +72,23 @@ class VolumeRenderer {
   const VolumeRenderStats& last() const { return last_; }
 
  private:
-  const VolumeBlock* fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
-                           std::optional<data::DataError>* error);
+  // The layer's block at `*level` (levels >= `finest` are kept, built from one read);
+  // `*level` is set to the level actually returned.
+  const VolumeBlock* fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source, int finest,
+                           int* level, std::optional<data::DataError>* error);
+
+  struct LayerLevels {
+    std::vector<int64_t> key;
+    int finest = 0;
+    std::vector<VolumeBlock> blocks;  // blocks[i] is level finest + i
+  };
 
   ThreadPool pool_;
   double target_ms_;
+  double budget_bytes_;
   double interactive_scale_ = 0.5;
-  std::map<std::string, VolumeBlock> blocks_;
+  int moving_bias_ = 0;  // extra levels while moving when the smallest resolution is not enough
+  std::map<std::string, LayerLevels> levels_;
   std::map<std::string, LayerLut> luts_;
   VolumeRenderStats last_;
   Frame small_;
