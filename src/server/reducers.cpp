@@ -176,6 +176,8 @@ Result<Reduction> reduce_camera3d(const Scene& s, const Json& value, const Ctx& 
     return c.invalid("unsupported camera key '" + c.key + "'");
   }
   if (!camera3d_ok(cam)) return c.invalid("resulting camera is out of range (fov in [0, 180), distance and zoom > 0)");
+  // The ack carries the pose the intent produced next to the applied delta.
+  if (c.key != "set") r.applied_value["pose"] = pose3d(cam);
   return r;
 }
 

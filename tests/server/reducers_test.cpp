@@ -73,6 +73,8 @@ TEST(Reducers, Camera3DOrbitZoomPanSetAndTheToggleKeepsBothCameras) {
   ASSERT_TRUE(orbit) << orbit.error().message;
   EXPECT_DOUBLE_EQ(orbit->scene.camera3d.azimuth, 30);
   EXPECT_DOUBLE_EQ(orbit->scene.camera3d.elevation, 89);  // clamped
+  EXPECT_EQ(orbit->applied_value["d_az_deg"], 30.0);
+  EXPECT_EQ(orbit->applied_value["pose"]["angles"], Json({30.0, 89.0, 0.0}));  // acked with the applied pose
   EXPECT_EQ(orbit->scene.camera.zoom, s.camera.zoom);     // the 2D camera is untouched
   auto zoom = run(orbit->scene, "camera", "main", "zoom", Json{{"factor", 0.5}});
   ASSERT_TRUE(zoom);
