@@ -22,7 +22,7 @@ int run_orbit_3d(const BenchConfig& cfg) {
   client::Client& c = *session.client;
   c.wait_until([&] { return c.mirror().have_scene; }, 10);
   for (const auto& l : c.mirror().layers) c.send_state("layer", l.id, "rendering", cfg.mode);
-  std::string toggle = c.send_state("view", "main", "ndisplay", 3);
+  c.send_state("view", "main", "ndisplay", 3);
   // Wait for the first 3D still frame (the volume is loaded and bricked by then).
   auto refined_after = [&](double t) {
     for (const auto& f : c.frames())
@@ -87,7 +87,6 @@ int run_orbit_3d(const BenchConfig& cfg) {
                         {"memory_mb", memory_mb}};
     std::ofstream(cfg.json_path) << j.dump(2) << "\n";
   }
-  (void)toggle;
   return 0;
 }
 

@@ -352,13 +352,19 @@ struct Client::Impl {
     }
   }
 
-  void request_keyframe_now() {
+  // Queues a call.command; returns its frame_id.
+  std::string post_command(const std::string& command, Json kwargs, const std::string& origin) {
     Envelope e;
     e.type = type::kCallCommand;
     e.frame_id = next_id("cmd");
-    e.payload = protocol::to_json(protocol::CallCommand{"napari.pixel.request_keyframe", Json::array(), Json::object(),
-                                                        std::string("client.decode_gate")});
+    e.payload = protocol::to_json(protocol::CallCommand{command, Json::array(), std::move(kwargs), origin});
+    std::string id = *e.frame_id;
     post(std::move(e));
+    return id;
+  }
+
+  void request_keyframe_now() {
+    post_command("napari.pixel.request_keyframe", Json::object(), "client.decode_gate");
     std::lock_guard lock(mutex);
     stats.keyframe_requests += 1;
   }
@@ -460,14 +466,7 @@ std::string Client::send_state(const std::string& scope, const std::string& targ
 }
 
 std::string Client::send_command(const std::string& command, Json kwargs) {
-  Impl& I = *impl_;
-  Envelope e;
-  e.type = type::kCallCommand;
-  e.frame_id = I.next_id("cmd");
-  e.payload = protocol::to_json(protocol::CallCommand{command, Json::array(), std::move(kwargs), std::string("headless")});
-  std::string id = *e.frame_id;
-  I.post(std::move(e));
-  return id;
+  return impl_->post_command(command, std::move(kwargs), "headless");
 }
 
 std::string Client::request_keyframe() { return send_command("napari.pixel.request_keyframe"); }

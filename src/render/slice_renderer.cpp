@@ -26,10 +26,11 @@ LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap) {
 
 SliceRenderer::SliceRenderer(int threads) : pool_(threads) {}
 
-const LayerLut& SliceRenderer::lut_for(const LayerState& layer) {
-  CachedLut& c = luts_[layer.id];
-  if (c.lut.table.empty() || c.colormap != layer.colormap || c.limits != layer.contrast_limits ||
-      c.gamma != layer.gamma) {
+const LayerLut& LutCache::get(const LayerState& layer, bool* rebuilt) {
+  Entry& c = entries_[layer.id];
+  bool stale = c.lut.table.empty() || c.colormap != layer.colormap || c.limits != layer.contrast_limits ||
+               c.gamma != layer.gamma;
+  if (stale) {
     auto cmap = find_colormap(layer.colormap);
     if (!cmap) cmap = find_colormap("gray");  // the ledger only admits known names
     c.colormap = layer.colormap;
@@ -37,6 +38,7 @@ const LayerLut& SliceRenderer::lut_for(const LayerState& layer) {
     c.gamma = layer.gamma;
     c.lut = build_layer_lut(layer, *cmap);
   }
+  if (rebuilt) *rebuilt = stale;
   return c.lut;
 }
 
@@ -245,7 +247,7 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
     const Plane* plane = fetch_plane(scene, layer, source, &err);
     if (!plane) return err;
     passes.push_back({plane->values.data(), plane->rows, plane->cols, plane->stride_row, plane->stride_col,
-                      &lut_for(layer), static_cast<float>(layer.opacity), layer.blending, layer.interpolation});
+                      &luts_.get(layer), static_cast<float>(layer.opacity), layer.blending, layer.interpolation});
     all_nearest = all_nearest && layer.interpolation == Interpolation::nearest;
   }
 

@@ -488,12 +488,9 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
     std::optional<data::DataError> err;
     const VolumeBlock* blk = fetch(scene, layer, source, finest, &level, &err);
     if (!blk) return err;
-    auto cmap = find_colormap(layer.colormap);
-    if (!cmap) cmap = find_colormap("gray");
-    luts_[layer.id] = build_layer_lut(layer, *cmap);
     double lo = layer.contrast_limits[0], hi = layer.contrast_limits[1];
     if (hi <= lo) hi = lo + 1e-6;
-    layers.push_back({blk, &luts_[layer.id], &layer, static_cast<float>(lo), static_cast<float>(hi)});
+    layers.push_back({blk, &luts_.get(layer), &layer, static_cast<float>(lo), static_cast<float>(hi)});
   }
 
   // Adaptive resolution: while interacting, cast only as many rays as the frame budget allows.
@@ -520,8 +517,6 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   // Sample every half voxel when still, every voxel while moving.
   double step_voxels = scene.interactive ? 1.0 : 0.5;
   double step = min_scale * step_voxels;
-  bool any_linear = false;
-  for (const auto& L : layers) any_linear = any_linear || L.layer->interpolation == Interpolation::linear;
 
   std::atomic<bool> stopped{false};
   pool_.parallel_for(H, [&](int begin, int end) {
@@ -553,7 +548,6 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
       }
     }
   });
-  (void)any_linear;
   if (stopped) {
     last_.cancelled = true;
     return std::nullopt;

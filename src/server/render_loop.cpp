@@ -119,7 +119,7 @@ void RenderLoop::run() {
   render::VolumeRenderer volume(config_.render_threads, config_.frame_ms);
 #ifdef VOXCAST_HAVE_CUDA
   std::unique_ptr<render::CudaVolumeRenderer> cuda;
-  if (state().renderer_3d == "cuda") cuda = std::make_unique<render::CudaVolumeRenderer>(config_.frame_ms);
+  if (state().renderer_3d == "cuda") cuda = std::make_unique<render::CudaVolumeRenderer>();
 #endif
   bool on_gpu = false;  // the current picture is already I420 in the encoder's input
   ThreadPool convert_pool(config_.render_threads);

@@ -40,7 +40,7 @@ TEST(CudaRenderer, EveryModeMatchesTheCpuRenderer) {
       if (perspective) s.camera3d.fov = 40;
       for (auto& l : s.layers) l.rendering = mode;
       VolumeRenderer cpu(4, 33);
-      CudaVolumeRenderer gpu(33);
+      CudaVolumeRenderer gpu;
       Frame a, b;
       ASSERT_FALSE(cpu.render(s, vol, &a));
       auto err = gpu.render(s, vol, &b);
@@ -58,7 +58,7 @@ TEST(CudaRenderer, GpuColourConversionMatchesTheCpuOne) {
   if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
   voxcast::testing::FunctionVolume vol(1, 16, 16, 16, [](int, int z, int y, int x) { return static_cast<float>((x * 7 + y * 3 + z) % 100); });
   Scene s = scene3d(vol, 64, 48);
-  CudaVolumeRenderer gpu(33);
+  CudaVolumeRenderer gpu;
   Frame f;
   ASSERT_FALSE(gpu.render(s, vol, &f));
   codec::YuvImage cpu_yuv, gpu_yuv;
@@ -79,7 +79,7 @@ TEST(CudaRenderer, MultiscaleLevelFollowsTheScreenFootprint) {
   });
   // A 64^3 volume on a 16x16 canvas: 4 voxels per pixel, level 2 holds all visible detail.
   Scene small = scene3d(vol, 16, 16);
-  CudaVolumeRenderer gpu(33);
+  CudaVolumeRenderer gpu;
   Frame f;
   ASSERT_FALSE(gpu.render(small, vol, &f));
   EXPECT_EQ(gpu.last().level, 2);

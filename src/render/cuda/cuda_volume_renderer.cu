@@ -273,16 +273,9 @@ struct CudaVolumeRenderer::Impl {
   size_t rgba_pixels = 0;
   unsigned char* yuv = nullptr;
   size_t yuv_bytes = 0;
-  double target_ms = 33;
   double budget_bytes = 16.0 * 1024 * 1024 * 1024;  // volume textures on the GPU
   int last_level = 0;
-  struct LutKey {
-    std::string colormap;
-    std::array<double, 2> limits;
-    double gamma;
-    bool operator==(const LutKey& o) const { return colormap == o.colormap && limits == o.limits && gamma == o.gamma; }
-  };
-  std::map<std::string, LutKey> lut_keys;  // what each uploaded LUT was built from
+  LutCache lut_cache;  // host tables; a rebuilt one is uploaded
   ~Impl() {
     for (auto& [k, p] : luts) cudaFree(p);
     cudaFree(rgba);
@@ -371,19 +364,15 @@ struct CudaVolumeRenderer::Impl {
       DeviceVolume* vol = nullptr;
       if (auto err = upload(scene, layer, source, level, &vol)) return err;
       float4*& dl = luts[layer.id];
-      LutKey lk{layer.colormap, layer.contrast_limits, layer.gamma};
-      auto known = lut_keys.find(layer.id);
-      if (!dl || known == lut_keys.end() || !(known->second == lk)) {
+      bool rebuilt = false;
+      const LayerLut& lut = lut_cache.get(layer, &rebuilt);
+      if (!dl || rebuilt) {
         // Upload the transfer function only when it changed.
-        auto cmap = find_colormap(layer.colormap);
-        if (!cmap) cmap = find_colormap("gray");
-        LayerLut lut = build_layer_lut(layer, *cmap);
         std::vector<float4> table(kLutSize);
         for (size_t i = 0; i < static_cast<size_t>(kLutSize); ++i)
           table[i] = make_float4(lut.table[i].r, lut.table[i].g, lut.table[i].b, 1.f);
         if (!dl) VOXCAST_CUDA_CHECK(cudaMalloc(&dl, sizeof(float4) * kLutSize), "lut");
         VOXCAST_CUDA_CHECK(cudaMemcpy(dl, table.data(), sizeof(float4) * kLutSize, cudaMemcpyHostToDevice), "lut upload");
-        lut_keys[layer.id] = lk;
       }
       double lo = layer.contrast_limits[0], hi = layer.contrast_limits[1];
       if (hi <= lo) hi = lo + 1e-6;
@@ -425,7 +414,7 @@ bool CudaVolumeRenderer::available(std::string* why) {
   return true;
 }
 
-CudaVolumeRenderer::CudaVolumeRenderer(double target_ms) : impl_(std::make_unique<Impl>()) { impl_->target_ms = target_ms; }
+CudaVolumeRenderer::CudaVolumeRenderer() : impl_(std::make_unique<Impl>()) {}
 CudaVolumeRenderer::~CudaVolumeRenderer() = default;
 
 std::optional<data::DataError> CudaVolumeRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out) {

@@ -19,7 +19,7 @@ class CudaVolumeRenderer {
  public:
   // True when a CUDA device can be used; otherwise `why` says what is missing.
   static bool available(std::string* why);
-  explicit CudaVolumeRenderer(double target_ms);
+  CudaVolumeRenderer();
   ~CudaVolumeRenderer();
   CudaVolumeRenderer(const CudaVolumeRenderer&) = delete;
   CudaVolumeRenderer& operator=(const CudaVolumeRenderer&) = delete;

@@ -29,6 +29,23 @@ struct LayerLut {
 };
 LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap);
 
+// Per-layer transfer functions, rebuilt only when colormap, contrast or gamma change
+// (shared by the 2D, 3D and CUDA renderers).
+class LutCache {
+ public:
+  // `rebuilt` (optional) tells whether the table changed since the last call.
+  const LayerLut& get(const LayerState& layer, bool* rebuilt = nullptr);
+
+ private:
+  struct Entry {
+    std::string colormap;
+    std::array<double, 2> limits{};
+    double gamma = 0;
+    LayerLut lut;
+  };
+  std::map<std::string, Entry> entries_;
+};
+
 // CPU renderer of 2D slices: samples each visible layer's plane at the current step
 // through the camera into the canvas and composites the layers.
 class SliceRenderer {
@@ -44,19 +61,12 @@ class SliceRenderer {
     int64_t rows = 0, cols = 0;            // extent along the displayed y and x axes
     int64_t stride_row = 0, stride_col = 0;
   };
-  struct CachedLut {
-    std::string colormap;
-    std::array<double, 2> limits{};
-    double gamma = 0;
-    LayerLut lut;
-  };
   const Plane* fetch_plane(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
                            std::optional<data::DataError>* error);
-  const LayerLut& lut_for(const LayerState& layer);
 
   ThreadPool pool_;
   std::map<std::string, Plane> planes_;  // by layer id: the latest plane of each layer
-  std::map<std::string, CachedLut> luts_;
+  LutCache luts_;
 };
 
 }  // namespace voxcast::render

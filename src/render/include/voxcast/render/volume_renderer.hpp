@@ -89,7 +89,7 @@ class VolumeRenderer {
   double interactive_scale_ = 0.5;
   int moving_bias_ = 0;  // extra levels while moving when the smallest resolution is not enough
   std::map<std::string, LayerLevels> levels_;
-  std::map<std::string, LayerLut> luts_;
+  LutCache luts_;
   VolumeRenderStats last_;
   Frame small_;
 };
