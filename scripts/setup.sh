@@ -7,6 +7,10 @@ PACKAGES=(
   libavcodec-dev libavutil-dev ffmpeg
   libpng-dev zlib1g-dev libssl-dev
   libgtest-dev libbenchmark-dev
+  libblosc-dev libzstd-dev libtiff-dev
+  mricron-data
+  python3-zarr python3-numcodecs python3-tifffile python3-nibabel python3-numpy
+  lcov
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,27 +1,94 @@
 #include "voxcast/data/open_dataset.hpp"
 
 #include <cstdio>
+#include <filesystem>
+#include <mutex>
 
+#include "voxcast/data/nifti.hpp"
+#include "voxcast/data/stack.hpp"
 #include "voxcast/data/synthetic.hpp"
+#include "voxcast/data/tiff.hpp"
+#include "voxcast/data/zarr.hpp"
 
 namespace voxcast::data {
+namespace fs = std::filesystem;
 
-std::variant<std::unique_ptr<VolumeSource>, DataError> open_dataset(const std::string& spec) {
+std::shared_ptr<ChunkCache> shared_chunk_cache() {
+  static std::mutex m;
+  static std::shared_ptr<ChunkCache> cache;
+  std::lock_guard lock(m);
+  if (!cache) cache = std::make_shared<ChunkCache>(default_cache_bytes(), 0);
+  return cache;
+}
+
+const char* dataset_kinds() {
+  return "'synthetic', 'synthetic:CxZxYxX', 'brain', an OME-Zarr/Zarr v2 directory, a .tif/.tiff/.ome.tif file, "
+         "a .nii/.nii.gz file, or A+B to overlay images";
+}
+
+bool brain_sample_available() {
+  std::error_code ec;
+  return fs::exists(fs::path(kBrainDir) / "ch2better.nii.gz", ec) && fs::exists(fs::path(kBrainDir) / "aal.nii.gz", ec);
+}
+
+namespace {
+
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_synthetic(const std::string& spec) {
   if (spec.empty() || spec == "synthetic") return make_synthetic_cells(SyntheticOptions{});
-  if (spec.rfind("synthetic:", 0) == 0) {
-    SyntheticOptions o;
-    long long c = 0, z = 0, y = 0, x = 0;
-    char tail = 0;
-    if (std::sscanf(spec.c_str() + 10, "%lldx%lldx%lldx%lld%c", &c, &z, &y, &x, &tail) != 4 || c < 1 || c > 4 ||
-        z < 1 || y < 2 || x < 2 || z * y * x > (1LL << 31))
-      return DataError{spec, "expected synthetic:CxZxYxX with 1 <= C <= 4 and at most 2^31 voxels per channel"};
-    o.channels = static_cast<int>(c);
-    o.depth = z;
-    o.height = y;
-    o.width = x;
-    return make_synthetic_cells(o);
+  SyntheticOptions o;
+  long long c = 0, z = 0, y = 0, x = 0;
+  char tail = 0;
+  if (std::sscanf(spec.c_str() + 10, "%lldx%lldx%lldx%lld%c", &c, &z, &y, &x, &tail) != 4 || c < 1 || c > 4 || z < 1 ||
+      y < 2 || x < 2 || z * y * x > (1LL << 31))
+    return DataError{spec, "expected synthetic:CxZxYxX with 1 <= C <= 4 and at most 2^31 voxels per channel"};
+  o.channels = static_cast<int>(c);
+  o.depth = z;
+  o.height = y;
+  o.width = x;
+  return make_synthetic_cells(o);
+}
+
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_one(const std::string& path, const OpenOptions& o) {
+  if (path.empty() || path == "synthetic" || path.rfind("synthetic:", 0) == 0) return open_synthetic(path);
+  auto cache = o.cache ? o.cache : shared_chunk_cache();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return DataError{path, "no such file or directory"};
+  if (fs::is_directory(path, ec)) {
+    if (looks_like_zarr(path)) return open_zarr(path, cache);
+    return DataError{path, "a directory without Zarr metadata (.zarray/.zgroup/.zattrs)"};
   }
-  return DataError{spec, "cannot open this dataset: this build serves the built-in sample ('synthetic') only"};
+  if (looks_like_nifti(path)) return open_nifti(path);
+  if (looks_like_tiff(path)) return open_tiff(path, cache);
+  return DataError{path, std::string("unknown format; voxcast opens ") + dataset_kinds()};
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_dataset(const std::string& spec, const OpenOptions& options) {
+  if (spec == "brain") {
+    if (!brain_sample_available()) return open_synthetic("synthetic");
+    std::string t1 = std::string(kBrainDir) + "/ch2better.nii.gz";
+    std::string atlas = std::string(kBrainDir) + "/aal.nii.gz";
+    auto stacked = open_dataset(t1 + "+" + atlas, options);
+    if (auto* err = std::get_if<DataError>(&stacked)) return *err;
+    auto src = std::move(std::get<std::unique_ptr<VolumeSource>>(stacked));
+    return src;
+  }
+  if (spec.find('+') == std::string::npos) return open_one(spec, options);
+  std::vector<std::shared_ptr<const VolumeSource>> images;
+  size_t begin = 0;
+  while (begin <= spec.size()) {
+    size_t end = spec.find('+', begin);
+    if (end == std::string::npos) end = spec.size();
+    auto one = open_one(spec.substr(begin, end - begin), options);
+    if (auto* err = std::get_if<DataError>(&one)) return *err;
+    images.push_back(std::move(std::get<std::unique_ptr<VolumeSource>>(one)));
+    begin = end + 1;
+  }
+  // The overlays: label images get the label colormap, additive at half opacity.
+  std::string name;
+  for (const auto& i : images) name += (name.empty() ? "" : "+") + i->info().name;
+  return stack_channels(std::move(images), name);
 }
 
 }  // namespace voxcast::data

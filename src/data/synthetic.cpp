@@ -38,13 +38,15 @@ constexpr double kZScale = 2.0;  // z voxels are twice as thick as xy voxels
 class InMemoryVolume final : public VolumeSource {
  public:
   InMemoryVolume(VolumeInfo info, std::vector<uint16_t> data) : info_(std::move(info)), data_(std::move(data)) {
+    ensure_levels(&info_);
     strides_.assign(info_.shape.size(), 1);
     for (int i = static_cast<int>(info_.shape.size()) - 2; i >= 0; --i)
       strides_[static_cast<size_t>(i)] = strides_[static_cast<size_t>(i) + 1] * info_.shape[static_cast<size_t>(i) + 1];
   }
   const VolumeInfo& info() const override { return info_; }
 
-  std::optional<DataError> read_region(const Box& box, float* out) const override {
+  std::optional<DataError> read_level(int level, const Box& box, float* out) const override {
+    if (level != 0) return DataError{info_.name, "level " + std::to_string(level) + " does not exist"};
     if (auto why = check_box(box, info_.shape)) return DataError{info_.name, *why};
     const size_t rank = info_.shape.size();
     // Iterate over all rows (last axis contiguous).
@@ -139,15 +141,15 @@ std::unique_ptr<VolumeSource> make_synthetic_cells(const SyntheticOptions& o) {
   VolumeInfo info;
   info.name = "synthetic-cells";
   info.kind = "synthetic";
-  info.axes = {{"c", "channel", 1.0, ""}, {"z", "space", 0.5 * kZScale, "micrometer"},
-               {"y", "space", 0.5, "micrometer"}, {"x", "space", 0.5, "micrometer"}};
+  info.axes = {{"c", "channel", 1.0, 0.0, ""}, {"z", "space", 0.5 * kZScale, 0.0, "micrometer"},
+               {"y", "space", 0.5, 0.0, "micrometer"}, {"x", "space", 0.5, 0.0, "micrometer"}};
   info.shape = {o.channels, o.depth, o.height, o.width};
   info.dtype = DType::u16;
   info.channel_axis = 0;
   const char* names[] = {"nuclei", "membranes", "channel-2", "channel-3"};
   const char* cmaps[] = {"magenta", "green", "cyan", "red"};
   for (int c = 0; c < o.channels; ++c)
-    info.channels.push_back({names[c % 4], cmaps[c % 4], 100.0, c == 0 ? 3600.0 : 2000.0});
+    info.channels.push_back(make_channel(names[c % 4], cmaps[c % 4], 100.0, c == 0 ? 3600.0 : 2000.0));
 
   const auto voxels = static_cast<size_t>(o.depth * o.height * o.width);
   std::vector<float> nuclei(voxels, 0.0f), membranes(voxels, 0.0f);

@@ -37,6 +37,15 @@ int64_t Box::count() const {
   return n;
 }
 
+void ensure_levels(VolumeInfo* info) {
+  if (!info->levels.empty()) return;
+  LevelInfo l;
+  l.shape = info->shape;
+  l.factor.assign(info->shape.size(), 1.0);
+  l.chunks = info->shape;
+  info->levels.push_back(std::move(l));
+}
+
 std::optional<std::string> check_box(const Box& box, const std::vector<int64_t>& shape) {
   if (box.start.size() != shape.size() || box.size.size() != shape.size())
     return "box rank " + std::to_string(box.start.size()) + " does not match array rank " +

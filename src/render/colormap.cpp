@@ -51,6 +51,23 @@ Rgb turbo(double x) {
   return {f(r), f(g), f(b)};
 }
 
+// Integer labels 0..255 (contrast 0..255): 0 is black (adds nothing when blended
+// additively), the others walk the hue circle by the golden angle so neighbours differ.
+Colormap label_colormap() {
+  Colormap c;
+  c.name = "label";
+  c.discrete = true;
+  for (size_t i = 1; i < 256; ++i) {
+    double h = std::fmod(static_cast<double>(i) * 0.618033988749895, 1.0) * 6.0;
+    double s = i % 2 ? 0.85 : 0.65, v = i % 3 ? 1.0 : 0.8;
+    double f = h - std::floor(h), p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+    double rgb[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
+    const double* o = rgb[static_cast<int>(h) % 6];
+    c.table[i] = {static_cast<float>(o[0]), static_cast<float>(o[1]), static_cast<float>(o[2])};
+  }
+  return c;
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -62,7 +79,7 @@ std::string lower(std::string_view s) {
 const std::vector<std::string>& colormap_names() {
   static const std::vector<std::string> names = {"gray",    "green", "magenta", "cyan",    "red",
                                                  "blue",    "yellow", "viridis", "magma", "inferno",
-                                                 "turbo"};
+                                                 "turbo", "label"};
   return names;
 }
 
@@ -78,10 +95,11 @@ std::optional<Colormap> find_colormap(std::string_view name) {
   else if (n == "red") tint = {1, 0, 0};
   else if (n == "blue") tint = {0, 0, 1};
   else if (n == "yellow") tint = {1, 1, 0};
-  else if (n == "viridis" || n == "magma" || n == "inferno" || n == "turbo") linear = false;
+  else if (n == "viridis" || n == "magma" || n == "inferno" || n == "turbo" || n == "label") linear = false;
   else return std::nullopt;
   Colormap c;
   c.name = n;
+  if (n == "label") return label_colormap();
   for (size_t i = 0; i < 256; ++i) {
     double t = static_cast<double>(i) / 255.0;
     if (linear) {
@@ -101,6 +119,7 @@ std::optional<Colormap> find_colormap(std::string_view name) {
 
 Rgb sample(const Colormap& cmap, float t) {
   t = std::clamp(t, 0.0f, 1.0f) * 255.0f;
+  if (cmap.discrete) return cmap.table[static_cast<size_t>(t + 0.5f)];
   auto i = static_cast<size_t>(t);
   if (i >= 255) return cmap.table[255];
   float f = t - static_cast<float>(i);

@@ -130,8 +130,12 @@ Scene make_initial_scene(const data::VolumeInfo& info, int width, int height) {
     l.colormap = ch && !ch->colormap.empty() ? ch->colormap : (channels == 1 ? "gray" : "green");
     l.contrast_limits = ch ? std::array<double, 2>{ch->contrast_lo, ch->contrast_hi} : std::array<double, 2>{lo, hi};
     l.contrast_range = {lo, hi};
+    if (ch && ch->labels) l.contrast_range = {0, 255};
     // napari: channel layers blend additively; a lone image is translucent over black.
     l.blending = channels > 1 ? Blending::additive : Blending::translucent;
+    if (ch && !ch->blending.empty())
+      if (auto b = parse_blending(ch->blending)) l.blending = *b;
+    if (ch) l.opacity = ch->opacity;
     l.iso_threshold = 0.5 * (l.contrast_limits[0] + l.contrast_limits[1]);
     s.layers.push_back(l);
   }

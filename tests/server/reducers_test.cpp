@@ -12,10 +12,10 @@ namespace {
 render::Scene scene() {
   data::VolumeInfo info;
   info.name = "t";
-  info.axes = {{"c", "channel", 1, ""}, {"z", "space", 1, ""}, {"y", "space", 1, ""}, {"x", "space", 1, ""}};
+  info.axes = {{"c", "channel", 1, 0, ""}, {"z", "space", 1, 0, ""}, {"y", "space", 1, 0, ""}, {"x", "space", 1, 0, ""}};
   info.shape = {2, 10, 20, 30};
   info.channel_axis = 0;
-  info.channels = {{"a", "magenta", 0, 100}, {"b", "green", 0, 100}};
+  info.channels = {data::make_channel("a", "magenta", 0, 100), data::make_channel("b", "green", 0, 100)};
   return render::make_initial_scene(info, 64, 48);
 }
 protocol::Result<Reduction> run(const render::Scene& s, std::string scope, std::string target, std::string key, Json v) {

@@ -3,12 +3,29 @@
 #include <string>
 #include <variant>
 
+#include "voxcast/data/chunk_cache.hpp"
 #include "voxcast/data/volume_source.hpp"
 
 namespace voxcast::data {
 
-// Opens what the user named: "" or "synthetic" for the built-in sample, or
-// "synthetic:CxZxYxX" for a generated volume of that size.
-std::variant<std::unique_ptr<VolumeSource>, DataError> open_dataset(const std::string& spec);
+struct OpenOptions {
+  std::shared_ptr<ChunkCache> cache;  // null: the process-wide cache (default size)
+};
+
+// The built-in brain sample (Colin27 T1 + AAL atlas from Debian's mricron-data).
+inline constexpr const char* kBrainDir = "/usr/share/mricron/templates";
+bool brain_sample_available();
+
+// Opens what the user named:
+//   "synthetic" (or "") / "synthetic:CxZxYxX"  generated cells
+//   "brain"                                   the built-in brain sample (falls back to synthetic when absent)
+//   DIR (Zarr v2 array or OME-Zarr group), FILE.tif/.tiff/.ome.tif, FILE.nii/.nii.gz
+//   A+B                                        images stacked as channels on A's grid
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_dataset(const std::string& spec,
+                                                                    const OpenOptions& options = {});
+// The cache used when OpenOptions names none.
+std::shared_ptr<ChunkCache> shared_chunk_cache();
+// A short description of what can be opened (for --help and errors).
+const char* dataset_kinds();
 
 }  // namespace voxcast::data

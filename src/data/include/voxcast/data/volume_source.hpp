@@ -14,7 +14,8 @@ void dtype_range(DType t, double* lo, double* hi);
 struct Axis {
   std::string name;  // "t", "c", "z", "y", "x", ...
   std::string type;  // "time", "channel", "space" or ""
-  double scale = 1.0;
+  double scale = 1.0;        // world units per voxel at level 0
+  double translation = 0.0;  // world position of voxel 0 at level 0
   std::string unit;
 };
 
@@ -23,6 +24,27 @@ struct ChannelInfo {
   std::string colormap;         // default colormap name
   double contrast_lo = 0.0;     // default contrast limits
   double contrast_hi = 1.0;
+  // Layer defaults a format can suggest (an atlas overlay wants additive at half opacity).
+  std::string blending;  // "" = the viewer's default
+  double opacity = 1.0;
+  bool labels = false;   // integer labels: no contrast estimation, shown with a label colormap
+};
+
+inline ChannelInfo make_channel(std::string name, std::string colormap, double lo, double hi) {
+  ChannelInfo c;
+  c.name = std::move(name);
+  c.colormap = std::move(colormap);
+  c.contrast_lo = lo;
+  c.contrast_hi = hi;
+  return c;
+}
+
+// One resolution level of a multiscale array. Level 0 is the full resolution; each
+// level's voxel is `factor` level-0 voxels along each axis (1 on non-spatial axes).
+struct LevelInfo {
+  std::vector<int64_t> shape;
+  std::vector<double> factor;
+  std::vector<int64_t> chunks;  // chunk shape (the whole shape when not chunked)
 };
 
 struct VolumeInfo {
@@ -33,7 +55,11 @@ struct VolumeInfo {
   DType dtype = DType::u16;
   int channel_axis = -1;  // -1: single channel
   std::vector<ChannelInfo> channels;  // one per channel (1 when channel_axis < 0)
+  std::vector<LevelInfo> levels;      // at least one; levels[0].shape == shape
+  std::vector<std::string> codecs;    // how chunks are stored, for voxcast-info ("blosc/lz4", ...)
 };
+// Fills `levels` with one unchunked level when a source has none.
+void ensure_levels(VolumeInfo* info);
 
 // A box of the array: start and size per axis (C order, same rank as the shape).
 struct Box {
@@ -47,14 +73,31 @@ struct DataError {
   std::string message;  // what went wrong
 };
 
+// Who asks for data ahead of need: requests of one lane replace that lane's earlier
+// ones (latest wins); a lower priority value is served first.
+struct RequestHint {
+  int lane = 0;
+  int priority = 0;
+};
+
 // An n-dimensional image the server can show. Implementations read lazily and are
 // safe to call from several threads at once.
 class VolumeSource {
  public:
   virtual ~VolumeSource() = default;
   virtual const VolumeInfo& info() const = 0;
-  // Reads `box` into `out` (count() floats, C order of the box), converting to float.
-  virtual std::optional<DataError> read_region(const Box& box, float* out) const = 0;
+  // Reads `box` of `level` into `out` (count() floats, C order of the box), converting
+  // to float. Blocks until the data is in memory.
+  virtual std::optional<DataError> read_level(int level, const Box& box, float* out) const = 0;
+  std::optional<DataError> read_region(const Box& box, float* out) const { return read_level(0, box, out); }
+  // Starts loading what `box` of `level` needs without blocking; true when all of it is
+  // already in memory (a read would not touch storage). In-memory sources are always ready.
+  virtual bool request(int level, const Box& box, RequestHint hint) const {
+    (void)level, (void)box, (void)hint;
+    return true;
+  }
+  // Bytes of decoded data held in memory by this source (its cache), for reports.
+  virtual size_t resident_bytes() const { return 0; }
 };
 
 // Checks a box against a shape; a message when it does not fit.

@@ -15,13 +15,14 @@ struct Rgb {
 struct Colormap {
   std::string name;
   std::array<Rgb, 256> table;
+  bool discrete = false;  // labels: the nearest entry, never a blend of two labels
 };
 
 // The names we render, in the order the viewer lists them.
 const std::vector<std::string>& colormap_names();
 // Case-insensitive lookup; nullopt for an unknown name.
 std::optional<Colormap> find_colormap(std::string_view name);
-// Linear interpolation in the table.
+// Linear interpolation in the table (nearest entry for a discrete map).
 Rgb sample(const Colormap& cmap, float t);
 
 }  // namespace voxcast::render

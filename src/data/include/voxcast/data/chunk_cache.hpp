@@ -1,0 +1,95 @@
+#pragma once
+// Decoded chunks of every open array under one byte budget: LRU eviction, decoding on
+// a thread pool, requests queued by priority in lanes where the latest request wins.
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "voxcast/data/volume_source.hpp"
+
+namespace voxcast::data {
+
+struct ChunkKey {
+  uint64_t array = 0;  // unique per opened array (see next_array_id)
+  int level = 0;
+  uint64_t index = 0;  // linear index in the level's chunk grid
+  bool operator==(const ChunkKey& o) const { return array == o.array && level == o.level && index == o.index; }
+  bool operator<(const ChunkKey& o) const {
+    return array != o.array ? array < o.array : (level != o.level ? level < o.level : index < o.index);
+  }
+};
+struct ChunkKeyHash {
+  size_t operator()(const ChunkKey& k) const {
+    return std::hash<uint64_t>()(k.array * 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(k.level) << 56) ^ k.index);
+  }
+};
+uint64_t next_array_id();
+
+// A decoded chunk: native-order elements of the full chunk shape, or all `fill`.
+struct Chunk {
+  std::vector<uint8_t> bytes;  // empty when the chunk is missing (all fill)
+  double fill = 0.0;
+};
+using ChunkResult = std::variant<std::shared_ptr<const Chunk>, DataError>;
+using ChunkLoader = std::function<ChunkResult()>;
+
+struct ChunkRequest {
+  ChunkKey key;
+  ChunkLoader load;
+};
+
+struct ChunkCacheStats {
+  uint64_t hits = 0, misses = 0, loads = 0, failures = 0, cancelled = 0, evictions = 0;
+  size_t resident_bytes = 0;
+  size_t budget_bytes = 0;
+  size_t queued = 0;
+};
+
+class ChunkCache {
+ public:
+  ChunkCache(size_t budget_bytes, int threads);
+  ~ChunkCache();
+  ChunkCache(const ChunkCache&) = delete;
+  ChunkCache& operator=(const ChunkCache&) = delete;
+
+  // Queues the loads of `chunks` (first = most urgent) in `hint.lane`; that lane's queued
+  // loads not in this list are dropped (the view moved on). True when all are in memory.
+  bool request(const std::vector<ChunkRequest>& chunks, RequestHint hint);
+  // Loads `chunks` ahead of everything queued and waits for all; the first error wins.
+  std::variant<std::vector<std::shared_ptr<const Chunk>>, DataError> get_all(const std::vector<ChunkRequest>& chunks);
+  ChunkCacheStats stats() const;
+
+ private:
+  struct Entry;
+  void worker();
+  void insert_locked(const ChunkKey& key, std::shared_ptr<const Chunk> chunk);
+  void enqueue_locked(const ChunkRequest& r, int lane, int priority);
+
+  size_t budget_;
+  mutable std::mutex mutex_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::list<ChunkKey> lru_;  // front = most recent
+  std::unordered_map<ChunkKey, std::shared_ptr<Entry>, ChunkKeyHash> entries_;
+  std::set<std::tuple<int, uint64_t, ChunkKey>> queue_;  // (priority, order, key)
+  std::map<int, std::set<ChunkKey>> lanes_;              // queued keys per lane
+  uint64_t order_ = 0;
+  ChunkCacheStats stats_;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+// Sized from the machine: a quarter of the available memory, between 256 MB and 16 GB.
+size_t default_cache_bytes();
+
+}  // namespace voxcast::data

@@ -1,0 +1,42 @@
+#pragma once
+// A VolumeSource over chunked storage: formats decode single chunks; this assembles
+// regions from them through the shared ChunkCache.
+#include <memory>
+
+#include "voxcast/data/chunk_cache.hpp"
+#include "voxcast/data/volume_source.hpp"
+
+namespace voxcast::data {
+
+class ChunkedSource : public VolumeSource {
+ public:
+  const VolumeInfo& info() const override { return info_; }
+  std::optional<DataError> read_level(int level, const Box& box, float* out) const override;
+  bool request(int level, const Box& box, RequestHint hint) const override;
+  size_t resident_bytes() const override { return cache_->stats().resident_bytes; }
+  void set_channels(std::vector<ChannelInfo> channels) { info_.channels = std::move(channels); }
+  // Default contrast of a channel, set once after opening (before the source is shared).
+  void set_contrast(size_t channel, double lo, double hi) {
+    info_.channels[channel].contrast_lo = lo;
+    info_.channels[channel].contrast_hi = hi;
+  }
+
+ protected:
+  explicit ChunkedSource(std::shared_ptr<ChunkCache> cache) : cache_(std::move(cache)), array_id_(next_array_id()) {}
+  // Decodes chunk `coords` (chunk-grid coordinates) of `level`: native-order elements of
+  // the full chunk shape (edge chunks padded), or a fill chunk. Called on cache threads.
+  virtual ChunkResult load_chunk(int level, const std::vector<int64_t>& coords) const = 0;
+  // Called by subclasses once info_ (levels with chunk shapes included) is complete.
+  void finish_info();
+
+  VolumeInfo info_;
+
+ private:
+  std::vector<ChunkRequest> chunks_for(int level, const Box& box) const;
+
+  std::shared_ptr<ChunkCache> cache_;
+  uint64_t array_id_;
+  std::vector<std::vector<int64_t>> grids_;  // chunks per axis, per level
+};
+
+}  // namespace voxcast::data

@@ -1,0 +1,56 @@
+#pragma once
+// Zarr v2 arrays and OME-NGFF 0.4 multiscale groups on a local file system.
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "voxcast/data/chunk_cache.hpp"
+#include "voxcast/data/codecs.hpp"
+#include "voxcast/data/volume_source.hpp"
+
+namespace voxcast::data {
+
+// What a .zarray says (the subset of Zarr v2 we read: C order, no filters).
+struct ZarrArrayMeta {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> chunks;
+  DType dtype = DType::u16;
+  bool big_endian = false;
+  Compressor compressor;
+  double fill_value = 0.0;
+  char separator = '.';
+};
+std::variant<ZarrArrayMeta, std::string> parse_zarray(const std::string& text);
+std::string zarray_json(const ZarrArrayMeta& m);
+
+// Opens a Zarr v2 array or an OME-Zarr group (the first multiscale image) at `path`.
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::string& path,
+                                                                 std::shared_ptr<ChunkCache> cache);
+// True when `path` is a directory holding Zarr metadata (.zarray, .zgroup, .zattrs, zarr.json).
+bool looks_like_zarr(const std::string& path);
+
+// Writing, for tests and benchmarks. `fill(chunk_start, chunk_shape, bytes)` writes the
+// chunk's elements (native order, full chunk shape) and returns false to leave the chunk
+// out (a sparse array); big-endian arrays are swapped on the way out.
+using ChunkFiller = std::function<bool(const std::vector<int64_t>& start, const std::vector<int64_t>& shape,
+                                       std::vector<uint8_t>* bytes)>;
+std::optional<std::string> write_zarr_array(const std::string& dir, const ZarrArrayMeta& meta, const ChunkFiller& fill,
+                                            int threads = 1);
+
+struct NgffAxis {
+  std::string name, type, unit;
+};
+struct NgffChannel {
+  std::string label, color;  // color as "RRGGBB"
+  double start = 0, end = 1;
+};
+// .zgroup + .zattrs of an OME-NGFF 0.4 image whose levels are the arrays "0", "1", ...
+// with `scales[level]` per axis (and `translation` for all levels).
+std::optional<std::string> write_ngff_attrs(const std::string& dir, const std::vector<NgffAxis>& axes,
+                                            const std::vector<std::vector<double>>& scales,
+                                            const std::vector<double>& translation,
+                                            const std::vector<NgffChannel>& channels);
+
+}  // namespace voxcast::data

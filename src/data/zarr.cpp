@@ -1,0 +1,286 @@
+#include "voxcast/data/zarr.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "file_io.hpp"
+#include "ngff.hpp"
+#include "voxcast/core/thread_pool.hpp"
+#include "voxcast/data/chunked_source.hpp"
+#include "voxcast/data/dtype.hpp"
+
+namespace voxcast::data {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::variant<ZarrArrayMeta, std::string> parse_zarray(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::string("not valid JSON");
+  ZarrArrayMeta m;
+  if (!j.contains("zarr_format") || j["zarr_format"] != 2) return std::string("zarr_format must be 2");
+  auto ints = [&](const char* k, std::vector<int64_t>* out) -> bool {
+    if (!j.contains(k) || !j[k].is_array()) return false;
+    for (const auto& v : j[k]) {
+      if (!v.is_number_integer()) return false;
+      out->push_back(v.get<int64_t>());
+    }
+    return true;
+  };
+  if (!ints("shape", &m.shape)) return std::string("shape must be an array of integers");
+  if (!ints("chunks", &m.chunks) || m.chunks.size() != m.shape.size())
+    return std::string("chunks must be integers, one per axis of shape");
+  for (size_t a = 0; a < m.shape.size(); ++a) {
+    if (m.shape[a] < 0) return std::string("shape has a negative extent");
+    if (m.chunks[a] < 1) return std::string("chunks must be positive");
+  }
+  if (!j.contains("dtype") || !j["dtype"].is_string()) return std::string("dtype must be a string");
+  auto dt = parse_numpy_dtype(j["dtype"].get<std::string>(), &m.big_endian);
+  if (!dt) return "unsupported dtype '" + j["dtype"].get<std::string>() + "' (u1, u2, u4, i1, i2, i4, f4, f8 are)";
+  m.dtype = *dt;
+  if (j.contains("order") && j["order"] != "C") return std::string("only C order is supported");
+  if (j.contains("filters") && !j["filters"].is_null() && !(j["filters"].is_array() && j["filters"].empty()))
+    return std::string("filters are not supported");
+  if (auto err = parse_compressor(j.value("compressor", json()), &m.compressor)) return *err;
+  if (j.contains("dimension_separator")) {
+    std::string sep = j["dimension_separator"].is_string() ? j["dimension_separator"].get<std::string>() : "";
+    if (sep != "." && sep != "/") return std::string("dimension_separator must be '.' or '/'");
+    m.separator = sep[0];
+  }
+  const json& fv = j.value("fill_value", json());
+  if (fv.is_number()) {
+    m.fill_value = fv.get<double>();
+  } else if (fv.is_string()) {
+    std::string s = fv.get<std::string>();
+    m.fill_value = s == "NaN" ? std::numeric_limits<double>::quiet_NaN()
+                   : s == "Infinity" ? std::numeric_limits<double>::infinity()
+                   : s == "-Infinity" ? -std::numeric_limits<double>::infinity() : 0.0;
+  }
+  return m;
+}
+
+std::string zarray_json(const ZarrArrayMeta& m) {
+  std::string dt = numpy_typestr(m.dtype);
+  if (m.big_endian && dtype_size(m.dtype) > 1) dt[0] = '>';
+  json j = {{"zarr_format", 2},      {"shape", m.shape},        {"chunks", m.chunks},
+            {"dtype", dt},           {"compressor", to_json(m.compressor)},
+            {"fill_value", m.fill_value}, {"order", "C"},       {"filters", nullptr},
+            {"dimension_separator", std::string(1, m.separator)}};
+  return j.dump(2);
+}
+
+bool looks_like_zarr(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return false;
+  for (const char* f : {".zarray", ".zgroup", ".zattrs", "zarr.json"})
+    if (fs::exists(fs::path(path) / f, ec)) return true;
+  return false;
+}
+
+namespace {
+
+std::optional<std::string> read_text(const fs::path& p, std::string* out) {
+  std::vector<uint8_t> bytes;
+  bool missing = false;
+  if (auto err = read_whole_file(p.string(), &bytes, &missing)) return *err;
+  if (missing) return "missing";
+  out->assign(bytes.begin(), bytes.end());
+  return std::nullopt;
+}
+
+class ZarrSource final : public ChunkedSource {
+ public:
+  ZarrSource(std::shared_ptr<ChunkCache> cache, VolumeInfo info, std::vector<fs::path> dirs,
+             std::vector<ZarrArrayMeta> metas)
+      : ChunkedSource(std::move(cache)), dirs_(std::move(dirs)), metas_(std::move(metas)) {
+    info_ = std::move(info);
+    finish_info();
+  }
+
+ protected:
+  ChunkResult load_chunk(int level, const std::vector<int64_t>& coords) const override {
+    const auto& m = metas_[static_cast<size_t>(level)];
+    std::string key;
+    for (size_t a = 0; a < coords.size(); ++a) {
+      if (a) key += m.separator;
+      key += std::to_string(coords[a]);
+    }
+    if (coords.empty()) key = "0";
+    fs::path file = dirs_[static_cast<size_t>(level)] / key;
+    std::vector<uint8_t> raw;
+    bool missing = false;
+    if (auto err = read_whole_file(file.string(), &raw, &missing)) return DataError{file.string(), *err};
+    auto chunk = std::make_shared<Chunk>();
+    chunk->fill = m.fill_value;
+    if (missing) return std::shared_ptr<const Chunk>(chunk);  // Zarr: a missing chunk is all fill_value
+    size_t items = 1;
+    for (auto c : m.chunks) items *= static_cast<size_t>(c);
+    const size_t itemsize = dtype_size(m.dtype);
+    if (auto err = decompress(m.compressor, raw.data(), raw.size(), items * itemsize, &chunk->bytes))
+      return DataError{file.string(), describe(m.compressor) + ": " + *err};
+    if (m.big_endian) byteswap(chunk->bytes.data(), items, itemsize);
+    return std::shared_ptr<const Chunk>(chunk);
+  }
+
+ private:
+  std::vector<fs::path> dirs_;
+  std::vector<ZarrArrayMeta> metas_;
+};
+
+std::variant<ZarrArrayMeta, DataError> read_zarray(const fs::path& dir) {
+  std::string text;
+  fs::path file = dir / ".zarray";
+  if (auto err = read_text(file, &text)) return DataError{file.string(), *err == "missing" ? "no .zarray (not a Zarr v2 array)" : *err};
+  auto parsed = parse_zarray(text);
+  if (auto* why = std::get_if<std::string>(&parsed)) return DataError{file.string(), *why};
+  return std::get<ZarrArrayMeta>(parsed);
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::string& path,
+                                                                 std::shared_ptr<ChunkCache> cache) {
+  fs::path root(path);
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return DataError{path, "no such file or directory"};
+  if (!fs::is_directory(root, ec)) return DataError{path, "not a directory (a Zarr store is a directory)"};
+  if (fs::exists(root / "zarr.json", ec) && !fs::exists(root / ".zgroup", ec) && !fs::exists(root / ".zarray", ec))
+    return DataError{path, "Zarr v3 (zarr.json) is not supported; voxcast reads Zarr v2 / OME-NGFF 0.4"};
+  std::string attrs_text;
+  json attrs = json::object();
+  if (!read_text(root / ".zattrs", &attrs_text)) {
+    attrs = json::parse(attrs_text, nullptr, false);
+    if (attrs.is_discarded()) return DataError{(root / ".zattrs").string(), "not valid JSON"};
+  }
+  NgffImage image;
+  if (attrs.contains("multiscales")) {
+    auto parsed = parse_ngff(attrs);
+    if (auto* why = std::get_if<std::string>(&parsed)) return DataError{(root / ".zattrs").string(), *why};
+    image = std::get<NgffImage>(parsed);
+  } else if (fs::exists(root / ".zarray", ec)) {
+    image.levels.push_back({"", {}, {}});
+  } else {
+    return DataError{path, "a Zarr group without OME-NGFF multiscales metadata (no image to show)"};
+  }
+  std::vector<fs::path> dirs;
+  std::vector<ZarrArrayMeta> metas;
+  for (const auto& level : image.levels) {
+    fs::path dir = level.path.empty() ? root : root / level.path;
+    auto meta = read_zarray(dir);
+    if (auto* err = std::get_if<DataError>(&meta)) return *err;
+    metas.push_back(std::get<ZarrArrayMeta>(meta));
+    dirs.push_back(dir);
+    const auto& m = metas.back();
+    if (m.shape.size() != metas.front().shape.size())
+      return DataError{(dir / ".zarray").string(), "level rank differs from level 0"};
+    if (m.dtype != metas.front().dtype) return DataError{(dir / ".zarray").string(), "level dtype differs from level 0"};
+  }
+  auto info = ngff_volume_info(image, metas.front().shape.size());
+  if (auto* why = std::get_if<std::string>(&info)) return DataError{(root / ".zattrs").string(), *why};
+  VolumeInfo vi = std::get<VolumeInfo>(info);
+  vi.name = root.filename().string();
+  if (vi.name.empty()) vi.name = root.parent_path().filename().string();
+  vi.kind = attrs.contains("multiscales") ? "ome-zarr" : "zarr";
+  vi.shape = metas.front().shape;
+  vi.dtype = metas.front().dtype;
+  vi.codecs = {describe(metas.front().compressor)};
+  for (size_t l = 0; l < metas.size(); ++l) {
+    LevelInfo li;
+    li.shape = metas[l].shape;
+    li.chunks = metas[l].chunks;
+    li.factor = level_factors(image, l, vi.shape.size());
+    vi.levels.push_back(std::move(li));
+  }
+  auto src = std::make_unique<ZarrSource>(std::move(cache), std::move(vi), std::move(dirs), std::move(metas));
+  if (auto err = fill_default_contrast(*src, image)) return *err;
+  return std::unique_ptr<VolumeSource>(std::move(src));
+}
+
+std::optional<std::string> write_zarr_array(const std::string& dir, const ZarrArrayMeta& meta, const ChunkFiller& fill,
+                                            int threads) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return "cannot create " + dir + ": " + ec.message();
+  std::string text = zarray_json(meta);
+  if (auto err = write_whole_file(dir + "/.zarray", text.data(), text.size())) return err;
+  const size_t rank = meta.shape.size();
+  std::vector<int64_t> grid(rank);
+  int64_t total = 1;
+  for (size_t a = 0; a < rank; ++a) {
+    grid[a] = (meta.shape[a] + meta.chunks[a] - 1) / meta.chunks[a];
+    total *= grid[a];
+  }
+  size_t items = 1;
+  for (auto c : meta.chunks) items *= static_cast<size_t>(c);
+  const size_t itemsize = dtype_size(meta.dtype);
+  std::mutex error_mutex;
+  std::optional<std::string> error;
+  ThreadPool pool(threads);
+  pool.parallel_for(static_cast<int>(total), [&](int begin, int end) {
+    std::vector<uint8_t> bytes;
+    for (int64_t k = begin; k < end; ++k) {
+      std::vector<int64_t> coords(rank), start(rank);
+      int64_t idx = k;
+      for (size_t a = rank; a-- > 0;) {
+        coords[a] = idx % grid[a];
+        idx /= grid[a];
+        start[a] = coords[a] * meta.chunks[a];
+      }
+      bytes.assign(items * itemsize, 0);
+      if (!fill(start, meta.chunks, &bytes)) continue;
+      if (meta.big_endian) byteswap(bytes.data(), items, itemsize);
+      auto packed = compress(meta.compressor, bytes.data(), bytes.size(), itemsize);
+      std::string key;
+      for (size_t a = 0; a < rank; ++a) {
+        if (a) key += meta.separator;
+        key += std::to_string(coords[a]);
+      }
+      if (rank == 0) key = "0";
+      fs::path file = fs::path(dir) / key;
+      std::error_code e2;
+      if (meta.separator == '/') fs::create_directories(file.parent_path(), e2);
+      if (auto err = write_whole_file(file.string(), packed.data(), packed.size())) {
+        std::lock_guard lock(error_mutex);
+        error = err;
+      }
+    }
+  });
+  return error;
+}
+
+std::optional<std::string> write_ngff_attrs(const std::string& dir, const std::vector<NgffAxis>& axes,
+                                            const std::vector<std::vector<double>>& scales,
+                                            const std::vector<double>& translation,
+                                            const std::vector<NgffChannel>& channels) {
+  json jaxes = json::array();
+  for (const auto& a : axes) {
+    json ax = {{"name", a.name}};
+    if (!a.type.empty()) ax["type"] = a.type;
+    if (!a.unit.empty()) ax["unit"] = a.unit;
+    jaxes.push_back(ax);
+  }
+  json datasets = json::array();
+  for (size_t l = 0; l < scales.size(); ++l) {
+    json t = json::array({{{"type", "scale"}, {"scale", scales[l]}}});
+    if (!translation.empty()) t.push_back({{"type", "translation"}, {"translation", translation}});
+    datasets.push_back({{"path", std::to_string(l)}, {"coordinateTransformations", t}});
+  }
+  json attrs = {{"multiscales", json::array({{{"version", "0.4"}, {"name", fs::path(dir).filename().string()},
+                                               {"axes", jaxes}, {"datasets", datasets}}})}};
+  if (!channels.empty()) {
+    json ch = json::array();
+    for (const auto& c : channels)
+      ch.push_back({{"label", c.label}, {"color", c.color}, {"active", true},
+                    {"window", {{"start", c.start}, {"end", c.end}, {"min", c.start}, {"max", c.end}}}});
+    attrs["omero"] = {{"channels", ch}};
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::string group = R"({"zarr_format": 2})";
+  if (auto err = write_whole_file(dir + "/.zgroup", group.data(), group.size())) return err;
+  std::string text = attrs.dump(2);
+  return write_whole_file(dir + "/.zattrs", text.data(), text.size());
+}
+
+}  // namespace voxcast::data
