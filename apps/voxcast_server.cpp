@@ -20,12 +20,17 @@ bool parse_size(const std::string& s, int* w, int* h) {
 int main(int argc, char** argv) {
   CLI::App app{"voxcast-server: renders a volume next to the data and streams it as H.264"};
   server::ServerConfig cfg;
-  std::string dataset = "synthetic";
+  std::string dataset = "brain";
+  double cache_mb = 0;
   std::string size = "1920x1080";
   std::string log_level = "info";
   std::string connection_file;
   bool no_auth = false;
-  app.add_option("dataset", dataset, "dataset to serve: 'synthetic' or 'synthetic:CxZxYxX'")->capture_default_str();
+  app.add_option("dataset", dataset, std::string("dataset to serve: ") + data::dataset_kinds())->capture_default_str();
+  app.add_option("--data-root", cfg.data_root, "directory clients may browse (fs.listdir) and open datasets from")
+      ->envname("VOXCAST_DATA_ROOT");
+  app.add_option("--cache-mb", cache_mb, "decoded-chunk cache size in MB (0: a quarter of the free memory)")
+      ->check(CLI::Range(0.0, 1e7))->capture_default_str();
   app.add_option("--host", cfg.host, "address to bind (loopback unless told otherwise)")->envname("VOXCAST_HOST")->capture_default_str();
   app.add_option("--control-port", cfg.control_port, "control WebSocket port (0 picks a free one)")->capture_default_str();
   app.add_option("--pixel-port", cfg.pixel_port, "pixel WebSocket port (0 picks a free one)")->capture_default_str();
@@ -61,7 +66,13 @@ int main(int argc, char** argv) {
   cfg.require_token = !no_auth;
   cfg.source_label = dataset;
 
-  auto opened = data::open_dataset(dataset);
+  cfg.cache = std::make_shared<data::ChunkCache>(
+      cache_mb > 0 ? static_cast<size_t>(cache_mb * 1024 * 1024) : data::default_cache_bytes(), 0);
+  if (dataset == "brain" && !data::brain_sample_available())
+    log_info("server", "the brain sample (Debian's mricron-data) is not installed: serving the synthetic sample");
+  data::OpenOptions open_options;
+  open_options.cache = cfg.cache;
+  auto opened = data::open_dataset(dataset, open_options);
   if (auto* err = std::get_if<data::DataError>(&opened)) {
     std::fprintf(stderr, "voxcast-server: %s: %s\n", err->source.c_str(), err->message.c_str());
     return 1;

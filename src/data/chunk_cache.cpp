@@ -92,6 +92,16 @@ bool ChunkCache::request(const std::vector<ChunkRequest>& chunks, RequestHint hi
   return all;
 }
 
+bool ChunkCache::contains(const std::vector<ChunkRequest>& chunks) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& r : chunks) {
+    auto e = entries_.find(r.key);
+    if (e == entries_.end() || (e->second->state != Entry::State::resident && e->second->state != Entry::State::failed))
+      return false;
+  }
+  return true;
+}
+
 std::variant<std::vector<std::shared_ptr<const Chunk>>, DataError> ChunkCache::get_all(
     const std::vector<ChunkRequest>& chunks) {
   std::unique_lock lock(mutex_);

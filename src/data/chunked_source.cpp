@@ -70,7 +70,7 @@ std::vector<ChunkRequest> ChunkedSource::chunks_for(int level, const Box& box) c
 bool ChunkedSource::request(int level, const Box& box, RequestHint hint) const {
   if (level < 0 || level >= static_cast<int>(info_.levels.size())) return true;
   if (check_box(box, info_.levels[static_cast<size_t>(level)].shape)) return true;  // read_level reports it
-  return cache_->request(chunks_for(level, box), hint);
+  return hint.check_only ? cache_->contains(chunks_for(level, box)) : cache_->request(chunks_for(level, box), hint);
 }
 
 std::optional<DataError> ChunkedSource::read_level(int level, const Box& box, float* out) const {

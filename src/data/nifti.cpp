@@ -213,18 +213,19 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_nifti(const std::str
   info.channels = {ch};
   bool labels = h.intent_code == 1002 && out_type != DType::f32 && out_type != DType::f64;
   if (labels) {
-    // An atlas: one colour per label, added over whatever it overlays at half opacity.
+    // An atlas: one colour per label over whatever it overlays (background transparent), as napari's labels.
     info.channels[0].labels = true;
     info.channels[0].colormap = "label";
     info.channels[0].contrast_lo = 0;
     info.channels[0].contrast_hi = 255;
-    info.channels[0].blending = "additive";
-    info.channels[0].opacity = 0.5;
+    info.channels[0].blending = "translucent";
+    info.channels[0].opacity = 0.45;
   }
   auto src = std::make_unique<InMemoryArray>(std::move(info), std::move(out));
   if (labels) return std::unique_ptr<VolumeSource>(std::move(src));
   auto& mi = src->mutable_info();
-  // Contrast from the data (percentiles of the middle slice), like the chunked formats.
+  // The whole volume is in memory: napari's default, the data range (of the middle slice,
+  // which is where the first view is).
   std::vector<float> mid(static_cast<size_t>(ny * nx));
   Box box;
   box.start.assign(mi.shape.size(), 0);
@@ -233,19 +234,13 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_nifti(const std::str
   box.size[box.size.size() - 3] = 1;
   if (nt > 1) box.size[0] = 1;
   if (!src->read_level(0, box, mid.data())) {
-    std::vector<float> nonzero;
-    for (float v : mid)
-      if (v != 0) nonzero.push_back(v);
-    std::sort(nonzero.begin(), nonzero.end());
-    double lo = 0, hi = 1;
-    dtype_range(out_type, &lo, &hi);
-    if (!nonzero.empty()) {
-      lo = std::min(0.0f, nonzero.front());
-      hi = nonzero[static_cast<size_t>(0.995 * static_cast<double>(nonzero.size() - 1))];
-      if (hi <= lo) hi = lo + 1;
+    auto [lo, hi] = std::minmax_element(mid.begin(), mid.end());
+    if (*hi > *lo) {
+      mi.channels[0].contrast_lo = *lo;
+      mi.channels[0].contrast_hi = *hi;
+    } else {
+      dtype_range(out_type, &mi.channels[0].contrast_lo, &mi.channels[0].contrast_hi);
     }
-    mi.channels[0].contrast_lo = lo;
-    mi.channels[0].contrast_hi = hi;
   }
   return std::unique_ptr<VolumeSource>(std::move(src));
 }

@@ -57,6 +57,7 @@ Colormap label_colormap() {
   Colormap c;
   c.name = "label";
   c.discrete = true;
+  c.transparent_zero = true;
   for (size_t i = 1; i < 256; ++i) {
     double h = std::fmod(static_cast<double>(i) * 0.618033988749895, 1.0) * 6.0;
     double s = i % 2 ? 0.85 : 0.65, v = i % 3 ? 1.0 : 0.8;

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <climits>
 #include <cstring>
+#include <thread>
+
+#include "voxcast/core/clock.hpp"
 
 #include "voxcast/render/camera2d.hpp"
 
@@ -16,6 +19,7 @@ LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap) {
   if (hi <= lo) hi = lo + 1e-6;
   lut.lo = static_cast<float>(lo);
   lut.scale = static_cast<float>((kLutSize - 1) / (hi - lo));
+  lut.transparent_zero = cmap.transparent_zero;
   for (int i = 0; i < kLutSize; ++i) {
     double t = static_cast<double>(i) / (kLutSize - 1);
     double g = layer.gamma == 1.0 ? t : std::pow(t, layer.gamma);
@@ -24,7 +28,7 @@ LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap) {
   return lut;
 }
 
-SliceRenderer::SliceRenderer(int threads) : pool_(threads) {}
+SliceRenderer::SliceRenderer(int threads, double wait_ms) : pool_(threads), wait_ms_(wait_ms) {}
 
 const LayerLut& LutCache::get(const LayerState& layer, bool* rebuilt) {
   Entry& c = entries_[layer.id];
@@ -42,33 +46,14 @@ const LayerLut& LutCache::get(const LayerState& layer, bool* rebuilt) {
   return c.lut;
 }
 
-const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const LayerState& layer,
-                                                       const data::VolumeSource& source,
-                                                       std::optional<data::DataError>* error) {
-  const DimsState& d = scene.dims;
-  auto disp = displayed_axes(d);
-  LayerRead read = layer_read(d, disp, layer, source);
-  Plane& p = planes_[layer.id];
-  if (p.key == read.key && !p.values.empty()) return &p;
-  const data::Box& box = read.box;
-  p.values.resize(static_cast<size_t>(box.count()));
-  if (auto err = source.read_region(box, p.values.data())) {
-    *error = err;
-    p.values.clear();
-    p.key.clear();
-    return nullptr;
-  }
-  p.key = read.key;
-  p.rows = d.shape[static_cast<size_t>(disp[0])];
-  p.cols = d.shape[static_cast<size_t>(disp[1])];
-  // The box is in source axis order; the displayed y axis may come after x.
-  bool y_first = d.source_axis[static_cast<size_t>(disp[0])] < d.source_axis[static_cast<size_t>(disp[1])];
-  p.stride_row = y_first ? p.cols : 1;
-  p.stride_col = y_first ? 1 : p.rows;
-  return &p;
-}
-
 namespace {
+
+// Sample positions of the canvas columns (or rows) in voxel coordinates.
+struct Axis1D {
+  std::vector<int32_t> nearest;  // -1 outside the data
+  std::vector<int32_t> i0;       // linear: lower neighbour (clamped), -1 outside
+  std::vector<float> t;          // linear weight of the upper neighbour
+};
 
 struct LayerPass {
   const float* values;
@@ -77,13 +62,8 @@ struct LayerPass {
   float opacity;
   Blending blending;
   Interpolation interpolation;
-};
-
-// Sample positions of the canvas columns (or rows) in voxel coordinates.
-struct Axis1D {
-  std::vector<int32_t> nearest;  // -1 outside the data
-  std::vector<int32_t> i0;       // linear: lower neighbour (clamped), -1 outside
-  std::vector<float> t;          // linear weight of the upper neighbour
+  const Axis1D* col_axis;
+  const Axis1D* row_axis;
 };
 
 Axis1D sample_axis(int pixels, double first_world, double world_per_px, double scale, int64_t extent) {
@@ -150,8 +130,9 @@ inline void blend(float* acc, const Rgb& c, float a, Blending mode) {
 }
 
 // Composites one layer's contribution to canvas row `py` into `acc` (3 floats/pixel).
-void draw_layer_row(const LayerPass& L, const Axis1D& cols, const Axis1D& rows, int py, int width, float* acc,
-                    std::vector<Rgb>* row_colors) {
+void draw_layer_row(const LayerPass& L, int py, int width, float* acc, std::vector<Rgb>* row_colors) {
+  const Axis1D& cols = *L.col_axis;
+  const Axis1D& rows = *L.row_axis;
   auto upy = static_cast<size_t>(py);
   if (L.interpolation == Interpolation::nearest) {
     int32_t iy = rows.nearest[upy];
@@ -163,7 +144,9 @@ void draw_layer_row(const LayerPass& L, const Axis1D& cols, const Axis1D& rows, 
     for (int64_t x = 0; x < L.cols; ++x) rc[x] = L.lut->table[static_cast<size_t>(lut_index(*L.lut, src[x * L.stride_col]))];
     for (int px = 0; px < width; ++px) {
       int32_t ix = cols.nearest[static_cast<size_t>(px)];
-      if (ix >= 0) blend(acc + px * 3, rc[ix], L.opacity, L.blending);
+      if (ix < 0) continue;
+      if (L.lut->transparent_zero && lut_index(*L.lut, src[ix * L.stride_col]) == 0) continue;
+      blend(acc + px * 3, rc[ix], L.opacity, L.blending);
     }
     return;
   }
@@ -182,7 +165,9 @@ void draw_layer_row(const LayerPass& L, const Axis1D& cols, const Axis1D& rows, 
     float a = r0[x0 * L.stride_col] + (r0[x1 * L.stride_col] - r0[x0 * L.stride_col]) * tx;
     float b = r1[x0 * L.stride_col] + (r1[x1 * L.stride_col] - r1[x0 * L.stride_col]) * tx;
     float v = a + (b - a) * ty;
-    blend(acc + px * 3, L.lut->table[static_cast<size_t>(lut_index(*L.lut, v))], L.opacity, L.blending);
+    int index = lut_index(*L.lut, v);
+    if (L.lut->transparent_zero && index == 0) continue;
+    blend(acc + px * 3, L.lut->table[static_cast<size_t>(index)], L.opacity, L.blending);
   }
 }
 
@@ -211,8 +196,9 @@ void composite_nearest_row(const std::vector<LayerPass>& passes, const Axis1D& c
   for (const LayerPass& L : passes) {
     const float* src = L.values + static_cast<int64_t>(iy) * L.stride_row;
     for (int32_t x = c0; x <= c1; ++x) {
-      const Rgb& c = L.lut->table[static_cast<size_t>(lut_index(*L.lut, src[x * L.stride_col]))];
-      blend(acc->data() + static_cast<size_t>(x - c0) * 3, c, L.opacity, L.blending);
+      int index = lut_index(*L.lut, src[x * L.stride_col]);
+      if (L.lut->transparent_zero && index == 0) continue;
+      blend(acc->data() + static_cast<size_t>(x - c0) * 3, L.lut->table[static_cast<size_t>(index)], L.opacity, L.blending);
     }
   }
   for (size_t i = 0; i < n; ++i) (*packed)[i] = pack_rgba(acc->data() + i * 3);
@@ -225,38 +211,190 @@ void composite_nearest_row(const std::vector<LayerPass>& passes, const Axis1D& c
 
 }  // namespace
 
+int level_for_view(const data::VolumeInfo& info, int source_y, int source_x, double scale_y, double scale_x,
+                   double world_per_px) {
+  int best = 0;
+  for (size_t l = 1; l < info.levels.size(); ++l) {
+    const auto& f = info.levels[l].factor;
+    if (scale_x * f[static_cast<size_t>(source_x)] <= world_per_px * 1.001 &&
+        scale_y * f[static_cast<size_t>(source_y)] <= world_per_px * 1.001)
+      best = static_cast<int>(l);
+  }
+  return best;
+}
+
+namespace {
+
+// Where a layer's plane comes from at one level: the source box (visible region of the
+// displayed axes, the step on the others) and the level's voxel size.
+struct PlanePlan {
+  data::Box box;
+  double scale_y = 1, scale_x = 1;
+  int64_t row0 = 0, col0 = 0, rows = 0, cols = 0;
+};
+
+// Visible voxel range [lo, hi) of one displayed axis at a level, padded for linear
+// sampling and rounded out to 64 voxels so small pans reuse the plane read.
+bool visible_range(int pixels, double first_world, double world_per_px, double scale, int64_t extent, int64_t* lo,
+                   int64_t* hi) {
+  double a = first_world / scale - 0.5, b = (first_world + pixels * world_per_px) / scale + 0.5;
+  auto l = static_cast<int64_t>(std::floor(a)) - 1, h = static_cast<int64_t>(std::ceil(b)) + 2;
+  l = std::max<int64_t>(0, (l >> 6) << 6);
+  h = std::min<int64_t>(extent, ((h + 63) >> 6) << 6);
+  *lo = l;
+  *hi = h;
+  return h > l;
+}
+
+bool plan_plane(const Scene& scene, const LayerState& layer, const data::VolumeInfo& info, int level, PlanePlan* p) {
+  const DimsState& d = scene.dims;
+  auto disp = displayed_axes(d);
+  auto ay = static_cast<size_t>(disp[0]), ax = static_cast<size_t>(disp[1]);
+  auto sy = static_cast<size_t>(d.source_axis[ay]), sx = static_cast<size_t>(d.source_axis[ax]);
+  const auto& lv = info.levels[static_cast<size_t>(level)];
+  p->scale_y = d.scale[ay] * lv.factor[sy];
+  p->scale_x = d.scale[ax] * lv.factor[sx];
+  ViewRect rect = view_rect(scene.camera, scene.width, scene.height);
+  double wpp = 1.0 / scene.camera.zoom;
+  int64_t r0, r1, c0, c1;
+  if (!visible_range(scene.height, rect.top, wpp, p->scale_y, lv.shape[sy], &r0, &r1)) return false;
+  if (!visible_range(scene.width, rect.left, wpp, p->scale_x, lv.shape[sx], &c0, &c1)) return false;
+  p->box.start.assign(lv.shape.size(), 0);
+  p->box.size.assign(lv.shape.size(), 1);
+  for (size_t a = 0; a < d.shape.size(); ++a) {
+    auto src = static_cast<size_t>(d.source_axis[a]);
+    if (a == ay || a == ax) continue;
+    auto step = static_cast<int64_t>(std::floor(static_cast<double>(d.current_step[a]) / lv.factor[src]));
+    p->box.start[src] = std::clamp<int64_t>(step, 0, lv.shape[src] - 1);
+  }
+  if (info.channel_axis >= 0) p->box.start[static_cast<size_t>(info.channel_axis)] = layer.channel;
+  p->box.start[sy] = r0;
+  p->box.size[sy] = r1 - r0;
+  p->box.start[sx] = c0;
+  p->box.size[sx] = c1 - c0;
+  p->row0 = r0;
+  p->rows = r1 - r0;
+  p->col0 = c0;
+  p->cols = c1 - c0;
+  return true;
+}
+
+}  // namespace
+
+const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const LayerState& layer, int lane,
+                                                       const data::VolumeSource& source, double deadline_ms,
+                                                       std::optional<data::DataError>* error) {
+  const data::VolumeInfo& info = source.info();
+  const DimsState& d = scene.dims;
+  auto disp = displayed_axes(d);
+  auto ay = static_cast<size_t>(disp[0]), ax = static_cast<size_t>(disp[1]);
+  const int wanted = level_for_view(info, d.source_axis[ay], d.source_axis[ax], d.scale[ay], d.scale[ax],
+                                    1.0 / scene.camera.zoom);
+  last_.wanted_level = std::max(last_.wanted_level, wanted);
+  PlanePlan plan;
+  if (!plan_plane(scene, layer, info, wanted, &plan)) return nullptr;  // nothing of it on screen
+  int level = wanted;
+  bool ready = source.request(wanted, plan.box, {lane, 0, false});
+  while (!ready && steady_ms() < deadline_ms) {
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    ready = source.request(wanted, plan.box, {lane, 0, true});
+  }
+  if (!ready) {
+    // Stand in with the finest coarser level already in memory, else the coarsest (small).
+    pending_.push_back({wanted, plan.box});
+    last_.complete = false;
+    level = static_cast<int>(info.levels.size()) - 1;
+    for (int l = wanted + 1; l < static_cast<int>(info.levels.size()); ++l) {
+      PlanePlan p;
+      if (plan_plane(scene, layer, info, l, &p) && source.request(l, p.box, {lane, 0, true})) {
+        level = l;
+        break;
+      }
+    }
+    if (!plan_plane(scene, layer, info, level, &plan)) return nullptr;
+  }
+  last_.level = std::max(last_.level, level);
+  Plane& p = planes_[layer.id];
+  std::vector<int64_t> key = {static_cast<int64_t>(reinterpret_cast<intptr_t>(&source)), layer.channel, level};
+  key.insert(key.end(), plan.box.start.begin(), plan.box.start.end());
+  key.insert(key.end(), plan.box.size.begin(), plan.box.size.end());
+  if (p.key == key && !p.values.empty()) return &p;
+  p.values.resize(static_cast<size_t>(plan.box.count()));
+  if (auto err = source.read_level(level, plan.box, p.values.data())) {
+    *error = err;
+    p.values.clear();
+    p.key.clear();
+    return nullptr;
+  }
+  last_.voxels += plan.box.count();
+  p.key = std::move(key);
+  p.level = level;
+  p.row0 = plan.row0;
+  p.col0 = plan.col0;
+  p.rows = plan.rows;
+  p.cols = plan.cols;
+  p.scale_y = plan.scale_y;
+  p.scale_x = plan.scale_x;
+  // The box is in source axis order; the displayed y axis may come after x.
+  bool y_first = d.source_axis[ay] < d.source_axis[ax];
+  p.stride_row = y_first ? p.cols : 1;
+  p.stride_col = y_first ? 1 : p.rows;
+  return &p;
+}
+
+bool SliceRenderer::refinement_ready(const data::VolumeSource& source) const {
+  for (const auto& w : pending_)
+    if (!source.request(w.level, w.box, {0, 0, true})) return false;
+  return true;
+}
+
 std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out) {
+  const double t0 = steady_ms();
   const int W = scene.width, H = scene.height;
   out->width = W;
   out->height = H;
   out->rgba.resize(static_cast<size_t>(W) * static_cast<size_t>(H) * 4);
+  last_ = SliceRenderStats{};
+  pending_.clear();
 
-  auto disp = displayed_axes(scene.dims);
-  auto ay = static_cast<size_t>(disp[0]);
-  auto ax = static_cast<size_t>(disp[1]);
   ViewRect rect = view_rect(scene.camera, W, H);
   double world_per_px = 1.0 / scene.camera.zoom;
-  Axis1D cols = sample_axis(W, rect.left, world_per_px, scene.dims.scale[ax], scene.dims.shape[ax]);
-  Axis1D rows = sample_axis(H, rect.top, world_per_px, scene.dims.scale[ay], scene.dims.shape[ay]);
-
   std::vector<LayerPass> passes;
-  bool all_nearest = true;
-  for (const LayerState& layer : scene.layers) {
+  std::vector<std::pair<Axis1D, Axis1D>> axes;  // per pass: columns, rows
+  axes.reserve(scene.layers.size());
+  bool all_nearest = true, shared_geometry = true;
+  const Plane* first = nullptr;
+  for (size_t i = 0; i < scene.layers.size(); ++i) {
+    const LayerState& layer = scene.layers[i];
     if (!layer.visible || layer.opacity <= 0.0) continue;
     std::optional<data::DataError> err;
-    const Plane* plane = fetch_plane(scene, layer, source, &err);
-    if (!plane) return err;
+    const Plane* plane = fetch_plane(scene, layer, static_cast<int>(i), source, t0 + wait_ms_, &err);
+    if (err) return err;
+    if (!plane) continue;
+    axes.emplace_back(sample_axis(W, rect.left - static_cast<double>(plane->col0) * plane->scale_x, world_per_px,
+                                  plane->scale_x, plane->cols),
+                      sample_axis(H, rect.top - static_cast<double>(plane->row0) * plane->scale_y, world_per_px,
+                                  plane->scale_y, plane->rows));
     passes.push_back({plane->values.data(), plane->rows, plane->cols, plane->stride_row, plane->stride_col,
-                      &luts_.get(layer), static_cast<float>(layer.opacity), layer.blending, layer.interpolation});
+                      &luts_.get(layer), static_cast<float>(layer.opacity), layer.blending, layer.interpolation,
+                      &axes.back().first, &axes.back().second});
     all_nearest = all_nearest && layer.interpolation == Interpolation::nearest;
+    if (first && (first->level != plane->level || first->row0 != plane->row0 || first->col0 != plane->col0))
+      shared_geometry = false;
+    if (!first) first = plane;
   }
-
+  prefetch_neighbours(scene, source);
+  // Nearest layers that share one grid composite once per data column (the fast path).
+  const bool fast = all_nearest && shared_geometry && !passes.empty();
+  const Axis1D* cols = fast ? passes[0].col_axis : nullptr;
+  const Axis1D* rows = fast ? passes[0].row_axis : nullptr;
   int32_t c0 = INT32_MAX, c1 = -1;  // visible data columns
-  for (int32_t ix : cols.nearest) {
-    if (ix < 0) continue;
-    c0 = std::min(c0, ix);
-    c1 = std::max(c1, ix);
-  }
+  if (fast)
+    for (int32_t ix : cols->nearest) {
+      if (ix < 0) continue;
+      c0 = std::min(c0, ix);
+      c1 = std::max(c1, ix);
+    }
   uint8_t* rgba = out->rgba.data();
   const size_t row_bytes = static_cast<size_t>(W) * 4;
   pool_.parallel_for(H, [&](int begin, int end) {
@@ -265,18 +403,18 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
     std::vector<uint32_t> packed;
     for (int py = begin; py < end; ++py) {
       uint8_t* dst = rgba + static_cast<size_t>(py) * row_bytes;
-      if (all_nearest) {
+      if (fast) {
         // Upsampled nearest rows repeat: copy the row above when it samples the same data row.
-        int32_t iy = rows.nearest[static_cast<size_t>(py)];
-        if (py > begin && iy == rows.nearest[static_cast<size_t>(py - 1)]) {
+        int32_t iy = rows->nearest[static_cast<size_t>(py)];
+        if (py > begin && iy == rows->nearest[static_cast<size_t>(py - 1)]) {
           std::memcpy(dst, dst - row_bytes, row_bytes);
         } else {
-          composite_nearest_row(passes, cols, iy, c0, c1, W, &acc, &packed, dst);
+          composite_nearest_row(passes, *cols, iy, c0, c1, W, &acc, &packed, dst);
         }
         continue;
       }
       std::fill(acc.begin(), acc.end(), 0.0f);
-      for (const LayerPass& L : passes) draw_layer_row(L, cols, rows, py, W, acc.data(), &row_colors);
+      for (const LayerPass& L : passes) draw_layer_row(L, py, W, acc.data(), &row_colors);
       for (int px = 0; px < W; ++px) {
         dst[px * 4 + 0] = to_u8(acc[static_cast<size_t>(px) * 3 + 0]);
         dst[px * 4 + 1] = to_u8(acc[static_cast<size_t>(px) * 3 + 1]);
@@ -285,7 +423,50 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
       }
     }
   });
+  last_.ms = steady_ms() - t0;
   return std::nullopt;
+}
+
+void SliceRenderer::prefetch_neighbours(const Scene& scene, const data::VolumeSource& source) {
+  // The slider's direction: the first non-displayed axis whose step moved since last frame.
+  const DimsState& d = scene.dims;
+  auto disp = displayed_axes(d);
+  std::vector<int64_t> step = d.current_step;
+  std::vector<int64_t> previous = last_step_;
+  last_step_ = step;
+  if (previous.size() != step.size() || !last_.complete) return;
+  for (size_t a = 0; a < step.size(); ++a) {
+    if (std::find(disp.begin(), disp.end(), static_cast<int>(a)) != disp.end()) continue;
+    int64_t dir = step[a] > previous[a] ? 1 : (step[a] < previous[a] ? -1 : 0);
+    if (dir == 0) continue;
+    for (size_t i = 0; i < scene.layers.size(); ++i) {
+      const LayerState& layer = scene.layers[i];
+      if (!layer.visible) continue;
+      Scene ahead = scene;
+      std::vector<data::Box> boxes;
+      int level = 0;
+      for (int k = 1; k <= 3; ++k) {
+        ahead.dims.current_step[a] = std::clamp<int64_t>(step[a] + dir * k, 0, d.shape[a] - 1);
+        auto ay = static_cast<size_t>(disp[0]), ax = static_cast<size_t>(disp[1]);
+        level = level_for_view(source.info(), d.source_axis[ay], d.source_axis[ax], d.scale[ay], d.scale[ax],
+                               1.0 / scene.camera.zoom);
+        PlanePlan p;
+        if (plan_plane(ahead, layer, source.info(), level, &p)) boxes.push_back(p.box);
+      }
+      // One lane per layer for prefetch, behind the view's own requests (priority 1).
+      if (!boxes.empty()) {
+        data::Box all = boxes.front();
+        for (const auto& b : boxes)
+          for (size_t x = 0; x < all.start.size(); ++x) {
+            int64_t e = std::max(all.start[x] + all.size[x], b.start[x] + b.size[x]);
+            all.start[x] = std::min(all.start[x], b.start[x]);
+            all.size[x] = e - all.start[x];
+          }
+        source.request(level, all, {1000 + static_cast<int>(i), 1, false});
+      }
+    }
+    break;
+  }
 }
 
 }  // namespace voxcast::render

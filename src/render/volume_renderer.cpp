@@ -354,18 +354,46 @@ namespace {
 std::vector<int> volume_axes(const VolumeGeometry& g) { return {g.axis[2], g.axis[1], g.axis[0]}; }
 }  // namespace
 
-std::vector<int64_t> volume_key(const Scene& scene, const LayerState& layer, const data::VolumeSource& source) {
-  return layer_read(scene.dims, volume_axes(volume_geometry(scene.dims)), layer, source).key;
+VolumeGeometry base_geometry(const DimsState& dims, const data::VolumeInfo& info, int source_level) {
+  VolumeGeometry g = volume_geometry(dims);
+  const auto& lv = info.levels[static_cast<size_t>(source_level)];
+  for (size_t i = 0; i < 3; ++i) {
+    auto a = static_cast<size_t>(dims.source_axis[static_cast<size_t>(g.axis[i])]);
+    g.size[i] = lv.shape[a];
+    g.scale[i] *= static_cast<double>(info.shape[a]) / static_cast<double>(lv.shape[a]);
+  }
+  return g;
+}
+
+std::vector<int64_t> volume_key(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
+                                int source_level) {
+  auto key = layer_read(scene.dims, volume_axes(volume_geometry(scene.dims)), layer, source).key;
+  key.push_back(source_level);
+  return key;
 }
 
 std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerState& layer,
                                                const data::VolumeSource& source, std::vector<float>* xyz,
-                                               std::vector<int64_t>* key) {
+                                               std::vector<int64_t>* key, int source_level) {
   const DimsState& d = scene.dims;
   VolumeGeometry g = volume_geometry(d);
   LayerRead read = layer_read(d, volume_axes(g), layer, source);
+  // At a coarser source level: the level's extent on the shown axes, the steps scaled down.
+  const data::VolumeInfo& info = source.info();
+  const auto& lv = info.levels[static_cast<size_t>(source_level)];
+  for (size_t a = 0; a < read.box.start.size(); ++a)
+    if (static_cast<int>(a) != info.channel_axis)
+      read.box.start[a] = std::min<int64_t>(static_cast<int64_t>(static_cast<double>(read.box.start[a]) / lv.factor[a]),
+                                            lv.shape[a] - 1);
+  for (size_t i = 0; i < 3; ++i) {
+    auto src_axis = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[i])]);
+    g.size[i] = lv.shape[src_axis];
+    read.box.start[src_axis] = 0;
+    read.box.size[src_axis] = lv.shape[src_axis];
+  }
+  read.key.push_back(source_level);
   std::vector<float> raw(static_cast<size_t>(read.box.count()));
-  if (auto err = source.read_region(read.box, raw.data())) return err;
+  if (auto err = source.read_level(source_level, read.box, raw.data())) return err;
   std::array<int64_t, 3> stride{};
   for (size_t i = 0; i < 3; ++i) {
     auto src_axis = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[i])]);
@@ -381,6 +409,17 @@ std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerSt
             raw[static_cast<size_t>(x * stride[0] + y * stride[1] + z * stride[2])];
   *key = std::move(read.key);
   return std::nullopt;
+}
+
+int volume_source_level(const data::VolumeInfo& info, const DimsState& dims, size_t layers, double budget_bytes) {
+  VolumeGeometry g = volume_geometry(dims);
+  for (size_t l = 0; l < info.levels.size(); ++l) {
+    double voxels = 1;
+    for (size_t i = 0; i < 3; ++i)
+      voxels *= static_cast<double>(info.levels[l].shape[static_cast<size_t>(dims.source_axis[static_cast<size_t>(g.axis[i])])]);
+    if (voxels * sizeof(float) * static_cast<double>(std::max<size_t>(1, layers)) <= budget_bytes) return static_cast<int>(l);
+  }
+  return static_cast<int>(info.levels.size()) - 1;
 }
 
 std::array<int64_t, 3> level_size(const std::array<int64_t, 3>& size, int level) {
@@ -426,20 +465,20 @@ int finest_level(const std::array<int64_t, 3>& size, size_t layers, double budge
 }
 
 const VolumeBlock* VolumeRenderer::fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
-                                         int finest, int* level, std::optional<data::DataError>* error) {
+                                         int source_level, int finest, int* level, std::optional<data::DataError>* error) {
   LayerLevels& lv = levels_[layer.id];
-  std::vector<int64_t> key = volume_key(scene, layer, source);
+  std::vector<int64_t> key = volume_key(scene, layer, source, source_level);
   if (lv.key != key || lv.finest > finest || lv.blocks.empty()) {
     // One read builds every level from `finest` down: a still frame after motion (or a
     // change of budget) needs no second read.
     std::vector<float> xyz;
     std::vector<int64_t> read_key;
-    if (auto err = read_volume_xyz(scene, layer, source, &xyz, &read_key)) {
+    if (auto err = read_volume_xyz(scene, layer, source, &xyz, &read_key, source_level)) {
       *error = err;
       lv = LayerLevels{};
       return nullptr;
     }
-    VolumeGeometry g = volume_geometry(scene.dims);
+    VolumeGeometry g = base_geometry(scene.dims, source.info(), source_level);
     lv.blocks.clear();
     lv.finest = finest;
     auto size = g.size;
@@ -476,9 +515,12 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   out->rgba.resize(static_cast<size_t>(scene.width) * static_cast<size_t>(scene.height) * 4);
   // Multiscale: the finest level that fits the budget and the screen when still; while
   // moving, coarser when even the smallest resolution missed the frame budget.
-  VolumeGeometry full = volume_geometry(scene.dims);
   size_t visible = 0;
   for (const LayerState& layer : scene.layers) visible += layer.visible && layer.opacity > 0 ? 1 : 0;
+  // A multiscale source: its finest level that fits the budget is the base; the renderer's
+  // own 2x levels go on from there.
+  const int source_level = volume_source_level(source.info(), scene.dims, visible, budget_bytes_);
+  VolumeGeometry full = base_geometry(scene.dims, source.info(), source_level);
   double voxel_world = std::min({full.scale[0], full.scale[1], full.scale[2]});
   int finest = finest_level(full.size, visible, budget_bytes_, voxel_world, world_per_pixel(scene.camera3d, scene.height));
   int level = std::min(kMaxVolumeLevel, finest + (scene.interactive ? moving_bias_ : 0));
@@ -486,7 +528,7 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   for (const LayerState& layer : scene.layers) {
     if (!layer.visible || layer.opacity <= 0) continue;
     std::optional<data::DataError> err;
-    const VolumeBlock* blk = fetch(scene, layer, source, finest, &level, &err);
+    const VolumeBlock* blk = fetch(scene, layer, source, source_level, finest, &level, &err);
     if (!blk) return err;
     double lo = layer.contrast_limits[0], hi = layer.contrast_limits[1];
     if (hi <= lo) hi = lo + 1e-6;
@@ -506,13 +548,17 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   Camera3D cam = scene.camera3d;
   cam.zoom *= static_cast<double>(W) / scene.width;  // same view at fewer pixels
   CameraBasis basis = camera_basis(cam);
-  // Geometry of the level drawn: its voxels are 2^level fine voxels wide, and level
-  // voxel centres sit at (i + 0.5) * 2^level - 0.5 in fine voxel coordinates.
-  VolumeGeometry g = full;
-  const double f = std::pow(2.0, level);
+  // Geometry of the level drawn: its voxels are F = base factor * 2^level full-resolution
+  // voxels wide, and their centres sit at (i + 0.5) * F - 0.5 in full-resolution voxels.
+  VolumeGeometry g = volume_geometry(scene.dims);
+  const VolumeGeometry fine = g;
   if (!layers.empty()) g.size = layers.front().block->size;
-  for (auto& sc : g.scale) sc *= f;
-  const double offset = 0.5 / f - 0.5;
+  double offset[3];
+  for (size_t i = 0; i < 3; ++i) {
+    g.scale[i] = full.scale[i] * std::pow(2.0, level);
+    double F = g.scale[i] / fine.scale[i];
+    offset[i] = 0.5 / F - 0.5;
+  }
   double min_scale = std::min({g.scale[0], g.scale[1], g.scale[2]});
   // Sample every half voxel when still, every voxel while moving.
   double step_voxels = scene.interactive ? 1.0 : 0.5;
@@ -527,8 +573,8 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
       }
       for (int px = 0; px < W; ++px) {
         Ray r = camera_ray(cam, basis, px, py, W, H);
-        double o[3] = {r.origin[0] / g.scale[0] + offset, r.origin[1] / g.scale[1] + offset,
-                       r.origin[2] / g.scale[2] + offset};
+        double o[3] = {r.origin[0] / g.scale[0] + offset[0], r.origin[1] / g.scale[1] + offset[1],
+                       r.origin[2] / g.scale[2] + offset[2]};
         double d[3] = {r.direction[0] / g.scale[0], r.direction[1] / g.scale[1], r.direction[2] / g.scale[2]};
         float acc[3] = {0, 0, 0};
         double t0, t1;

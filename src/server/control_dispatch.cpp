@@ -9,7 +9,6 @@ using protocol::Envelope;
 using protocol::Json;
 namespace type = protocol::type;
 
-namespace {
 Envelope make(const char* t, protocol::Json payload, const char* id_prefix) {
   Envelope e;
   e.type = t;
@@ -18,6 +17,7 @@ Envelope make(const char* t, protocol::Json payload, const char* id_prefix) {
   return e;
 }
 
+namespace {
 Envelope rejected_ack(const std::string& frame_id, const std::string& intent_id, const protocol::Error& err) {
   protocol::AckState ack;
   ack.intent_id = intent_id;
@@ -26,13 +26,13 @@ Envelope rejected_ack(const std::string& frame_id, const std::string& intent_id,
   ack.error = err;
   return make(type::kAckState, protocol::to_json(ack), "ack");
 }
+}  // namespace
 
 Envelope command_error(const std::string& in_reply_to, const std::string& code, const std::string& message,
-                       Json details = Json::object()) {
+                       Json details) {
   return make(type::kErrorCommand, protocol::to_json(protocol::ErrorCommand{in_reply_to, code, message, std::move(details)}),
               "error");
 }
-}  // namespace
 
 Envelope Server::Core::stream_envelope() const {
   protocol::NotifyStream m;
@@ -102,7 +102,7 @@ void Server::Core::on_control_frame(const std::shared_ptr<ControlSession>& s, co
   }
   const Envelope& e = parsed.value();
   if (e.type == type::kStateUpdate) return handle_state_update(*s, e);
-  if (e.type == type::kCallCommand) return handle_command(*s, e);
+  if (e.type == type::kCallCommand) return handle_command(s, e);
   if (e.type == type::kSessionAck) {
     s->state().awaiting_heartbeat_ack = false;
     s->state().missed_heartbeats = 0;
@@ -176,7 +176,8 @@ void Server::Core::handle_state_update(ControlSession& s, const Envelope& e) {
   }
 }
 
-void Server::Core::handle_command(ControlSession& s, const Envelope& e) {
+void Server::Core::handle_command(const std::shared_ptr<ControlSession>& sp, const Envelope& e) {
+  ControlSession& s = *sp;
   const std::string& fid = *e.frame_id;
   auto call = protocol::parse_call_command(e.payload);
   if (!call) return s.send(command_error(fid, "command.invalid", call.error().message));
@@ -187,6 +188,8 @@ void Server::Core::handle_command(ControlSession& s, const Envelope& e) {
     s.send(make(type::kReplyCommand, protocol::to_json(protocol::ReplyCommand{fid, std::nullopt}), "reply"));
     return;
   }
+  if (call->command == "fs.listdir") return handle_listdir(s, fid, call.value());
+  if (call->command == "napari.load_zarr") return handle_load(sp, fid, call.value());
   s.send(command_error(fid, "command.not_found", "unknown command '" + call->command + "'",
                        {{"commands", handshake.commands}}));
 }

@@ -21,6 +21,7 @@ std::string describe(const RenderLoopState& s) {
   o << "submitted=" << s.submitted_version << " rendered=" << s.rendered_version << " frames=" << s.frames
     << " keyframes=" << s.keyframes << " refinements=" << s.refinements << " errors=" << s.render_errors
     << " keyframe_pending=" << s.keyframe_pending << " refine_pending=" << s.refine_pending
+    << " data_pending=" << s.data_pending << " data_refinements=" << s.data_refinements
     << " viewers=" << s.viewers;
   return o.str();
 }
@@ -41,8 +42,8 @@ double frame_wait_seconds(FramePacer* p, double now_s) {
   return wait;
 }
 
-RenderLoop::RenderLoop(const data::VolumeSource& source, RenderLoopConfig config, FrameSink sink, ErrorSink on_error)
-    : source_(source), config_(std::move(config)), sink_(std::move(sink)), on_error_(std::move(on_error)) {}
+RenderLoop::RenderLoop(RenderLoopConfig config, FrameSink sink, ErrorSink on_error)
+    : config_(std::move(config)), sink_(std::move(sink)), on_error_(std::move(on_error)) {}
 
 RenderLoop::~RenderLoop() { stop(); }
 
@@ -115,7 +116,7 @@ RenderLoopState RenderLoop::state() const {
 }
 
 void RenderLoop::run() {
-  render::SliceRenderer renderer(config_.render_threads);
+  render::SliceRenderer renderer(config_.render_threads, config_.frame_ms);
   render::VolumeRenderer volume(config_.render_threads, config_.frame_ms);
 #ifdef VOXCAST_HAVE_CUDA
   std::unique_ptr<render::CudaVolumeRenderer> cuda;
@@ -127,17 +128,33 @@ void RenderLoop::run() {
   uint32_t stream_w = 0, stream_h = 0;  // from the latest SPS
   const auto refine_wait = std::chrono::microseconds(static_cast<int64_t>(config_.refine_after_ms * 1000.0));
   FramePacer pacer{config_.encoder.fps, 2.0, steady_ms() / 1000.0};
+  std::shared_ptr<const data::VolumeSource> shown_source;  // of the last frame (for data refinement)
 
   while (true) {
     std::shared_ptr<const render::Scene> scene;
-    bool idr = false, refine_only = false;
+    bool idr = false, refine_only = false, data_refine = false;
     {
       std::unique_lock lock(mutex_);
       auto has_work = [&] {
         bool fresh = state_.viewers > 0 && latest_->version != state_.rendered_version;
         return stop_ || state_.keyframe_pending || fresh;
       };
-      if (state_.refine_pending && state_.viewers > 0) {
+      // A 2D frame drawn from a coarser level: poll until the wanted chunks are in memory,
+      // then draw it again (a new frame) unless the user has moved on.
+      while (state_.data_pending && state_.viewers > 0 && !has_work()) {
+        lock.unlock();
+        bool ready = shown_source && renderer.refinement_ready(*shown_source);
+        lock.lock();
+        if (ready) {
+          data_refine = true;
+          break;
+        }
+        wake_.wait_for(lock, std::chrono::milliseconds(4), has_work);
+      }
+      state_.data_pending = false;
+      if (data_refine) {
+        // keep going: render the same scene again with the data that arrived
+      } else if (state_.refine_pending && state_.viewers > 0) {
         // Wait for quiet; if nothing new arrives, re-encode the last picture at high quality.
         if (!wake_.wait_for(lock, refine_wait, has_work)) refine_only = true;
       } else {
@@ -166,19 +183,23 @@ void RenderLoop::run() {
 #ifdef VOXCAST_HAVE_CUDA
     gpu_3d = is_3d && cuda != nullptr;
 #endif
-    bool rerender = (frame.rgba.empty() && !on_gpu) || idr || (is_3d && refine_only) ||
+    bool rerender = (frame.rgba.empty() && !on_gpu) || idr || (is_3d && refine_only) || data_refine ||
                     (!refine_only && scene->version != state().rendered_version);
+    const data::VolumeSource& source = *scene->source;
+    shown_source = scene->source;
+    bool incomplete = false;
     if (rerender) {
       render::Scene view = *scene;
       view.interactive = !refine_only;
       std::optional<data::DataError> err;
 #ifdef VOXCAST_HAVE_CUDA
-      if (gpu_3d) err = cuda->render_i420(view, source_, encoder_->input());
+      if (gpu_3d) err = cuda->render_i420(view, source, encoder_->input());
 #endif
       if (!gpu_3d) {
-        err = is_3d ? volume.render(view, source_, &frame, refine_only ? &superseded_ : nullptr)
-                    : renderer.render(view, source_, &frame);
+        err = is_3d ? volume.render(view, source, &frame, refine_only ? &superseded_ : nullptr)
+                    : renderer.render(view, source, &frame);
       }
+      incomplete = !is_3d && !err && !renderer.last().complete;
       on_gpu = gpu_3d;
       if (!gpu_3d && is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead
       if (err) {
@@ -238,6 +259,8 @@ void RenderLoop::run() {
       state_.frames += 1;
       if (out->keyframe) state_.keyframes += 1;
       if (refine_only) state_.refinements += 1;
+      if (data_refine) state_.data_refinements += 1;
+      state_.data_pending = incomplete;
       // After an interactive frame, schedule the still-image refinement.
       state_.refine_pending = !refine_only && (refine_quality || is_3d);
     }

@@ -34,14 +34,27 @@ Json layer_controls(const render::LayerState& l) {
 protocol::NotifyDims dims_payload(const render::Scene& s) {
   protocol::NotifyDims d;
   d.current_step = s.dims.current_step;
-  protocol::LevelDescriptor level;
-  level.index = 0;
-  level.shape = s.dims.shape;
-  level.downsample.assign(s.dims.shape.size(), 1.0);
-  level.path = "0";
-  d.levels = {level};
+  // The source's resolution levels over the viewer axes (the channel axis left out).
+  size_t count = s.source ? s.source->info().levels.size() : 1;
+  for (size_t l = 0; l < count; ++l) {
+    protocol::LevelDescriptor level;
+    level.index = static_cast<int>(l);
+    level.path = std::to_string(l);
+    for (size_t a = 0; a < s.dims.shape.size(); ++a) {
+      if (!s.source) {
+        level.shape.push_back(s.dims.shape[a]);
+        level.downsample.push_back(1.0);
+        continue;
+      }
+      const auto& lv = s.source->info().levels[l];
+      auto src = static_cast<size_t>(s.dims.source_axis[a]);
+      level.shape.push_back(lv.shape[src]);
+      level.downsample.push_back(lv.factor[src]);
+    }
+    d.level_shapes.push_back(level.shape);
+    d.levels.push_back(std::move(level));
+  }
   d.current_level = 0;
-  d.level_shapes = {s.dims.shape};
   d.mode = s.dims.ndisplay == 3 ? "volume" : "plane";
   d.ndisplay = s.dims.ndisplay;
   d.downgraded = false;
@@ -82,16 +95,22 @@ protocol::NotifyScene scene_payload(const render::Scene& s, const SceneContext& 
                   {"metadata", {{"contrast_range", {l.contrast_range[0], l.contrast_range[1]}}}},
                   {"contrast_limits", {l.contrast_limits[0], l.contrast_limits[1]}},
                   {"scale", s.dims.scale}};
-    if (ctx.info) {
-      layer["metadata"]["dtype"] = data::dtype_name(ctx.info->dtype);
-      layer["source"] = {{"kind", ctx.info->kind}};
+    if (s.source) {
+      const auto& info = s.source->info();
+      layer["metadata"]["dtype"] = data::dtype_name(info.dtype);
+      layer["source"] = {{"kind", info.kind}};
+      Json units = Json::array();
+      for (int a : s.dims.source_axis) units.push_back(info.axes[static_cast<size_t>(a)].unit);
+      layer["units"] = units;
+      if (l.channel >= 0 && static_cast<size_t>(l.channel) < info.channels.size() && info.channels[static_cast<size_t>(l.channel)].labels)
+        layer["metadata"]["labels"] = true;
     }
     m.layers.push_back(layer);
   }
   Json meta = {{"status", "ready"}};
-  if (ctx.info) {
-    meta["source_kind"] = ctx.info->kind;
-    meta["source_path"] = ctx.source_path.empty() ? ctx.info->name : ctx.source_path;
+  if (s.source) {
+    meta["source_kind"] = s.source->info().kind;
+    meta["source_path"] = ctx.source_path.empty() ? s.source->info().name : ctx.source_path;
   }
   m.metadata = meta;
   return m;

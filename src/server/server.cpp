@@ -17,13 +17,12 @@ using asio::use_awaitable;
 
 Server::Core::Core(ServerConfig cfg, std::unique_ptr<data::VolumeSource> src)
     : config(std::move(cfg)), source(std::move(src)) {
-  scene_context.info = &source->info();
   scene_context.source_path = config.source_label;
   scene_context.fps = config.fps;
   handshake.require_token = config.require_token;
   handshake.token = config.token;
   handshake.heartbeat_s = config.heartbeat_s;
-  handshake.commands = {"napari.pixel.request_keyframe"};
+  handshake.commands = {"napari.pixel.request_keyframe", "fs.listdir", "napari.load_zarr"};
 }
 
 void Server::Core::publish_scene_change() {
@@ -125,6 +124,7 @@ std::optional<protocol::Error> Server::start() {
   if (auto err = listen_on(c.pixel_acceptor, c.config.host, c.config.pixel_port, "pixel")) return err;
 
   c.ledger.scene = render::make_initial_scene(c.source->info(), c.config.width, c.config.height);
+  c.ledger.scene.source = c.source;
   c.ledger.scene.version = c.ledger.version;
 
   RenderLoopConfig rc;
@@ -140,7 +140,7 @@ std::optional<protocol::Error> Server::start() {
   rc.encoder.backend = c.config.encoder;
   Core* core = &c;
   c.render_loop = std::make_unique<RenderLoop>(
-      *c.source, rc,
+      rc,
       [core](std::shared_ptr<const OutgoingFrame> f) { asio::post(core->io, [core, f] { core->on_frame(f); }); },
       [core](const data::DataError& err) {
         asio::post(core->io, [core, err] {
@@ -191,6 +191,7 @@ void Server::stop() {
   c.work.reset();
   c.io.stop();
   c.io_thread.join();
+  if (c.loader.joinable()) c.loader.join();
 }
 
 uint16_t Server::control_port() const { return core_->control_acceptor.local_endpoint().port(); }

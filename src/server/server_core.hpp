@@ -43,7 +43,7 @@ struct Server::Core {
   Core(ServerConfig config, std::unique_ptr<data::VolumeSource> source);
 
   ServerConfig config;
-  std::unique_ptr<data::VolumeSource> source;
+  std::shared_ptr<const data::VolumeSource> source;
   SceneContext scene_context;
   HandshakePolicy handshake;
   Ledger ledger;
@@ -59,15 +59,23 @@ struct Server::Core {
   std::set<std::shared_ptr<ControlSession>> control_sessions;
   std::set<std::shared_ptr<PixelSession>> pixel_sessions;
   bool stopping = false;
+  std::thread loader;      // opens a dataset for napari.load_zarr off the network thread
+  bool loading = false;
 
   // control_dispatch.cpp
   void send_baseline(ControlSession& s);
   void on_control_frame(const std::shared_ptr<ControlSession>& s, const std::string& text);
   void handle_state_update(ControlSession& s, const protocol::Envelope& e);
-  void handle_command(ControlSession& s, const protocol::Envelope& e);
+  void handle_command(const std::shared_ptr<ControlSession>& s, const protocol::Envelope& e);
   void send_error(ControlSession& s, const std::string& code, const std::string& message,
                   protocol::Json context = protocol::Json::object());
   protocol::Envelope stream_envelope() const;
+
+  // dataset_commands.cpp
+  void handle_listdir(ControlSession& s, const std::string& frame_id, const protocol::CallCommand& call);
+  void handle_load(const std::shared_ptr<ControlSession>& s, const std::string& frame_id, const protocol::CallCommand& call);
+  // On the network thread once the loader is done: switch every client to the new scene.
+  void install_dataset(std::shared_ptr<const data::VolumeSource> source, const std::string& label);
 
   // server.cpp
   void on_frame(std::shared_ptr<const OutgoingFrame> frame);
@@ -154,5 +162,9 @@ class PixelSession : public std::enable_shared_from_this<PixelSession> {
 };
 
 std::string now_frame_id(const char* prefix);
+// Envelope builders shared by the dispatch files.
+protocol::Envelope make(const char* type, protocol::Json payload, const char* id_prefix);
+protocol::Envelope command_error(const std::string& in_reply_to, const std::string& code, const std::string& message,
+                                 protocol::Json details = protocol::Json::object());
 
 }  // namespace voxcast::server

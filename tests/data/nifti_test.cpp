@@ -85,7 +85,7 @@ TEST(Nifti, BrainSampleStacksTheAtlasOnTheT1Grid) {
   EXPECT_EQ(info.channels[0].name, "ch2better");
   EXPECT_TRUE(info.channels[1].labels);
   EXPECT_EQ(info.channels[1].colormap, "label");
-  EXPECT_EQ(info.channels[1].blending, "additive");
+  EXPECT_EQ(info.channels[1].blending, "translucent");
   // The middle axial slice: brain tissue in the T1, labelled regions in the atlas, and the
   // atlas lies inside the head (a label wherever the T1 is background would be misplaced).
   std::vector<float> t1(370 * 301), atlas(370 * 301);

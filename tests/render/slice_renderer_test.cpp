@@ -107,6 +107,17 @@ TEST(SliceRenderer, OutsideTheDataIsBlackAndErrorsPropagate) {
   Frame f;
   ASSERT_FALSE(r.render(s, vol, &f));
   EXPECT_EQ(px(f, 0, 0)[0], 0);
-  s.dims.current_step[0] = 5;  // beyond the data: the source refuses
-  EXPECT_TRUE(r.render(s, vol, &f));
+  // A source that fails to read: the error comes back, naming the source.
+  struct Broken final : voxcast::data::VolumeSource {
+    const voxcast::testing::FunctionVolume& inner;
+    explicit Broken(const voxcast::testing::FunctionVolume& v) : inner(v) {}
+    const voxcast::data::VolumeInfo& info() const override { return inner.info(); }
+    std::optional<voxcast::data::DataError> read_level(int, const voxcast::data::Box&, float*) const override {
+      return voxcast::data::DataError{"broken.zarr/0/0.0.0", "corrupt chunk"};
+    }
+  } broken(vol);
+  s.camera = fit_camera(s.dims, 2, 2);
+  auto err = r.render(s, broken, &f);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->source, "broken.zarr/0/0.0.0");
 }

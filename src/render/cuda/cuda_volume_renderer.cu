@@ -42,7 +42,7 @@ struct DeviceView {
   double rx, ry, rz, dx, dy, dz, fx, fy, fz;  // right, down, forward
   double zoom, fov, distance;
   double sx, sy, sz;                          // world units per voxel of the level drawn
-  double offset;                              // level voxel coordinate of fine voxel 0 is offset
+  double ox, oy, oz;                          // level voxel coordinate of fine voxel 0, per axis
   int nx, ny, nz;
   double step_voxels, step;
   int layers;
@@ -205,7 +205,7 @@ __global__ void raycast(DeviceView v, uchar4* out) {
     dir[1] /= n;
     dir[2] /= n;
   }
-  double o[3] = {origin[0] / v.sx + v.offset, origin[1] / v.sy + v.offset, origin[2] / v.sz + v.offset};
+  double o[3] = {origin[0] / v.sx + v.ox, origin[1] / v.sy + v.oy, origin[2] / v.sz + v.oz};
   double d[3] = {dir[0] / v.sx, dir[1] / v.sy, dir[2] / v.sz};
   float acc[3] = {0, 0, 0};
   double t0, t1;
@@ -283,9 +283,9 @@ struct CudaVolumeRenderer::Impl {
   }
 
   std::optional<data::DataError> upload(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
-                                        int level, DeviceVolume** out) {
+                                        int source_level, int level, DeviceVolume** out) {
     auto& slot = volumes[layer.id];
-    std::vector<int64_t> want = volume_key(scene, layer, source);
+    std::vector<int64_t> want = volume_key(scene, layer, source, source_level);
     want.push_back(level);
     if (slot && slot->key == want) {
       *out = slot.get();
@@ -293,8 +293,8 @@ struct CudaVolumeRenderer::Impl {
     }
     std::vector<float> xyz;
     std::vector<int64_t> key;
-    if (auto err = read_volume_xyz(scene, layer, source, &xyz, &key)) return err;
-    VolumeGeometry g = volume_geometry(scene.dims);
+    if (auto err = read_volume_xyz(scene, layer, source, &xyz, &key, source_level)) return err;
+    VolumeGeometry g = base_geometry(scene.dims, source.info(), source_level);
     for (int k = 0; k < level; ++k) {  // multiscale: upload the level that fits
       std::vector<float> next;
       downsample_2x(xyz, g.size, &next);
@@ -339,16 +339,21 @@ struct CudaVolumeRenderer::Impl {
     Camera3D cam = scene.camera3d;
     cam.zoom *= static_cast<double>(v.width) / scene.width;
     CameraBasis b = camera_basis(cam);
-    VolumeGeometry g = volume_geometry(scene.dims);
-    // Multiscale: the finest level that fits the GPU budget and the screen.
+    // Multiscale: the source's finest level that fits the GPU budget is the base, then the
+    // finest 2x level of it that fits the budget and the screen.
     size_t visible = 0;
     for (const LayerState& layer : scene.layers) visible += layer.visible && layer.opacity > 0 ? 1 : 0;
+    const int source_level = volume_source_level(source.info(), scene.dims, visible, budget_bytes);
+    const VolumeGeometry fine = volume_geometry(scene.dims);
+    VolumeGeometry g = base_geometry(scene.dims, source.info(), source_level);
     int level = finest_level(g.size, visible, budget_bytes, std::min({g.scale[0], g.scale[1], g.scale[2]}),
                              world_per_pixel(cam, v.height));
     double f = std::pow(2.0, level);
     g.size = level_size(g.size, level);
     for (auto& sc : g.scale) sc *= f;
-    v.offset = 0.5 / f - 0.5;
+    v.ox = 0.5 * fine.scale[0] / g.scale[0] - 0.5;
+    v.oy = 0.5 * fine.scale[1] / g.scale[1] - 0.5;
+    v.oz = 0.5 * fine.scale[2] / g.scale[2] - 0.5;
     last_level = level;
     v.cx = cam.center[0]; v.cy = cam.center[1]; v.cz = cam.center[2];
     v.rx = b.right[0]; v.ry = b.right[1]; v.rz = b.right[2];
@@ -362,7 +367,7 @@ struct CudaVolumeRenderer::Impl {
     for (const LayerState& layer : scene.layers) {
       if (!layer.visible || layer.opacity <= 0 || v.layers == kMaxLayers) continue;
       DeviceVolume* vol = nullptr;
-      if (auto err = upload(scene, layer, source, level, &vol)) return err;
+      if (auto err = upload(scene, layer, source, source_level, level, &vol)) return err;
       float4*& dl = luts[layer.id];
       bool rebuilt = false;
       const LayerLut& lut = lut_cache.get(layer, &rebuilt);

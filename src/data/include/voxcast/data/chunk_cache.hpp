@@ -65,6 +65,8 @@ class ChunkCache {
   // Queues the loads of `chunks` (first = most urgent) in `hint.lane`; that lane's queued
   // loads not in this list are dropped (the view moved on). True when all are in memory.
   bool request(const std::vector<ChunkRequest>& chunks, RequestHint hint);
+  // True when every chunk is resident (or failed: a read will report it); queues nothing.
+  bool contains(const std::vector<ChunkRequest>& chunks) const;
   // Loads `chunks` ahead of everything queued and waits for all; the first error wins.
   std::variant<std::vector<std::shared_ptr<const Chunk>>, DataError> get_all(const std::vector<ChunkRequest>& chunks);
   ChunkCacheStats stats() const;

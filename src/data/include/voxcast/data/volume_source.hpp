@@ -78,6 +78,7 @@ struct DataError {
 struct RequestHint {
   int lane = 0;
   int priority = 0;
+  bool check_only = false;  // only say whether it is in memory; queue nothing
 };
 
 // An n-dimensional image the server can show. Implementations read lazily and are

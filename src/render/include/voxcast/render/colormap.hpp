@@ -16,6 +16,7 @@ struct Colormap {
   std::string name;
   std::array<Rgb, 256> table;
   bool discrete = false;  // labels: the nearest entry, never a blend of two labels
+  bool transparent_zero = false;  // labels: entry 0 (background) shows what lies beneath
 };
 
 // The names we render, in the order the viewer lists them.

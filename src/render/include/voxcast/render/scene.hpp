@@ -2,6 +2,7 @@
 // The scene as plain data: what the ledger owns and what the renderer draws.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,9 @@ struct Camera3D {
 
 struct Scene {
   uint64_t version = 0;  // ledger version this snapshot shows
+  // The data shown; immutable and shared, so a snapshot keeps its dataset alive while the
+  // render thread draws it even if the server switches to another one meanwhile.
+  std::shared_ptr<const data::VolumeSource> source;
   int width = 1920;      // canvas (video) size in pixels
   int height = 1080;
   DimsState dims;

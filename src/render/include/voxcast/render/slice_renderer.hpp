@@ -26,6 +26,7 @@ struct LayerLut {
   std::vector<Rgb> table;  // kLutSize entries
   float lo = 0.0f;
   float scale = 0.0f;  // (kLutSize - 1) / (hi - lo)
+  bool transparent_zero = false;  // entry 0 is not drawn (label background)
 };
 LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap);
 
@@ -46,27 +47,59 @@ class LutCache {
   std::map<std::string, Entry> entries_;
 };
 
+struct SliceRenderStats {
+  int level = 0;          // multiscale level drawn (the coarsest over the layers)
+  int wanted_level = 0;   // the level the zoom asks for
+  bool complete = true;   // false: a coarser level stood in; a refinement is due when data arrives
+  int64_t voxels = 0;     // data voxels read for this frame (0 when every plane was reused)
+  double ms = 0;
+};
+
+// Level of a multiscale source that a 2D view needs: the coarsest whose voxels are no
+// larger than a screen pixel along both displayed axes (level 0 when zoomed in).
+int level_for_view(const data::VolumeInfo& info, int source_y, int source_x, double scale_y, double scale_x,
+                   double world_per_px);
+
 // CPU renderer of 2D slices: samples each visible layer's plane at the current step
-// through the camera into the canvas and composites the layers.
+// through the camera into the canvas and composites the layers. Multiscale sources are
+// read at the level the zoom needs and only inside the view; when that level is not in
+// memory within `wait_ms`, the best level that is stands in and the frame is marked
+// incomplete (refinement_ready() says when the wanted data has arrived).
 class SliceRenderer {
  public:
-  explicit SliceRenderer(int threads);
+  explicit SliceRenderer(int threads, double wait_ms = 30.0);
   // Renders `scene` into `out` (resized to the scene's canvas). Errors come from the source.
   std::optional<data::DataError> render(const Scene& scene, const data::VolumeSource& source, Frame* out);
+  const SliceRenderStats& last() const { return last_; }
+  // After an incomplete frame: true once every layer's wanted data is in memory.
+  bool refinement_ready(const data::VolumeSource& source) const;
 
  private:
   struct Plane {
-    std::vector<int64_t> key;  // channel + full step of the viewer axes + displayed axes
+    std::vector<int64_t> key;  // source, channel, level, step and region
     std::vector<float> values;
-    int64_t rows = 0, cols = 0;            // extent along the displayed y and x axes
+    int level = 0;
+    int64_t row0 = 0, col0 = 0;            // region origin in level voxels
+    int64_t rows = 0, cols = 0;            // region extent along the displayed y and x axes
     int64_t stride_row = 0, stride_col = 0;
+    double scale_y = 1, scale_x = 1;       // world units per voxel of this level
   };
-  const Plane* fetch_plane(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
-                           std::optional<data::DataError>* error);
+  struct Want {
+    int level;
+    data::Box box;
+  };
+  const Plane* fetch_plane(const Scene& scene, const LayerState& layer, int lane, const data::VolumeSource& source,
+                           double deadline_ms, std::optional<data::DataError>* error);
+  // Queues the next slices in the direction the slider moves (a prefetch lane per layer).
+  void prefetch_neighbours(const Scene& scene, const data::VolumeSource& source);
 
   ThreadPool pool_;
+  double wait_ms_;
   std::map<std::string, Plane> planes_;  // by layer id: the latest plane of each layer
+  std::vector<Want> pending_;            // wanted but not yet in memory
+  std::vector<int64_t> last_step_;       // for prefetch in the slider's direction
   LutCache luts_;
+  SliceRenderStats last_;
 };
 
 }  // namespace voxcast::render

@@ -33,13 +33,18 @@ struct VolumeBlock {
 void allocate_bricks(VolumeBlock* block, const std::array<int64_t, 3>& size);
 void build_brick_max(VolumeBlock* block);
 
-// Reads a layer's 3D block for the scene's current step as floats, x fastest, whatever
-// the source's axis order; `key` names what was read (for caches).
+// Reads a layer's 3D block at `source_level` for the scene's current step as floats,
+// x fastest, whatever the source's axis order; `key` names what was read (for caches).
 std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerState& layer,
                                                const data::VolumeSource& source, std::vector<float>* xyz,
-                                               std::vector<int64_t>* key);
+                                               std::vector<int64_t>* key, int source_level = 0);
 // The cache key read_volume_xyz would produce, without reading.
-std::vector<int64_t> volume_key(const Scene& scene, const LayerState& layer, const data::VolumeSource& source);
+std::vector<int64_t> volume_key(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
+                                int source_level = 0);
+// The finest level of a multiscale source whose 3D blocks for `layers` layers fit the budget.
+int volume_source_level(const data::VolumeInfo& info, const DimsState& dims, size_t layers, double budget_bytes);
+// Size and voxel size (world units) of the shown 3D block at a source level.
+VolumeGeometry base_geometry(const DimsState& dims, const data::VolumeInfo& info, int source_level);
 
 // Multiscale 3D. Level k halves the resolution k times (2x2x2 means of level k-1).
 std::array<int64_t, 3> level_size(const std::array<int64_t, 3>& size, int level);
@@ -74,8 +79,8 @@ class VolumeRenderer {
  private:
   // The layer's block at `*level` (levels >= `finest` are kept, built from one read);
   // `*level` is set to the level actually returned.
-  const VolumeBlock* fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source, int finest,
-                           int* level, std::optional<data::DataError>* error);
+  const VolumeBlock* fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
+                           int source_level, int finest, int* level, std::optional<data::DataError>* error);
 
   struct LayerLevels {
     std::vector<int64_t> key;

@@ -34,7 +34,7 @@ struct RenderLoopConfig {
   int render_threads = 0;
   int still_crf = 12;          // quality of the refinement pass; < 0 disables it
   double refine_after_ms = 120.0;  // quiet time before the refinement pass
-  double frame_ms = 33.0;          // 3D: frame-time budget while the camera moves
+  double frame_ms = 33.0;          // 3D: frame-time budget while the camera moves; 2D: wait for data
   std::string renderer = "auto";   // 3D: auto (CUDA when a device is present), cuda, cpu
 };
 
@@ -60,6 +60,8 @@ struct RenderLoopState {
   std::string encoder;      // "libx264" or "h264_nvenc"
   bool keyframe_pending = false;
   bool refine_pending = false;
+  bool data_pending = false;  // the last 2D frame stood in with a coarser level; refine when data arrives
+  uint64_t data_refinements = 0;
   int viewers = 0;
   std::string last_error;
 };
@@ -73,13 +75,13 @@ class RenderLoop {
   using FrameSink = std::function<void(std::shared_ptr<const OutgoingFrame>)>;
   using ErrorSink = std::function<void(const data::DataError&)>;
 
-  RenderLoop(const data::VolumeSource& source, RenderLoopConfig config, FrameSink sink, ErrorSink on_error);
+  RenderLoop(RenderLoopConfig config, FrameSink sink, ErrorSink on_error);
   ~RenderLoop();
   RenderLoop(const RenderLoop&) = delete;
   RenderLoop& operator=(const RenderLoop&) = delete;
 
   // Opens the encoder and starts the thread; renders `initial` once so the stream
-  // configuration is known before any client arrives.
+  // configuration is known before any client arrives. Scenes carry their data source.
   std::optional<protocol::Error> start(std::shared_ptr<const render::Scene> initial);
   void stop();
 
@@ -91,7 +93,6 @@ class RenderLoop {
  private:
   void run();
 
-  const data::VolumeSource& source_;
   RenderLoopConfig config_;
   FrameSink sink_;
   ErrorSink on_error_;

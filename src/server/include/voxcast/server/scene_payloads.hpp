@@ -7,7 +7,6 @@
 namespace voxcast::server {
 
 struct SceneContext {
-  const data::VolumeInfo* info = nullptr;
   std::string source_path;  // as the user named it (never resolved to an absolute path)
   double fps = 60.0;
 };

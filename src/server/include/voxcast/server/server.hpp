@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "voxcast/data/chunk_cache.hpp"
 #include "voxcast/data/volume_source.hpp"
 #include "voxcast/protocol/result.hpp"
 #include "voxcast/server/render_loop.hpp"
@@ -30,6 +31,8 @@ struct ServerConfig {
   double hello_timeout_s = 5.0;
   size_t pixel_queue_frames = 3;  // per client; beyond it the client skips to the next keyframe
   std::string source_label;       // dataset as the user named it
+  std::string data_root;          // what fs.listdir / napari.load_zarr may reach ("" = none)
+  std::shared_ptr<data::ChunkCache> cache;  // chunk cache for datasets opened at run time
 };
 
 // Counters of the network side, copied out on request.
@@ -39,6 +42,7 @@ struct ServerStats {
   uint64_t frames_sent = 0;
   uint64_t frames_skipped = 0;  // not sent to a client waiting for a keyframe or overflowing
   uint64_t stream_configs = 0;  // notify.stream broadcasts caused by a new avcC
+  uint64_t datasets_loaded = 0; // napari.load_zarr switches
   RenderLoopState render;
 };
 

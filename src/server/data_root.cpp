@@ -1,0 +1,127 @@
+#include "voxcast/server/data_root.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <fstream>
+
+#include "voxcast/data/zarr.hpp"
+
+namespace voxcast::server {
+namespace fs = std::filesystem;
+using protocol::Json;
+
+std::vector<std::string> dataset_suffixes() { return {".zarr", ".ome.zarr", ".tif", ".tiff", ".nii", ".nii.gz"}; }
+
+protocol::Result<ResolvedPath> resolve_in_root(const std::string& root, const std::string& requested) {
+  if (root.empty())
+    return protocol::make_error("fs.forbidden", "the server was started without --data-root: browsing is off");
+  std::error_code ec;
+  fs::path base = fs::canonical(root, ec);
+  if (ec) return protocol::make_error("fs.forbidden", "the data root is not accessible");
+  fs::path rel(requested);
+  if (rel.is_absolute())
+    return protocol::make_error("fs.forbidden", "absolute paths are refused; name a path relative to the data root",
+                                {{"path", requested}});
+  for (const auto& part : rel)
+    if (part == "..")
+      return protocol::make_error("fs.forbidden", "'..' is refused: paths stay inside the data root", {{"path", requested}});
+  fs::path full = (base / rel).lexically_normal();
+  if (!fs::exists(full, ec)) return protocol::make_error("fs.not_found", "not found", {{"path", requested}});
+  fs::path real = fs::canonical(full, ec);
+  if (ec) return protocol::make_error("fs.not_found", "not accessible", {{"path", requested}});
+  // Symlinks may lead anywhere: the resolved path must still be under the root.
+  auto [r, b] = std::mismatch(real.begin(), real.end(), base.begin(), base.end());
+  if (b != base.end())
+    return protocol::make_error("fs.forbidden", "the path leads outside the data root", {{"path", requested}});
+  ResolvedPath out;
+  out.absolute = real;
+  std::string shown = fs::relative(real, base, ec).generic_string();
+  out.relative = shown.empty() ? "." : shown;
+  return out;
+}
+
+namespace {
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+bool has_multiscales(const fs::path& dir) {
+  std::ifstream f(dir / ".zattrs");
+  if (!f) return false;
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return text.find("\"multiscales\"") != std::string::npos;
+}
+}  // namespace
+
+std::vector<std::string> dataset_children(const ResolvedPath& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir.absolute, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    bool ds = (e.is_directory(ec) && data::looks_like_zarr(e.path().string()));
+    if (!ds && e.is_regular_file(ec))
+      for (const auto& suffix : dataset_suffixes())
+        if (lower(name).size() > suffix.size() && lower(name).compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+          ds = true;
+    if (ds) out.push_back(dir.relative == "." ? name : dir.relative + "/" + name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+protocol::Result<Json> list_directory(const std::string& root, const std::string& requested, const ListOptions& options) {
+  auto resolved = resolve_in_root(root, requested.empty() ? "." : requested);
+  if (!resolved) return resolved.error();
+  std::error_code ec;
+  if (!fs::is_directory(resolved->absolute, ec))
+    return protocol::make_error("fs.not_found", "Path is not a directory", {{"path", requested}});
+  struct Entry {
+    std::string key;
+    Json json;
+  };
+  std::vector<Entry> entries;
+  for (const auto& e : fs::directory_iterator(resolved->absolute, ec)) {
+    std::string name = e.path().filename().string();
+    if (!options.show_hidden && !name.empty() && name[0] == '.') continue;
+    std::error_code e2;
+    bool is_dir = e.is_directory(e2);
+    if (!is_dir) {
+      bool match = options.only.empty();
+      for (const auto& suffix : options.only)
+        if (lower(name).size() >= suffix.size() &&
+            lower(name).compare(name.size() - suffix.size(), suffix.size(), lower(suffix)) == 0)
+          match = true;
+      if (!match) continue;
+    }
+    // Entries are only described: a symlink leading out of the root is listed by name
+    // but refused when opened.
+    Json j = {{"name", name},
+              {"path", resolved->relative == "." ? name : resolved->relative + "/" + name},
+              {"is_dir", is_dir},
+              {"size", is_dir ? 0 : static_cast<int64_t>(e.file_size(e2))}};
+    auto mtime = e.last_write_time(e2);
+    j["mtime"] = e2 ? 0.0
+                    : std::chrono::duration<double>(std::chrono::file_clock::to_sys(mtime).time_since_epoch()).count();
+    if (is_dir) {
+      bool ds = data::looks_like_zarr(e.path().string());
+      Json children = Json::array();
+      if (ds)
+        for (const auto& c : fs::directory_iterator(e.path(), e2))
+          if (c.is_directory(e2) && fs::exists(c.path() / ".zarray", e2)) children.push_back(c.path().filename().string());
+      j["zarr_metadata"] = ds ? Json{{"is_dataset", true}, {"has_multiscales", has_multiscales(e.path())},
+                                     {"dataset_children", children}}
+                              : Json(nullptr);
+    } else {
+      j["zarr_metadata"] = nullptr;
+    }
+    entries.push_back({lower(name), std::move(j)});
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+  Json list = Json::array();
+  for (size_t i = 0; i < entries.size() && i < options.limit; ++i) list.push_back(std::move(entries[i].json));
+  return Json{{"path", resolved->relative}, {"entries", list}, {"has_more", entries.size() > options.limit}};
+}
+
+}  // namespace voxcast::server

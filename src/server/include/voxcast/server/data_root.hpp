@@ -1,0 +1,34 @@
+#pragma once
+// What clients may browse and open: paths relative to --data-root, never outside it.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "voxcast/protocol/messages.hpp"
+
+namespace voxcast::server {
+
+struct ResolvedPath {
+  std::filesystem::path absolute;  // canonical, inside the root (for the server only)
+  std::string relative;            // what clients see ("." for the root)
+};
+
+// Refuses (fs.forbidden) a missing root, absolute paths, ".." components and anything
+// that resolves outside the root through symlinks; fs.not_found when it does not exist.
+protocol::Result<ResolvedPath> resolve_in_root(const std::string& root, const std::string& requested);
+
+struct ListOptions {
+  bool show_hidden = false;
+  std::vector<std::string> only;  // file suffixes; directories are always listed
+  size_t limit = 1000;
+};
+// The fs.listdir result: {"path", "entries": [{name, path, is_dir, size, mtime, zarr_metadata}], "has_more"},
+// paths relative to the root, sorted case-insensitively.
+protocol::Result<protocol::Json> list_directory(const std::string& root, const std::string& requested,
+                                                const ListOptions& options);
+// Datasets directly under a directory that is not one itself (for zarr.disambiguate).
+std::vector<std::string> dataset_children(const ResolvedPath& dir);
+// Default suffixes: what voxcast opens.
+std::vector<std::string> dataset_suffixes();
+
+}  // namespace voxcast::server
