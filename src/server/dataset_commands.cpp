@@ -77,9 +77,7 @@ void Server::Core::handle_load(const std::shared_ptr<ControlSession>& sp, const 
       auto s = who.lock();
       if (error) {
         // Name the file relative to the root: clients never see server paths.
-        std::string file = error->source;
-        std::string root = std::filesystem::weakly_canonical(config.data_root).string();
-        if (file.rfind(root, 0) == 0) file = file.substr(std::min(file.size(), root.size() + 1));
+        std::string file = shown_path(error->source);
         log_info("data", "cannot open " + label + ": " + error->message);
         if (s) s->send(command_error(fid, "zarr.invalid", file + ": " + error->message, {{"path", label}, {"file", file}}));
         return;

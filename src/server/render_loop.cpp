@@ -129,6 +129,7 @@ void RenderLoop::run() {
   const auto refine_wait = std::chrono::microseconds(static_cast<int64_t>(config_.refine_after_ms * 1000.0));
   FramePacer pacer{config_.encoder.fps, 2.0, steady_ms() / 1000.0};
   std::shared_ptr<const data::VolumeSource> shown_source;  // of the last frame (for data refinement)
+  bool owe_idr = false;  // a keyframe was due when rendering failed: the next good frame is one
 
   while (true) {
     std::shared_ptr<const render::Scene> scene;
@@ -169,7 +170,7 @@ void RenderLoop::run() {
       }
       scene = latest_;
       superseded_ = false;
-      idr = state_.keyframe_pending;
+      idr = state_.keyframe_pending || owe_idr;
       state_.keyframe_pending = false;
       state_.refine_pending = false;
     }
@@ -207,6 +208,7 @@ void RenderLoop::run() {
         state_.render_errors += 1;
         state_.last_error = err->message;
         state_.rendered_version = scene->version;  // do not retry the same failing scene in a loop
+        owe_idr = owe_idr || idr;
         if (on_error_) on_error_(*err);
         continue;
       }
@@ -228,6 +230,7 @@ void RenderLoop::run() {
       state_.last_error = encoded.error().message;
       continue;
     }
+    if (encoded->keyframe) owe_idr = false;
     auto out = std::make_shared<OutgoingFrame>();
     out->keyframe = encoded->keyframe;
     out->capture_time = capture;

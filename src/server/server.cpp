@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
 #include <future>
 
 #include "server_core.hpp"
@@ -23,6 +24,14 @@ Server::Core::Core(ServerConfig cfg, std::unique_ptr<data::VolumeSource> src)
   handshake.token = config.token;
   handshake.heartbeat_s = config.heartbeat_s;
   handshake.commands = {"napari.pixel.request_keyframe", "fs.listdir", "napari.load_zarr"};
+}
+
+std::string Server::Core::shown_path(const std::string& path) const {
+  if (config.data_root.empty()) return path;
+  std::error_code ec;
+  std::string root = std::filesystem::weakly_canonical(config.data_root, ec).string();
+  if (!ec && !root.empty() && path.rfind(root + "/", 0) == 0) return path.substr(root.size() + 1);
+  return path;
 }
 
 void Server::Core::publish_scene_change() {
@@ -145,7 +154,8 @@ std::optional<protocol::Error> Server::start() {
       [core](const data::DataError& err) {
         asio::post(core->io, [core, err] {
           for (const auto& s : core->control_sessions)
-            core->send_error(*s, "data.read_failed", err.source + ": " + err.message);
+            core->send_error(*s, "data.read_failed", core->shown_path(err.source) + ": " + err.message,
+                             {{"file", core->shown_path(err.source)}});
         });
       });
   if (auto err = c.render_loop->start(std::make_shared<const render::Scene>(c.ledger.scene))) return err;

@@ -31,11 +31,12 @@ TestServer::TestServer(TestServerOptions o) {
   cfg.heartbeat_s = o.heartbeat_s;
   cfg.hello_timeout_s = o.hello_timeout_s;
   cfg.source_label = "synthetic";
+  cfg.data_root = o.data_root;
   data::SyntheticOptions so;
   so.depth = 8;
   so.height = 96;
   so.width = 128;
-  server_ = std::make_unique<server::Server>(cfg, data::make_synthetic_cells(so));
+  server_ = std::make_unique<server::Server>(cfg, o.make_source ? o.make_source() : data::make_synthetic_cells(so));
   auto err = server_->start();
   if (err) throw std::runtime_error("server did not start: " + err->message);
   // The first frame is rendered at start; wait for its stream configuration.

@@ -1,5 +1,6 @@
 #pragma once
 // Real servers and clients on loopback ports chosen at run time.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,8 @@ struct TestServerOptions {
   double heartbeat_s = 15.0;
   double hello_timeout_s = 5.0;
   bool require_token = true;
+  std::string data_root;
+  std::function<std::unique_ptr<data::VolumeSource>()> make_source;  // default: small synthetic cells
 };
 
 class TestServer {
