@@ -19,6 +19,8 @@ struct BenchConfig {
   std::string mode = "mip";
   std::string renderer = "auto";
   double frame_ms = 33.0;
+  std::string work_dir = "/tmp/voxcast-bench-data";  // generated datasets (kept between runs)
+  double cache_mb = 1024;                             // server chunk cache
 };
 
 // A server on loopback ports chosen at run time and a client connected to it.
@@ -32,5 +34,8 @@ BenchSession start_session(const BenchConfig& cfg);
 double rss_mb();
 int run_latency_2d(const BenchConfig& cfg);
 int run_orbit_3d(const BenchConfig& cfg);
+int run_read(const BenchConfig& cfg);
+int run_jump_2d(const BenchConfig& cfg);
+int run_sparse(const BenchConfig& cfg);
 
 }  // namespace voxcast::bench

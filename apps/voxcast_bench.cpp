@@ -93,7 +93,10 @@ std::pair<double, double> encoder_baseline(const data::VolumeSource& src, const 
 }
 
 BenchSession start_session(const BenchConfig& cfg) {
-  auto opened = data::open_dataset(cfg.dataset);
+  auto cache = std::make_shared<data::ChunkCache>(static_cast<size_t>(cfg.cache_mb * 1024 * 1024), cfg.threads);
+  data::OpenOptions options;
+  options.cache = cache;
+  auto opened = data::open_dataset(cfg.dataset, options);
   if (auto* err = std::get_if<data::DataError>(&opened)) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
     return {};
@@ -107,6 +110,7 @@ BenchSession start_session(const BenchConfig& cfg) {
   sc.frame_ms = cfg.frame_ms;
   sc.renderer = cfg.renderer;
   sc.source_label = cfg.dataset;
+  sc.cache = cache;
   BenchSession s;
   s.server = std::make_unique<server::Server>(sc, std::move(std::get<0>(opened)));
   if (auto err = s.server->start()) {
@@ -239,6 +243,18 @@ int main(int argc, char** argv) {
   std::string size = "1920x1080";
   auto* latency = app.add_subcommand("latency-2d", "dims scrubbing latency at the given rate");
   auto* orbit = app.add_subcommand("orbit-3d", "a full 360 degree orbit of a volume in N steps");
+  auto* read = app.add_subcommand("read", "chunk read+decode throughput of a local OME-Zarr vs plain reading");
+  auto* jump = app.add_subcommand("jump-2d", "random dims jumps on an uncached 3-level pyramid (>= 2 GB)");
+  auto* sparse = app.add_subcommand("sparse", "open a sparse OME-Zarr of over 10 TB and show its first frame");
+  for (auto* sub : {read, jump, sparse}) {
+    sub->add_option("--dataset", cfg.dataset, "dataset (default: generate one under --work-dir)");
+    sub->add_option("--work-dir", cfg.work_dir, "where generated datasets are kept")->capture_default_str();
+    sub->add_option("--threads", cfg.threads, "threads (0: all cores)")->capture_default_str();
+    sub->add_option("--cache-mb", cfg.cache_mb, "server chunk cache")->capture_default_str();
+    sub->add_option("--size", size, "video size WxH")->capture_default_str();
+    sub->add_option("--json", cfg.json_path, "write results as JSON");
+  }
+  jump->add_option("--steps", cfg.steps, "jumps (default 40)");
   for (auto* sub : {latency, orbit}) {
     sub->add_option("--steps", cfg.steps, "intents to send (latency-2d: 300, orbit-3d: 120)");
     sub->add_option("--rate", cfg.rate, "intents per second")->capture_default_str();
@@ -255,10 +271,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
   set_log_level(LogLevel::warn);
+  codec::set_library_logging(false);
   if (std::sscanf(size.c_str(), "%dx%d", &cfg.width, &cfg.height) != 2) {
     std::fprintf(stderr, "voxcast-bench: bad --size\n");
     return 2;
   }
+  if (read->parsed()) return run_read(cfg);
+  if (jump->parsed()) {
+    if (cfg.steps <= 0) cfg.steps = 40;
+    return run_jump_2d(cfg);
+  }
+  if (sparse->parsed()) return run_sparse(cfg);
   if (orbit->parsed()) {
     if (cfg.steps <= 0) cfg.steps = 120;
     if (cfg.dataset.empty()) cfg.dataset = "synthetic:1x" + std::to_string(cfg.volume_size) + "x" +

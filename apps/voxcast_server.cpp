@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "voxcast/codec/encoder.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/data/open_dataset.hpp"
 #include "voxcast/server/server.hpp"
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   set_log_level(level);
+  codec::set_library_logging(level == LogLevel::debug);
   if (!parse_size(size, &cfg.width, &cfg.height)) {
     std::fprintf(stderr, "voxcast-server: bad --size '%s' (expected WxH)\n", size.c_str());
     return 2;

@@ -312,7 +312,8 @@ struct Client::Impl {
         rec.scene_version = meta->scene_version;
         rec.render_ms = meta->render_us / 1000.0;
         rec.encode_ms = meta->encode_us / 1000.0;
-        rec.refined = meta->quality == 1;
+        rec.refined = (meta->quality & protocol::kQualityRefined) != 0;
+        rec.partial = (meta->quality & protocol::kQualityPartial) != 0;
       }
       GateDecision decision = gate_frame(&gate, m.header);
       std::optional<codec::YuvImage> picture;

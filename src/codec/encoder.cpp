@@ -87,6 +87,8 @@ protocol::Result<AVCodecContext*> open_codec(const EncoderConfig& c, const char*
 }
 }  // namespace
 
+void set_library_logging(bool verbose) { av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_WARNING); }
+
 protocol::Result<std::unique_ptr<H264Encoder>> H264Encoder::open(const EncoderConfig& c) {
   using protocol::make_error;
   if (c.width <= 0 || c.height <= 0 || c.width % 2 || c.height % 2)

@@ -130,6 +130,7 @@ void RenderLoop::run() {
   FramePacer pacer{config_.encoder.fps, 2.0, steady_ms() / 1000.0};
   std::shared_ptr<const data::VolumeSource> shown_source;  // of the last frame (for data refinement)
   bool owe_idr = false;  // a keyframe was due when rendering failed: the next good frame is one
+  bool picture_partial = false;  // the current picture stands in with coarser data
 
   while (true) {
     std::shared_ptr<const render::Scene> scene;
@@ -188,7 +189,6 @@ void RenderLoop::run() {
                     (!refine_only && scene->version != state().rendered_version);
     const data::VolumeSource& source = *scene->source;
     shown_source = scene->source;
-    bool incomplete = false;
     if (rerender) {
       render::Scene view = *scene;
       view.interactive = !refine_only;
@@ -200,7 +200,7 @@ void RenderLoop::run() {
         err = is_3d ? volume.render(view, source, &frame, refine_only ? &superseded_ : nullptr)
                     : renderer.render(view, source, &frame);
       }
-      incomplete = !is_3d && !err && !renderer.last().complete;
+      picture_partial = !is_3d && !err && !renderer.last().complete;
       on_gpu = gpu_3d;
       if (!gpu_3d && is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead
       if (err) {
@@ -214,6 +214,7 @@ void RenderLoop::run() {
       }
       render_ms = steady_ms() - t0;
     }
+    const bool incomplete = picture_partial;
     double t1 = steady_ms();
     // A CUDA frame is already I420 in the encoder's input; a CPU frame is converted here.
     if (!on_gpu)
@@ -238,6 +239,7 @@ void RenderLoop::run() {
     out->render_ms = render_ms;
     out->encode_ms = encode_ms;
     out->refined = refine_only;
+    out->partial = incomplete;
     if (out->keyframe) {
       auto ps = protocol::find_parameter_sets(encoded->avcc);
       if (auto info = protocol::parse_sps(ps.sps)) {
@@ -254,7 +256,8 @@ void RenderLoop::run() {
     meta.capture_time = capture;
     meta.render_us = static_cast<uint32_t>(render_ms * 1000.0);
     meta.encode_us = static_cast<uint32_t>(encode_ms * 1000.0);
-    meta.quality = refine_only ? 1 : 0;
+    meta.quality = static_cast<uint8_t>((refine_only ? protocol::kQualityRefined : 0) |
+                                        (incomplete ? protocol::kQualityPartial : 0));
     out->avcc = protocol::insert_before_first_slice(encoded->avcc, protocol::build_frame_meta_sei(meta));
     {
       std::lock_guard lock(mutex_);

@@ -52,6 +52,7 @@ struct FrameRecord {
   uint64_t scene_version = 0;  // from the frame-meta SEI
   double render_ms = 0, encode_ms = 0;
   bool refined = false;
+  bool partial = false;  // a coarser level stood in; the full-resolution frame follows
   bool decoded = false;
 };
 

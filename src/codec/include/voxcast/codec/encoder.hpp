@@ -54,4 +54,7 @@ class H264Encoder {
   std::string fallback_reason_;
 };
 
+// libavcodec/libx264 chatter (capabilities, end-of-stream statistics) only when verbose.
+void set_library_logging(bool verbose);
+
 }  // namespace voxcast::codec

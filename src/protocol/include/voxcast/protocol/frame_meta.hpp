@@ -9,12 +9,15 @@
 
 namespace voxcast::protocol {
 
+inline constexpr uint8_t kQualityRefined = 1;
+inline constexpr uint8_t kQualityPartial = 2;
+
 struct FrameMeta {
   uint64_t scene_version = 0;  // ledger version of the scene this frame shows
   double capture_time = 0.0;   // server wall clock when rendering started
   uint32_t render_us = 0;
   uint32_t encode_us = 0;
-  uint8_t quality = 0;         // 0 = interactive, 1 = refined still
+  uint8_t quality = 0;         // bit 0: refined still; bit 1: partial (a coarser level stands in for data still loading)
 };
 
 // A complete SEI NAL unit (header byte included, emulation prevention applied).

@@ -26,6 +26,7 @@ struct OutgoingFrame {
   double render_ms = 0.0;
   double encode_ms = 0.0;
   bool refined = false;  // a high-quality re-encode of a still scene
+  bool partial = false;  // drawn from a coarser level while the wanted data loads
   protocol::Bytes sps, pps;  // present on keyframes
 };
 

@@ -1,0 +1,322 @@
+// voxcast-bench scenarios on real chunked data:
+//   read     chunk read + decode throughput of a local OME-Zarr, next to plain reading
+//            of the same files (the `cat` baseline) in the same run;
+//   jump-2d  random dims jumps on an uncached 3-level pyramid: intent -> first frame and
+//            intent -> full-resolution frame, server memory;
+//   sparse   a sparse OME-Zarr of more than 10 TB logical: open + first frame time, memory.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "bench_common.hpp"
+#include "voxcast/core/clock.hpp"
+#include "voxcast/core/stats.hpp"
+#include "voxcast/data/chunked_source.hpp"
+#include "voxcast/data/dtype.hpp"
+#include "voxcast/data/open_dataset.hpp"
+#include "voxcast/data/zarr.hpp"
+
+namespace voxcast::bench {
+namespace fs = std::filesystem;
+using protocol::Json;
+
+namespace {
+
+uint64_t mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// A uint16 OME-Zarr pyramid (2x per level on every axis) with microscopy-like content:
+// smooth blobs plus noise, so it compresses about as well as real data. Kept between
+// runs (a .complete marker) since writing gigabytes takes a while.
+std::string make_pyramid(const std::string& dir, int64_t z, int64_t y, int64_t x, int levels, const char* cname) {
+  if (fs::exists(dir + "/.complete")) return dir;
+  fs::remove_all(dir);
+  std::printf("  writing %s (%lldx%lldx%lld uint16, %d levels) ...\n", dir.c_str(), static_cast<long long>(z),
+              static_cast<long long>(y), static_cast<long long>(x), levels);
+  std::fflush(stdout);
+  std::vector<std::vector<double>> scales;
+  for (int l = 0; l < levels; ++l) {
+    int64_t f = int64_t{1} << l;
+    data::ZarrArrayMeta m;
+    m.shape = {std::max<int64_t>(1, z / f), std::max<int64_t>(1, y / f), std::max<int64_t>(1, x / f)};
+    m.chunks = {1, 256, 256};
+    m.dtype = data::DType::u16;
+    m.compressor.id = "blosc";
+    m.compressor.cname = cname;
+    m.compressor.shuffle = 1;
+    auto err = data::write_zarr_array(dir + "/" + std::to_string(l), m,
+                                      [&](const std::vector<int64_t>& s, const std::vector<int64_t>& shape,
+                                          std::vector<uint8_t>* bytes) {
+                                        auto* v = reinterpret_cast<uint16_t*>(bytes->data());
+                                        for (int64_t k = 0; k < shape[0]; ++k)
+                                          for (int64_t j = 0; j < shape[1]; ++j)
+                                            for (int64_t i = 0; i < shape[2]; ++i) {
+                                              double zz = static_cast<double>((s[0] + k) * f), yy = static_cast<double>((s[1] + j) * f),
+                                                     xx = static_cast<double>((s[2] + i) * f);
+                                              double blob = std::sin(xx * 0.031 + zz * 0.02) * std::cos(yy * 0.027 - zz * 0.013);
+                                              uint64_t h = mix(static_cast<uint64_t>((s[0] + k) * 1000003 + (s[1] + j) * 1009 + s[2] + i));
+                                              *v++ = static_cast<uint16_t>(800 + 700 * blob * blob + (h & 63));
+                                            }
+                                        return true;
+                                      },
+                                      0);
+    if (err) {
+      std::fprintf(stderr, "voxcast-bench: %s\n", err->c_str());
+      return "";
+    }
+    scales.push_back({static_cast<double>(f), 0.5 * static_cast<double>(f), 0.5 * static_cast<double>(f)});
+  }
+  data::write_ngff_attrs(dir, {{"z", "space", "micrometer"}, {"y", "space", "micrometer"}, {"x", "space", "micrometer"}},
+                         scales, {}, {});
+  std::ofstream(dir + "/.complete") << "ok\n";
+  return dir;
+}
+
+void write_json(const std::string& path, const Json& j) {
+  if (!path.empty()) std::ofstream(path) << j.dump(2) << "\n";
+}
+
+}  // namespace
+
+int run_read(const BenchConfig& cfg) {
+  std::string dir = cfg.dataset.empty()
+                        ? make_pyramid(cfg.work_dir + "/read-256x1024x1024.zarr", 256, 1024, 1024, 1, "lz4")
+                        : cfg.dataset;
+  if (dir.empty()) return 1;
+  std::string level0 = cfg.dataset.empty() ? dir + "/0" : dir;
+  // Baseline: plain reading of the same chunk files (what `cat` does), one pass.
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(level0))
+    if (e.is_regular_file() && e.path().filename().string()[0] != '.') files.push_back(e.path().string());
+  std::vector<char> buf(1 << 20);
+  double file_bytes = 0;
+  double t0 = steady_ms();
+  for (const auto& f : files) {
+    FILE* fp = std::fopen(f.c_str(), "rb");
+    if (!fp) continue;
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), fp)) > 0) file_bytes += static_cast<double>(n);
+    std::fclose(fp);
+  }
+  double cat_s = (steady_ms() - t0) / 1000.0;
+
+  // voxcast: every plane of level 0 through the chunk cache (reads and decodes on its pool).
+  auto cache = std::make_shared<data::ChunkCache>(size_t{256} << 20, cfg.threads);
+  data::OpenOptions o;
+  o.cache = cache;
+  auto opened = data::open_dataset(dir, o);
+  if (auto* err = std::get_if<data::DataError>(&opened)) {
+    std::fprintf(stderr, "voxcast-bench: %s: %s\n", err->source.c_str(), err->message.c_str());
+    return 1;
+  }
+  auto& src = *std::get<0>(opened);
+  const auto& shape = src.info().levels[0].shape;
+  const size_t rank = shape.size();
+  data::Box plane;
+  plane.start.assign(rank, 0);
+  plane.size = shape;
+  int64_t planes = 1;
+  for (size_t a = 0; a + 2 < rank; ++a) {
+    plane.size[a] = 1;
+    planes *= shape[a];
+  }
+  std::vector<float> out(static_cast<size_t>(plane.count()));
+  double decoded = 0;
+  t0 = steady_ms();
+  for (int64_t p = 0; p < planes; ++p) {
+    int64_t rest = p;
+    for (size_t a = rank - 2; a-- > 0;) {
+      plane.start[a] = rest % shape[a];
+      rest /= shape[a];
+    }
+    if (auto err = src.read_level(0, plane, out.data())) {
+      std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
+      return 1;
+    }
+    decoded += static_cast<double>(plane.count()) * static_cast<double>(data::dtype_size(src.info().dtype));
+  }
+  double read_s = (steady_ms() - t0) / 1000.0;
+  double mb_per_s = decoded / 1e6 / read_s, cat_mb_per_s = file_bytes / 1e6 / cat_s;
+  double compressed_mb_per_s = file_bytes / 1e6 / read_s;
+  std::printf("voxcast-bench read  %s, %zu chunk files, %.0f MB on disk, %.0f MB decoded, %u cores\n", dir.c_str(),
+              files.size(), file_bytes / 1e6, decoded / 1e6, std::thread::hardware_concurrency());
+  std::printf("  voxcast read+decode        %8.0f MB/s decoded (%6.0f MB/s of files)\n", mb_per_s, compressed_mb_per_s);
+  std::printf("  plain read (cat baseline)  %8.0f MB/s of files\n", cat_mb_per_s);
+  std::printf("  ratio decoded/cat          %8.2f\n", mb_per_s / cat_mb_per_s);
+  write_json(cfg.json_path, {{"scenario", "read"},
+                             {"mb_per_s", mb_per_s},
+                             {"cat_mb_per_s", cat_mb_per_s},
+                             {"file_mb_per_s", compressed_mb_per_s},
+                             {"decoded_mb", decoded / 1e6},
+                             {"file_mb", file_bytes / 1e6},
+                             {"chunks", files.size()},
+                             {"cores", std::thread::hardware_concurrency()}});
+  return 0;
+}
+
+namespace {
+struct JumpResult {
+  std::vector<double> first_ms, full_ms;
+  int partial_first = 0;
+};
+
+// Sends `targets` one by one (waiting for each full-resolution frame) along `axis`.
+JumpResult jump(client::Client& c, const std::string& axis, const std::vector<int64_t>& targets) {
+  JumpResult r;
+  for (int64_t z : targets) {
+    double sent = steady_ms();
+    std::string id = c.send_state("dims", axis, "index", z);
+    int64_t version = 0;
+    c.wait_until([&] {
+      for (const auto& in : c.intents())
+        if (in.intent_id == id && in.acked_ms > 0) {
+          version = in.version;
+          return true;
+        }
+      return false;
+    }, 5);
+    double first = 0, full = 0;
+    c.wait_until([&] {
+      for (const auto& f : c.frames()) {
+        if (!f.decoded || f.decoded_ms < sent || f.scene_version < static_cast<uint64_t>(version)) continue;
+        if (first == 0) {
+          first = f.decoded_ms - sent;
+          if (f.partial) r.partial_first += 1;
+        }
+        if (!f.partial) {
+          full = f.decoded_ms - sent;
+          return true;
+        }
+      }
+      return false;
+    }, 10);
+    if (first > 0) r.first_ms.push_back(first);
+    if (full > 0) r.full_ms.push_back(full);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  return r;
+}
+}  // namespace
+
+int run_jump_2d(const BenchConfig& cfg) {
+  std::string dir = cfg.dataset.empty()
+                        ? make_pyramid(cfg.work_dir + "/jump-1024x1024x1024.zarr", 1024, 1024, 1024, 3, "lz4")
+                        : cfg.dataset;
+  if (dir.empty()) return 1;
+  BenchConfig c2 = cfg;
+  c2.dataset = dir;
+  double rss_before = rss_mb();
+  BenchSession session = start_session(c2);
+  if (!session.client) return 1;
+  client::Client& c = *session.client;
+  c.wait_until([&] { return c.stats().frames_decoded > 0 && c.mirror().have_scene; }, 20);
+  auto mirror = c.mirror();
+  std::string axis = mirror.axis_labels.empty() ? "0" : mirror.axis_labels[0];
+  int64_t depth = mirror.shape.empty() ? 1 : mirror.shape[0];
+  std::mt19937 rng(12345);
+  std::vector<int64_t> targets;
+  for (int i = 0; i < cfg.steps; ++i) targets.push_back(static_cast<int64_t>(rng() % static_cast<uint32_t>(depth)));
+  JumpResult r = jump(c, axis, targets);
+  double server_rss = rss_mb();
+  auto logical = static_cast<double>(depth) * mirror.shape[1] * mirror.shape[2] * 2.0;
+  session.client->stop();
+  session.server->stop();
+  std::printf("voxcast-bench jump-2d  %s (%.2f GB logical level 0), %dx%d, %zu jumps, %u cores\n", dir.c_str(),
+              logical / 1e9, cfg.width, cfg.height, targets.size(), std::thread::hardware_concurrency());
+  std::printf("  %-38s %8s %8s\n", "", "p50", "p95");
+  std::printf("  %-38s %8.1f %8.1f\n", "intent -> first frame (ms)", percentile(r.first_ms, 50), percentile(r.first_ms, 95));
+  std::printf("  %-38s %8.1f %8.1f\n", "intent -> full-resolution frame (ms)", percentile(r.full_ms, 50), percentile(r.full_ms, 95));
+  std::printf("  first frames from a coarser level      %8d of %zu\n", r.partial_first, r.first_ms.size());
+  std::printf("  process memory (server+client, MB)     %8.0f  (%.0f before opening)\n", server_rss, rss_before);
+  write_json(cfg.json_path, {{"scenario", "jump-2d"},
+                             {"first_frame_ms", {{"p50", percentile(r.first_ms, 50)}, {"p95", percentile(r.first_ms, 95)}}},
+                             {"full_res_ms", {{"p50", percentile(r.full_ms, 50)}, {"p95", percentile(r.full_ms, 95)}}},
+                             {"server_rss_mb", server_rss},
+                             {"jumps", targets.size()},
+                             {"answered", r.full_ms.size()},
+                             {"partial_first_frames", r.partial_first},
+                             {"logical_gb", logical / 1e9},
+                             {"width", cfg.width},
+                             {"height", cfg.height}});
+  return r.full_ms.size() == targets.size() ? 0 : 1;
+}
+
+int run_sparse(const BenchConfig& cfg) {
+  // 5000 x 131072 x 131072 uint16 = 172 TB logical, 5 levels (4x in y, x), only the
+  // central chunks of the middle plane written.
+  std::string dir = cfg.work_dir + "/sparse-172TB.zarr";
+  if (!fs::exists(dir + "/.complete")) {
+    fs::remove_all(dir);
+    std::vector<std::vector<double>> scales;
+    for (int l = 0; l < 5; ++l) {
+      int64_t f = int64_t{1} << (2 * l);
+      data::ZarrArrayMeta m;
+      m.shape = {5000, 131072 / f, 131072 / f};
+      m.chunks = {1, 512, 512};
+      m.dtype = data::DType::u16;
+      m.compressor.id = "blosc";
+      // Only the central 5x5 chunks of the middle plane exist; the rest reads as fill.
+      std::string level_dir = dir + "/" + std::to_string(l);
+      fs::create_directories(level_dir);
+      std::ofstream(level_dir + "/.zarray") << data::zarray_json(m);
+      int64_t cy = m.shape[1] / 1024, cx = m.shape[2] / 1024;
+      std::vector<uint16_t> chunk(512 * 512);
+      for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<uint16_t>(500 + (i % 512) + l * 100);
+      auto packed = data::compress(m.compressor, reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size() * 2, 2);
+      for (int64_t y = std::max<int64_t>(0, cy - 2); y <= cy + 2 && y * 512 < m.shape[1]; ++y)
+        for (int64_t x = std::max<int64_t>(0, cx - 2); x <= cx + 2 && x * 512 < m.shape[2]; ++x)
+          std::ofstream(level_dir + "/2500." + std::to_string(y) + "." + std::to_string(x), std::ios::binary)
+              .write(reinterpret_cast<const char*>(packed.data()), static_cast<std::streamsize>(packed.size()));
+      scales.push_back({1.0, static_cast<double>(f), static_cast<double>(f)});
+    }
+    data::write_ngff_attrs(dir, {{"z", "space", "micrometer"}, {"y", "space", "micrometer"}, {"x", "space", "micrometer"}},
+                           scales, {}, {});
+    std::ofstream(dir + "/.complete") << "ok\n";
+  }
+  double rss0 = rss_mb();
+  double t0 = steady_ms();
+  BenchConfig c2 = cfg;
+  c2.dataset = dir;
+  BenchSession session = start_session(c2);
+  if (!session.client) return 1;
+  client::Client& c = *session.client;
+  bool got = c.wait_until([&] { return c.stats().frames_decoded > 0; }, 20);
+  double first_ms = steady_ms() - t0;
+  // Zoom to full resolution at the centre (the finest level, real chunks).
+  c.send_state("camera", "main", "set", Json{{"zoom", 1.0}});
+  double zoom_sent = steady_ms();
+  bool full = c.wait_until([&] {
+    for (const auto& f : c.frames())
+      if (f.decoded && f.decoded_ms > zoom_sent && !f.partial) return true;
+    return false;
+  }, 10);
+  double zoom_ms = steady_ms() - zoom_sent;
+  double rss = rss_mb();
+  double logical = 2.0 * 5000.0 * 131072.0 * 131072.0;
+  session.client->stop();
+  session.server->stop();
+  std::printf("voxcast-bench sparse  %s (%.0f TB logical), %dx%d, %u cores\n", dir.c_str(), logical / 1e12, cfg.width,
+              cfg.height, std::thread::hardware_concurrency());
+  std::printf("  open + first decoded frame (ms)   %8.0f\n", first_ms);
+  std::printf("  zoom to full resolution (ms)      %8.0f%s\n", zoom_ms, full ? "" : " (no full-resolution frame)");
+  std::printf("  process memory (MB)               %8.0f  (%.0f before; cache budget %.0f MB)\n", rss, rss0,
+              cfg.cache_mb);
+  write_json(cfg.json_path, {{"scenario", "sparse"},
+                             {"logical_tb", logical / 1e12},
+                             {"first_frame_ms", first_ms},
+                             {"zoom_full_res_ms", zoom_ms},
+                             {"rss_mb", rss},
+                             {"rss_before_mb", rss0},
+                             {"cache_mb", cfg.cache_mb},
+                             {"ok", got}});
+  return got ? 0 : 1;
+}
+
+}  // namespace voxcast::bench
