@@ -48,7 +48,13 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_synthetic(const std:
   return make_synthetic_cells(o);
 }
 
-std::variant<std::unique_ptr<VolumeSource>, DataError> open_one(const std::string& path, const OpenOptions& o) {
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_one(const std::string& spec, const OpenOptions& o) {
+  // URLs: file:// names a local path; remote stores are not reachable from this build.
+  std::string path = spec;
+  if (path.rfind("file://", 0) == 0) path = path.substr(7);
+  auto scheme = path.find("://");
+  if (scheme != std::string::npos && scheme < 10)
+    return DataError{spec, "remote stores (" + path.substr(0, scheme) + "://) are not supported; use a local path or file://"};
   if (path.empty() || path == "synthetic" || path.rfind("synthetic:", 0) == 0) return open_synthetic(path);
   auto cache = o.cache ? o.cache : shared_chunk_cache();
   std::error_code ec;

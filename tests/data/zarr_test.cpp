@@ -115,7 +115,7 @@ TEST(Zarr, IndependentOmeZarrPyramidWithOmero) {
   TempDir tmp;
   std::string dir = tmp / "p.zarr";
   write_with_python("ome-zarr", dir, R"({"shape":[2,4,64,48]})");
-  auto opened = open_dataset(dir);
+  auto opened = open_dataset("file://" + dir);
   ASSERT_TRUE(std::holds_alternative<std::unique_ptr<VolumeSource>>(opened)) << std::get<DataError>(opened).message;
   auto& src = *std::get<std::unique_ptr<VolumeSource>>(opened);
   const auto& info = src.info();
@@ -199,7 +199,10 @@ TEST(Zarr, BadDataIsAnErrorNamingTheFile) {
   expect_open_error(R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"<u2","compressor":{"id":"lzma"},"fill_value":0})", "lzma");
   expect_open_error(R"({"zarr_format":2,"shape":[4],"chunks":[2,2],"dtype":"<u2","compressor":null,"fill_value":0})", "chunks");
   expect_open_error(R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"<u2","compressor":null,"order":"F"})", "C order");
-  auto missing = open_dataset(tmp / "nowhere.zarr");
+  auto remote = open_dataset("s3://bucket/data.zarr");
+  ASSERT_TRUE(std::holds_alternative<DataError>(remote));
+  EXPECT_NE(std::get<DataError>(remote).message.find("not supported"), std::string::npos);
+  auto missing = open_dataset("file://" + (tmp / "nowhere.zarr"));
   ASSERT_TRUE(std::holds_alternative<DataError>(missing));
   EXPECT_NE(std::get<DataError>(missing).message.find("no such"), std::string::npos);
 }

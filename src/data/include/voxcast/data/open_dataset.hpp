@@ -19,7 +19,8 @@ bool brain_sample_available();
 // Opens what the user named:
 //   "synthetic" (or "") / "synthetic:CxZxYxX"  generated cells
 //   "brain"                                   the built-in brain sample (falls back to synthetic when absent)
-//   DIR (Zarr v2 array or OME-Zarr group), FILE.tif/.tiff/.ome.tif, FILE.nii/.nii.gz
+//   DIR (Zarr v2 array or OME-Zarr group), FILE.tif/.tiff/.ome.tif, FILE.nii/.nii.gz,
+//   each also as a file:// URL
 //   A+B                                        images stacked as channels on A's grid
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_dataset(const std::string& spec,
                                                                     const OpenOptions& options = {});
