@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the report as JSON");
   app.add_flag("--stats", per_frame, "print one line per frame");
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
+  std::string decoder = "auto";
+  app.add_option("--decoder", decoder, "auto (hardware when present), software, vaapi, cuda, videotoolbox")
+      ->check(CLI::IsMember({"auto", "software", "vaapi", "cuda", "videotoolbox"}))
+      ->envname("VOXCAST_DECODER")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   LogLevel level;
   if (parse_log_level(log_level, &level)) set_log_level(level);
@@ -67,6 +71,7 @@ int main(int argc, char** argv) {
   client::ClientConfig cfg;
   cfg.connection = conn.options;
   cfg.dump_path = dump;
+  cfg.decoder = decoder;
   client::Client c(cfg);
   if (auto err = c.connect()) {
     std::fprintf(stderr, "voxcast-headless: cannot connect: %s (%s)\n", err->message.c_str(), err->code.c_str());
@@ -119,6 +124,8 @@ int main(int argc, char** argv) {
   auto stats = c.stats();
   c.stop();
   std::printf("%s", client::format_report(report).c_str());
+  std::printf("decoder      %s (recreated %llu, hardware->software %llu)\n", stats.decoder.c_str(),
+              static_cast<unsigned long long>(stats.decoder_recreations), static_cast<unsigned long long>(stats.decoder_fallbacks));
   std::printf("stream       %llu gaps, %llu dropped, %llu decode errors\n", static_cast<unsigned long long>(stats.gaps),
               static_cast<unsigned long long>(stats.frames_dropped), static_cast<unsigned long long>(stats.decode_errors));
   if (!png.empty()) {

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "voxcast/client/decode_gate.hpp"
+#include "voxcast/client/decoder_slot.hpp"
 #include "voxcast/codec/decoder.hpp"
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/log.hpp"
@@ -291,10 +292,19 @@ struct Client::Impl {
   }
 
   void media_loop() {
-    auto decoder = codec::H264Decoder::open(config.decoder_threads);
-    if (!decoder) {
-      log_error("client", "decoder: " + decoder.error().message);
+    DecoderSlot decoder;
+    DecoderPolicy policy;
+    policy.choice = codec::parse_decoder_choice(config.decoder).value_or(codec::DecoderChoice::automatic);
+    policy.threads = config.decoder_threads;
+    policy.fallback_after = config.decoder_fallback_after;
+    policy.inject_failures = config.inject_decode_failures;
+    if (auto err = open_decoder(&decoder, policy)) {
+      log_error("client", "decoder: " + err->message);
       return;
+    }
+    {
+      std::lock_guard lock(mutex);
+      stats.decoder = decoder_name(decoder);
     }
     std::ofstream dump;
     if (!config.dump_path.empty()) dump.open(config.dump_path, std::ios::binary | std::ios::trunc);
@@ -319,7 +329,7 @@ struct Client::Impl {
       std::optional<codec::YuvImage> picture;
       bool decode_error = false;
       if (decision == GateDecision::drop_request_keyframe) {
-        decoder.value()->flush();
+        decoder.decoder->flush();
         request_keyframe_now();
       }
       if (decision == GateDecision::decode) {
@@ -327,15 +337,15 @@ struct Client::Impl {
           if (auto annexb = protocol::avcc_to_annexb(m.payload)) dump.write(reinterpret_cast<const char*>(annexb->data()), static_cast<std::streamsize>(annexb->size()));
         }
         double t0 = steady_ms();
-        auto out = decoder.value()->decode(m.payload);
+        DecodeOutcome out = decode_access_unit(&decoder, m.payload);
         rec.decode_ms = steady_ms() - t0;
-        if (!out) {
+        if (out.failed) {
+          // The reference chain is broken (or the decoder is new): wait for an IDR.
           decode_error = true;
           gate.waiting_for_keyframe = true;
-          decoder.value()->flush();
           request_keyframe_now();
-        } else if (out.value()) {
-          picture = std::move(*out.value());
+        } else if (out.picture) {
+          picture = std::move(out.picture);
           rec.decoded = true;
           rec.decoded_ms = steady_ms();
         }
@@ -346,6 +356,9 @@ struct Client::Impl {
       stats.gaps = gate.gaps;
       stats.frames_dropped = gate.dropped;
       if (decode_error) stats.decode_errors += 1;
+      stats.decoder = decoder_name(decoder);
+      stats.decoder_recreations = decoder.recreations;
+      stats.decoder_fallbacks = decoder.fallbacks_to_software;
       if (rec.decoded) stats.frames_decoded += 1;
       if (picture) latest = std::move(picture);
       frames.push_back(rec);

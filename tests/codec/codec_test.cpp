@@ -152,3 +152,25 @@ TEST(Codec, NvencWhenTheGpuHasOneOtherwiseX264) {
   cfg.backend = "vp9";
   EXPECT_FALSE(H264Encoder::open(cfg));
 }
+
+TEST(Decoder, HardwareChoiceFallsBackOrFailsClearly) {
+  using namespace voxcast::codec;
+  EXPECT_EQ(parse_decoder_choice("auto"), DecoderChoice::automatic);
+  EXPECT_EQ(parse_decoder_choice("nvdec"), DecoderChoice::cuda);
+  EXPECT_FALSE(parse_decoder_choice("quantum"));
+  auto sw = H264Decoder::open(1, DecoderChoice::software);
+  ASSERT_TRUE(sw);
+  EXPECT_FALSE(sw.value()->hardware());
+  EXPECT_EQ(sw.value()->name(), "software");
+  // auto always opens: a hardware decoder when the machine has one, else software with the reason.
+  auto a = H264Decoder::open(1, DecoderChoice::automatic);
+  ASSERT_TRUE(a) << a.error().message;
+  if (!a.value()->hardware()) {
+    EXPECT_FALSE(a.value()->fallback_reason().empty());
+    // Naming a device that is not there is an error, not a silent fallback.
+    auto v = H264Decoder::open(1, DecoderChoice::vaapi);
+    if (!v) {
+      EXPECT_EQ(v.error().code, "decoder.unavailable");
+    }
+  }
+}

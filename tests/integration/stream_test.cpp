@@ -186,3 +186,23 @@ TEST(Stream, Toggle2DTo3DAndBackKeepsEachModesState) {
     if (i.accepted && i.applied_value.is_number_integer()) ++toggles;
   EXPECT_GE(toggles, 3);
 }
+
+TEST(Stream, RepeatedDecoderFailuresRecreateTheDecoderAndTheStreamContinues) {
+  TestServer srv;
+  client::ClientConfig cc = srv.client_config();
+  cc.inject_decode_failures = 4;  // the first four access units fail
+  cc.decoder_fallback_after = 3;
+  client::Client c(cc);
+  ASSERT_FALSE(c.connect());
+  // Frames flow (scrub z so the server keeps sending).
+  for (int i = 0; i < 40 && c.stats().frames_decoded < 3; ++i) {
+    c.send_state("dims", "z", "index", i % 8);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto s = c.stats();
+  EXPECT_EQ(s.decode_errors, 4u);
+  EXPECT_GE(s.decoder_recreations, 1u) << "three failures in a row replace the decoder";
+  EXPECT_GE(s.keyframe_requests, 1u) << "a broken chain asks for an IDR";
+  EXPECT_GE(s.frames_decoded, 3u) << "the stream continues after the failures";
+  EXPECT_FALSE(s.decoder.empty());
+}

@@ -26,6 +26,9 @@ struct ClientConfig {
   bool connect_pixels = true;
   std::string dump_path;          // when set, decodable access units are appended here (Annex-B)
   int decoder_threads = 2;  // slice threads: parallel without holding frames back
+  std::string decoder = "auto";  // auto (hardware when present, else software), software, vaapi, cuda, videotoolbox
+  int decoder_fallback_after = 3;  // failures in a row before the decoder is replaced
+  int inject_decode_failures = 0;  // tests: the first N access units fail
 };
 
 // One state.update the client sent and what became of it.
@@ -66,6 +69,9 @@ struct ClientStats {
   uint64_t keyframe_requests = 0;
   uint64_t gaps = 0;
   uint64_t bytes = 0;
+  std::string decoder;  // "software", "vaapi", "cuda", ...
+  uint64_t decoder_recreations = 0;
+  uint64_t decoder_fallbacks = 0;  // hardware -> software
 };
 
 class Client {

@@ -1,6 +1,7 @@
 #pragma once
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "voxcast/codec/yuv.hpp"
 #include "voxcast/protocol/h264.hpp"
@@ -8,11 +9,23 @@
 
 namespace voxcast::codec {
 
+// Where decoding runs: software (libavcodec, slice threads), or a hardware decoder through
+// libavcodec's hwaccel (VA-API on Linux, CUDA/NVDEC, VideoToolbox on macOS).
+enum class DecoderChoice { software, automatic, vaapi, cuda, videotoolbox };
+std::optional<DecoderChoice> parse_decoder_choice(const std::string& s);  // software|auto|vaapi|cuda|videotoolbox
+
 // libavcodec's H.264 decoder in low-delay mode: one access unit in, its picture out
 // (no frame threading, which would hold frames back).
 class H264Decoder {
  public:
-  static protocol::Result<std::unique_ptr<H264Decoder>> open(int threads = 1);
+  // `automatic` tries the platform's hardware decoders and falls back to software;
+  // naming one fails when it is not available.
+  static protocol::Result<std::unique_ptr<H264Decoder>> open(int threads = 1,
+                                                             DecoderChoice choice = DecoderChoice::software);
+  bool hardware() const;
+  std::string name() const;  // "software" or the hwaccel's name
+  // Why a requested hardware decoder is not used (empty when none was asked for or it works).
+  const std::string& fallback_reason() const;
   ~H264Decoder();
   H264Decoder(const H264Decoder&) = delete;
   H264Decoder& operator=(const H264Decoder&) = delete;
