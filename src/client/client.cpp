@@ -40,6 +40,7 @@ struct PixelMessage {
   protocol::PixelHeader header;
   protocol::Bytes payload;
   double received_ms = 0;
+  uint32_t epoch = 0;  // pixel connection it came on
 };
 
 // A small blocking queue between the network thread and a worker thread.
@@ -79,13 +80,24 @@ class Inbox {
 }  // namespace
 
 struct Client::Impl {
-  explicit Impl(ClientConfig c) : config(std::move(c)) { outbox_signal.expires_at(asio::steady_timer::time_point::max()); }
+  explicit Impl(ClientConfig c) : config(std::move(c)) {
+    outbox_signal.expires_at(asio::steady_timer::time_point::max());
+    link_signal.expires_at(asio::steady_timer::time_point::max());
+  }
 
+  using Ws = websocket::stream<beast::tcp_stream>;
   ClientConfig config;
   asio::io_context io{1};
-  websocket::stream<beast::tcp_stream> control{io};
-  websocket::stream<beast::tcp_stream> pixel{io};
+  // Recreated on every (re)connection; the io thread alone touches them.
+  std::shared_ptr<Ws> control = std::make_shared<Ws>(io);
+  std::shared_ptr<Ws> pixel = std::make_shared<Ws>(io);
   asio::steady_timer outbox_signal{io};
+  asio::steady_timer link_signal{io};  // cancelled when a channel goes down
+  bool control_down = false, pixel_down = false, stopping = false;  // io thread
+  double heartbeat_s = 15.0;          // from the welcome: liveness is 3 periods of silence
+  std::atomic<uint32_t> pixel_epoch{0};  // bumps with each pixel connection: the media thread re-gates
+  std::atomic<bool> restore_pending{false};  // after a reconnect: re-apply the view the user had
+  ClientMirror mirror_before_loss;           // under `mutex`
   std::deque<std::string> outbox;  // io thread only
   std::thread io_thread, control_thread, media_thread;
   Inbox<Envelope> control_inbox;
@@ -114,7 +126,7 @@ struct Client::Impl {
   void post_text(std::string text) {
     asio::post(io, [this, t = std::move(text)]() mutable {
       outbox.push_back(std::move(t));
-      outbox_signal.cancel_one();
+      outbox_signal.cancel();  // every writer: after a reconnect only the current one writes
     });
   }
 
@@ -124,29 +136,37 @@ struct Client::Impl {
     post_text(protocol::serialize(e));
   }
 
-  asio::awaitable<void> write_loop() {
+  asio::awaitable<void> write_loop(std::shared_ptr<Ws> ws) {
     try {
       while (true) {
-        while (outbox.empty() && running) {
+        while (outbox.empty() && running && ws == control) {
           boost::system::error_code ec;
           co_await outbox_signal.async_wait(asio::redirect_error(use_awaitable, ec));
         }
-        if (outbox.empty()) break;
+        if (outbox.empty() || ws != control) break;
         std::string m = std::move(outbox.front());
         outbox.pop_front();
-        co_await control.async_write(asio::buffer(m), use_awaitable);
+        co_await ws->async_write(asio::buffer(m), use_awaitable);
       }
     } catch (const boost::system::system_error& e) {
       log_debug("client", std::string("control writer ended: ") + e.code().message());
     }
   }
 
-  asio::awaitable<void> control_read_loop() {
+  void link_lost(bool is_control) {
+    if (stopping) return;
+    (is_control ? control_down : pixel_down) = true;
+    link_signal.cancel();
+  }
+
+  asio::awaitable<void> control_read_loop(std::shared_ptr<Ws> ws) {
     try {
       beast::flat_buffer buf;
       while (true) {
         buf.clear();
-        co_await control.async_read(buf, use_awaitable);
+        // Liveness: the server sends a heartbeat every period; three silent ones mean it is gone.
+        beast::get_lowest_layer(*ws).expires_after(std::chrono::milliseconds(static_cast<int64_t>(heartbeat_s * 3000)));
+        co_await ws->async_read(buf, use_awaitable);
         auto parsed = protocol::parse_envelope(beast::buffers_to_string(buf.data()));
         if (!parsed) {
           log_debug("client", "dropped an invalid control frame: " + parsed.error().message);
@@ -164,27 +184,27 @@ struct Client::Impl {
     } catch (const boost::system::system_error& e) {
       log_debug("client", std::string("control reader ended: ") + e.code().message());
     }
-    control_inbox.close();
+    if (ws == control) link_lost(true);
   }
 
-  asio::awaitable<void> pixel_read_loop() {
+  asio::awaitable<void> pixel_read_loop(std::shared_ptr<Ws> ws, uint32_t epoch) {
     try {
       beast::flat_buffer buf;
       while (true) {
         buf.clear();
-        co_await pixel.async_read(buf, use_awaitable);
-        if (pixel.got_text()) continue;
+        co_await ws->async_read(buf, use_awaitable);
+        if (ws->got_text()) continue;
         auto data = buf.data();
         protocol::ByteSpan bytes(static_cast<const uint8_t*>(data.data()), data.size());
         auto header = protocol::read_pixel_header(bytes);
         if (!header) continue;
-        PixelMessage m{*header, protocol::Bytes(bytes.begin() + protocol::kPixelHeaderSize, bytes.end()), steady_ms()};
+        PixelMessage m{*header, protocol::Bytes(bytes.begin() + protocol::kPixelHeaderSize, bytes.end()), steady_ms(), epoch};
         pixel_inbox.push(std::move(m));
       }
     } catch (const boost::system::system_error& e) {
       log_debug("client", std::string("pixel reader ended: ") + e.code().message());
     }
-    pixel_inbox.close();
+    if (ws == pixel) link_lost(false);
   }
 
   // Resolves and connects one channel's TCP stream; the deadline stays armed so the
@@ -201,12 +221,14 @@ struct Client::Impl {
   asio::awaitable<std::optional<protocol::Error>> connect_control() {
     using protocol::make_error;
     const auto& c = config.connection;
+    control = std::make_shared<Ws>(io);
+    Ws& ws = *control;
     try {
-      co_await connect_tcp(control, c.control_port);
-      auto& stream = beast::get_lowest_layer(control);
-      co_await control.async_handshake(c.host + ":" + std::to_string(c.control_port), "/", use_awaitable);
-      control.text(true);
-      control.read_message_max(64u << 20);
+      co_await connect_tcp(ws, c.control_port);
+      auto& stream = beast::get_lowest_layer(ws);
+      co_await ws.async_handshake(c.host + ":" + std::to_string(c.control_port), "/", use_awaitable);
+      ws.text(true);
+      ws.read_message_max(64u << 20);
 
       protocol::SessionHello hello;
       hello.client = {config.name, config.version, "linux"};
@@ -214,16 +236,21 @@ struct Client::Impl {
                         {"notify.dims", true},  {"notify.camera", true}, {"call.command", true}};
       if (config.want_notify_error) hello.features["notify.error"] = true;
       hello.resume_tokens = {{"notify.scene", std::nullopt}, {"notify.layers", std::nullopt}, {"notify.stream", std::nullopt}};
+      {
+        // After a loss, offer the tokens of what we saw (a server that can resume replays only the rest).
+        std::lock_guard lock(mutex);
+        for (const auto& [topic, token] : mirror.resume_tokens) hello.resume_tokens[topic] = token;
+      }
       if (!c.token.empty()) hello.auth = protocol::AuthInfo{"token", c.token};
       Envelope e;
       e.type = type::kSessionHello;
       e.frame_id = make_frame_id("hello");
       e.timestamp = wall_seconds();
       e.payload = protocol::to_json(hello);
-      co_await control.async_write(asio::buffer(protocol::serialize(e)), use_awaitable);
+      co_await ws.async_write(asio::buffer(protocol::serialize(e)), use_awaitable);
 
       beast::flat_buffer buf;
-      co_await control.async_read(buf, use_awaitable);  // the stream's deadline still bounds this
+      co_await ws.async_read(buf, use_awaitable);  // the stream's deadline still bounds this
       stream.expires_never();
       auto reply = protocol::parse_envelope(beast::buffers_to_string(buf.data()));
       if (!reply) co_return make_error("connect.failed", "bad reply to hello: " + reply.error().message);
@@ -237,6 +264,7 @@ struct Client::Impl {
       if (!reply->session || *reply->session != welcome->session_id)
         co_return make_error("connect.failed", "welcome session id mismatch");
       session_id = welcome->session_id;
+      heartbeat_s = welcome->heartbeat_s > 0 ? welcome->heartbeat_s : 15.0;
       {
         std::lock_guard lock(mutex);
         received.push_back(reply.value());
@@ -251,13 +279,15 @@ struct Client::Impl {
   asio::awaitable<std::optional<protocol::Error>> connect_pixel() {
     using protocol::make_error;
     const auto& c = config.connection;
+    pixel = std::make_shared<Ws>(io);
+    Ws& ws = *pixel;
     try {
-      co_await connect_tcp(pixel, c.pixel_port);
-      auto& stream = beast::get_lowest_layer(pixel);
+      co_await connect_tcp(ws, c.pixel_port);
+      auto& stream = beast::get_lowest_layer(ws);
       std::string target = c.token.empty() ? "/" : "/?token=" + c.token;
-      co_await pixel.async_handshake(c.host + ":" + std::to_string(c.pixel_port), target, use_awaitable);
+      co_await ws.async_handshake(c.host + ":" + std::to_string(c.pixel_port), target, use_awaitable);
       stream.expires_never();
-      pixel.read_message_max(256u << 20);
+      ws.read_message_max(256u << 20);
       co_return std::nullopt;
     } catch (const boost::system::system_error& e) {
       co_return make_error("connect.failed",
@@ -265,10 +295,100 @@ struct Client::Impl {
     }
   }
 
+  void start_control() {
+    asio::co_spawn(io, write_loop(control), asio::detached);
+    asio::co_spawn(io, control_read_loop(control), asio::detached);
+  }
+  void start_pixel() { asio::co_spawn(io, pixel_read_loop(pixel, ++pixel_epoch), asio::detached); }
+
+  static void close_socket(const std::shared_ptr<Ws>& ws) {
+    boost::system::error_code ec;
+    beast::get_lowest_layer(*ws).socket().close(ec);
+  }
+
+  // Reconnects what went down, with exponential back-off; a lost control channel takes
+  // the pixel channel with it (a new session), a lost pixel channel alone is reopened
+  // under the same session. The view the user had is restored once the new baseline is in.
+  asio::awaitable<void> supervise() {
+    asio::steady_timer wait(io);
+    while (!stopping) {
+      boost::system::error_code ec;
+      if (!control_down && !pixel_down) {
+        link_signal.expires_at(asio::steady_timer::time_point::max());
+        co_await link_signal.async_wait(asio::redirect_error(use_awaitable, ec));
+        continue;
+      }
+      const bool full = control_down;
+      {
+        std::lock_guard lock(mutex);
+        if (full) mirror_before_loss = mirror;
+        stats.link = full ? "reconnecting" : "pixel reconnecting";
+        changed.notify_all();
+      }
+      log_info("client", full ? "connection lost: reconnecting" : "pixel channel lost: reconnecting it");
+      if (full) {
+        running = false;
+        outbox.clear();  // frames of the old session; intents are replayed from the view instead
+        close_socket(control);
+        close_socket(pixel);
+      } else {
+        close_socket(pixel);
+      }
+      double delay_ms = config.reconnect_min_ms;
+      while (!stopping) {
+        std::optional<protocol::Error> err;
+        if (full) err = co_await connect_control();
+        if (!err && config.connect_pixels && !stopping) err = co_await connect_pixel();
+        if (!err) break;
+        log_debug("client", "reconnect failed: " + err->message);
+        wait.expires_after(std::chrono::milliseconds(static_cast<int64_t>(delay_ms)));
+        co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+        delay_ms = std::min(delay_ms * 2, config.reconnect_max_ms);
+      }
+      if (stopping) break;
+      if (full) {
+        control_down = false;
+        restore_pending = true;
+        running = true;
+        start_control();
+      }
+      pixel_down = false;
+      if (config.connect_pixels) start_pixel();
+      std::lock_guard lock(mutex);
+      if (full) stats.reconnects += 1;
+      else stats.pixel_reconnects += 1;
+      stats.link = "up";
+      changed.notify_all();
+    }
+  }
+
+  // state.updates that bring the new session back to the view the user had (same dataset only).
+  std::vector<protocol::StateUpdate> restore_updates(const ClientMirror& before, const ClientMirror& now) const {
+    std::vector<protocol::StateUpdate> out;
+    if (!before.have_scene || before.axis_labels != now.axis_labels || before.shape != now.shape) return out;
+    if (before.ndisplay != now.ndisplay) out.push_back({"view", "main", "ndisplay", before.ndisplay});
+    for (size_t a = 0; a < before.current_step.size() && a < now.current_step.size(); ++a)
+      if (before.current_step[a] != now.current_step[a])
+        out.push_back({"dims", before.axis_labels[a], "index", before.current_step[a]});
+    if (before.camera != now.camera && before.camera.is_object()) {
+      Json pose = Json::object();
+      for (const char* k : {"center", "zoom", "angles", "distance", "fov"})
+        if (before.camera.contains(k)) pose[k] = before.camera[k];
+      if (!pose.empty()) out.push_back({"camera", "main", "set", pose});
+    }
+    for (const auto& l : before.layers) {
+      const LayerMirror* n = now.layer(l.id);
+      if (!n) continue;
+      for (const auto& [key, value] : l.controls.items())
+        if (!n->controls.contains(key) || n->controls[key] != value) out.push_back({"layer", l.id, key, value});
+    }
+    return out;
+  }
+
   void control_reducer() {
     Envelope e;
     while (control_inbox.pop(&e)) {
-      std::lock_guard lock(mutex);
+      std::unique_lock lock(mutex);
       stats.control_frames += 1;
       if (e.type == type::kAckState) {
         auto ack = protocol::parse_ack_state(e.payload);
@@ -286,9 +406,39 @@ struct Client::Impl {
       } else if (e.type.rfind("notify.", 0) == 0) {
         if (apply_notify(&mirror, e) == MirrorChange::invalid) stats.invalid_notifies += 1;
       }
+      // The new session's baseline ends with its camera: then the old view can be restored.
+      std::vector<protocol::StateUpdate> restore;
+      if (restore_pending && e.type == type::kNotifyCamera && mirror.have_scene) {
+        restore_pending = false;
+        restore = restore_updates(mirror_before_loss, mirror);
+        stats.restored_properties += restore.size();
+      }
       received.push_back(std::move(e));
       changed.notify_all();
+      if (!restore.empty()) {
+        lock.unlock();
+        for (auto& u : restore) send_state(u.scope, u.target, u.key, std::move(u.value));
+      }
     }
+  }
+
+  std::string send_state(const std::string& scope, const std::string& target, const std::string& key, Json value) {
+    std::string n = next_id("state");
+    Envelope e;
+    e.type = type::kStateUpdate;
+    e.frame_id = n;
+    e.intent_id = "intent" + n.substr(5);
+    e.payload = protocol::to_json(protocol::StateUpdate{scope, target, key, std::move(value)});
+    {
+      std::lock_guard lock(mutex);
+      IntentRecord r;
+      r.frame_id = *e.frame_id;
+      r.intent_id = *e.intent_id;
+      r.sent_ms = steady_ms();
+      intents.push_back(std::move(r));
+    }
+    post(std::move(e));
+    return n;
   }
 
   void media_loop() {
@@ -310,7 +460,14 @@ struct Client::Impl {
     if (!config.dump_path.empty()) dump.open(config.dump_path, std::ios::binary | std::ios::trunc);
     DecodeGate gate;
     PixelMessage m;
+    uint32_t epoch = 0;
     while (pixel_inbox.pop(&m)) {
+      if (m.epoch != epoch) {
+        // A new pixel connection: its seq starts again and the first frame is an IDR.
+        epoch = m.epoch;
+        gate = DecodeGate{};
+        decoder.decoder->flush();
+      }
       FrameRecord rec;
       rec.seq = m.header.seq;
       rec.keyframe = m.header.keyframe();
@@ -399,9 +556,9 @@ std::optional<protocol::Error> Client::connect() {
     if (!err && I.config.connect_pixels) err = co_await I.connect_pixel();
     if (!err) {
       I.running = true;
-      asio::co_spawn(I.io, I.write_loop(), asio::detached);
-      asio::co_spawn(I.io, I.control_read_loop(), asio::detached);
-      if (I.config.connect_pixels) asio::co_spawn(I.io, I.pixel_read_loop(), asio::detached);
+      I.start_control();
+      if (I.config.connect_pixels) I.start_pixel();
+      if (I.config.reconnect) asio::co_spawn(I.io, I.supervise(), asio::detached);
     }
     result.set_value(err);
   }, asio::detached);
@@ -419,9 +576,17 @@ std::optional<protocol::Error> Client::connect() {
 void Client::stop() {
   Impl& I = *impl_;
   if (!I.io_thread.joinable()) return;
-  if (I.running) {
+  {
     std::promise<void> done;
     asio::co_spawn(I.io, [&I, &done]() -> asio::awaitable<void> {
+      I.stopping = true;
+      I.link_signal.cancel();
+      if (!I.running) {  // down (or reconnecting): nothing to say goodbye on
+        Impl::close_socket(I.control);
+        Impl::close_socket(I.pixel);
+        done.set_value();
+        co_return;
+      }
       // Flush what is queued, say goodbye, close both sockets.
       Envelope bye;
       bye.type = type::kSessionGoodbye;
@@ -438,11 +603,12 @@ void Client::stop() {
         t.expires_after(std::chrono::milliseconds(2));
         co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
       }
-      beast::get_lowest_layer(I.control).expires_after(std::chrono::milliseconds(500));
-      co_await I.control.async_close(websocket::close_code::normal, asio::redirect_error(use_awaitable, ec));
-      if (I.config.connect_pixels && I.pixel.is_open()) {
-        beast::get_lowest_layer(I.pixel).expires_after(std::chrono::milliseconds(500));
-        co_await I.pixel.async_close(websocket::close_code::normal, asio::redirect_error(use_awaitable, ec));
+      auto control = I.control, pixel = I.pixel;
+      beast::get_lowest_layer(*control).expires_after(std::chrono::milliseconds(500));
+      co_await control->async_close(websocket::close_code::normal, asio::redirect_error(use_awaitable, ec));
+      if (I.config.connect_pixels && pixel->is_open()) {
+        beast::get_lowest_layer(*pixel).expires_after(std::chrono::milliseconds(500));
+        co_await pixel->async_close(websocket::close_code::normal, asio::redirect_error(use_awaitable, ec));
       }
       done.set_value();
     }, asio::detached);
@@ -457,26 +623,14 @@ void Client::stop() {
 }
 
 bool Client::connected() const { return impl_->running; }
+
+void Client::simulate_pixel_loss() {
+  asio::post(impl_->io, [this] { Impl::close_socket(impl_->pixel); });
+}
 const std::string& Client::session_id() const { return impl_->session_id; }
 
 std::string Client::send_state(const std::string& scope, const std::string& target, const std::string& key, Json value) {
-  Impl& I = *impl_;
-  std::string n = I.next_id("state");
-  Envelope e;
-  e.type = type::kStateUpdate;
-  e.frame_id = n;
-  e.intent_id = "intent" + n.substr(5);
-  e.payload = protocol::to_json(protocol::StateUpdate{scope, target, key, std::move(value)});
-  {
-    std::lock_guard lock(I.mutex);
-    IntentRecord r;
-    r.frame_id = *e.frame_id;
-    r.intent_id = *e.intent_id;
-    r.sent_ms = steady_ms();
-    I.intents.push_back(std::move(r));
-  }
-  I.post(std::move(e));
-  return n;
+  return impl_->send_state(scope, target, key, std::move(value));
 }
 
 std::string Client::send_command(const std::string& command, Json kwargs) {

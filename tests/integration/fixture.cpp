@@ -21,8 +21,8 @@ using protocol::Json;
 TestServer::TestServer(TestServerOptions o) {
   server::ServerConfig cfg;
   cfg.host = "127.0.0.1";
-  cfg.control_port = 0;
-  cfg.pixel_port = 0;
+  cfg.control_port = o.control_port;
+  cfg.pixel_port = o.pixel_port;
   cfg.require_token = o.require_token;
   cfg.token = "test-token";
   cfg.width = 320;

@@ -16,6 +16,8 @@ struct TestServerOptions {
   double hello_timeout_s = 5.0;
   bool require_token = true;
   std::string data_root;
+  uint16_t control_port = 0;  // 0: picked at run time (a restarted server reuses its ports)
+  uint16_t pixel_port = 0;
   std::function<std::unique_ptr<data::VolumeSource>()> make_source;  // default: small synthetic cells
 };
 

@@ -29,6 +29,9 @@ struct ClientConfig {
   std::string decoder = "auto";  // auto (hardware when present, else software), software, vaapi, cuda, videotoolbox
   int decoder_fallback_after = 3;  // failures in a row before the decoder is replaced
   int inject_decode_failures = 0;  // tests: the first N access units fail
+  bool reconnect = true;            // reconnect with back-off when a channel drops
+  double reconnect_min_ms = 50;
+  double reconnect_max_ms = 1000;
 };
 
 // One state.update the client sent and what became of it.
@@ -72,6 +75,10 @@ struct ClientStats {
   std::string decoder;  // "software", "vaapi", "cuda", ...
   uint64_t decoder_recreations = 0;
   uint64_t decoder_fallbacks = 0;  // hardware -> software
+  std::string link = "up";           // "up", "reconnecting", "pixel reconnecting"
+  uint64_t reconnects = 0;           // new sessions after a lost control channel
+  uint64_t pixel_reconnects = 0;     // pixel channel reopened alone
+  uint64_t restored_properties = 0;  // state.updates sent to restore the view after a reconnect
 };
 
 class Client {
@@ -87,6 +94,9 @@ class Client {
   // Sends goodbye, closes both sockets and joins the threads.
   void stop();
   bool connected() const;
+  // Closes the pixel socket as a network fault would (tests, diagnostics); the client
+  // reopens it and re-gates the decoder on the next keyframe.
+  void simulate_pixel_loss();
   const std::string& session_id() const;
 
   // Thread-safe senders; each returns the frame_id it used.

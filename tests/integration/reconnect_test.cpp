@@ -1,0 +1,79 @@
+// Faults on loopback: the server dies and comes back, the pixel socket drops alone.
+#include <gtest/gtest.h>
+
+#include "fixture.hpp"
+#include "voxcast/core/clock.hpp"
+
+using namespace voxcast;
+using namespace voxcast::testing;
+using protocol::Json;
+
+TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
+  auto srv = std::make_unique<TestServer>();
+  TestServerOptions again;
+  again.control_port = srv->get().control_port();
+  again.pixel_port = srv->get().pixel_port();
+  client::ClientConfig cc = srv->client_config();
+  cc.reconnect_min_ms = 20;
+  cc.reconnect_max_ms = 200;
+  client::Client c(cc);
+  ASSERT_FALSE(c.connect());
+  c.send_state("dims", "z", "index", 5);
+  c.send_state("camera", "main", "set", Json{{"zoom", 3.0}});
+  ASSERT_TRUE(c.wait_until([&] {
+    auto m = c.mirror();
+    return !m.current_step.empty() && m.current_step[0] == 5 && m.camera.value("zoom", 0.0) == 3.0;
+  }, 5));
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
+
+  srv.reset();  // the server process dies: sockets close
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().link != "up"; }, 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  srv = std::make_unique<TestServer>(again);  // back on the same ports, in its default state
+  double back_ms = steady_ms();
+  EXPECT_TRUE(c.wait_until([&] {
+    if (c.stats().reconnects < 1) return false;
+    for (const auto& f : c.frames())
+      if (f.decoded && f.received_ms > back_ms) return true;
+    return false;
+  }, 5));
+  double first_frame_ms = steady_ms() - back_ms;
+  EXPECT_LT(first_frame_ms, 1000) << "a new frame within 1 s of the server being back";
+  // The view the user had is re-applied on the new session: dims and camera.
+  EXPECT_TRUE(c.wait_until([&] {
+    auto m = c.mirror();
+    return !m.current_step.empty() && m.current_step[0] == 5 && m.camera.value("zoom", 0.0) == 3.0;
+  }, 5)) << "dims/camera not restored";
+  auto s = c.stats();
+  EXPECT_EQ(s.link, "up");
+  EXPECT_GE(s.restored_properties, 2u);
+  EXPECT_EQ(srv->get().stats().control_clients, 1);
+}
+
+TEST(Reconnect, APixelSocketDropIsReopenedAndDecodingResumesAtAKeyframe) {
+  TestServer srv;
+  client::ClientConfig cc = srv.client_config();
+  cc.reconnect_min_ms = 20;
+  client::Client c(cc);
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
+  std::string session = c.session_id();
+  c.simulate_pixel_loss();
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().pixel_reconnects >= 1; }, 5));
+  uint64_t decoded = c.stats().frames_decoded;
+  // Frames after the reopen decode (the first one an IDR), under the same control session.
+  for (int i = 0; i < 40 && c.stats().frames_decoded < decoded + 3; ++i) {
+    c.send_state("dims", "z", "index", i % 8);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  auto s = c.stats();
+  EXPECT_GE(s.frames_decoded, decoded + 3);
+  EXPECT_EQ(s.decode_errors, 0u);
+  EXPECT_EQ(s.reconnects, 0u);
+  EXPECT_EQ(c.session_id(), session);
+  bool keyframe_after = false;
+  auto frames = c.frames();
+  for (size_t i = 0; i < frames.size(); ++i)
+    if (frames[i].decoded && i > 0 && frames[i].keyframe) keyframe_after = true;
+  EXPECT_TRUE(keyframe_after);
+}
