@@ -183,6 +183,7 @@ int run_latency_2d(const BenchConfig& cfg) {
     psnr = codec::psnr_rgba(reference.rgba.data(), decoded.data(), w, h);
   }
   auto server_stats = srv.stats();
+  auto metrics = c.metrics();
   c.stop();
   srv.stop();
 
@@ -200,6 +201,10 @@ int run_latency_2d(const BenchConfig& cfg) {
   std::printf("  %-34s %10.1f %10.1f\n", "render (ms)", percentile(interactive_render, 50), percentile(interactive_render, 95));
   std::printf("  %-34s %10.1f %10.1f\n", "encode (ms)", percentile(interactive_encode, 50), percentile(interactive_encode, 95));
   std::printf("  %-34s %10.1f %10.1f\n", "decode (ms)", report.decode_ms.p50, report.decode_ms.p95);
+  std::printf("  %-34s %10.1f %10.1f %10.1f\n", "presenter: arrival->shown (ms)", client::histogram_percentile(metrics.presenter_latency_ms, 50),
+              client::histogram_percentile(metrics.presenter_latency_ms, 95), client::histogram_percentile(metrics.presenter_latency_ms, 99));
+  std::printf("  %-34s %10.1f %10.1f %10.1f\n", "latency intent->presented (ms)", client::histogram_percentile(metrics.intent_to_frame_ms, 50),
+              client::histogram_percentile(metrics.intent_to_frame_ms, 95), client::histogram_percentile(metrics.intent_to_frame_ms, 99));
   std::printf("  %-34s %10.0f %10.0f\n", "bytes per frame", report.bytes_per_frame.p50, report.bytes_per_frame.p95);
   std::printf("  frames/s while scrubbing           %10.1f  (%zu frames in %.2f s, %zu intents unanswered)\n", fps, during,
               seconds, report.unanswered);
@@ -224,6 +229,11 @@ int run_latency_2d(const BenchConfig& cfg) {
               {"encode_ms", {{"p50", percentile(interactive_encode, 50)}}},
               {"render_ms", {{"p50", percentile(interactive_render, 50)}}},
               {"decode_ms", {{"p50", report.decode_ms.p50}}},
+              {"presenter_latency_ms", {{"p50", client::histogram_percentile(metrics.presenter_latency_ms, 50)},
+                                        {"p95", client::histogram_percentile(metrics.presenter_latency_ms, 95)}}},
+              {"intent_to_presented_ms", {{"p50", client::histogram_percentile(metrics.intent_to_frame_ms, 50)},
+                                          {"p95", client::histogram_percentile(metrics.intent_to_frame_ms, 95)},
+                                          {"p99", client::histogram_percentile(metrics.intent_to_frame_ms, 99)}}},
               {"bytes_per_frame", {{"p50", report.bytes_per_frame.p50}}},
               {"still_psnr_db", psnr},
               {"memory_mb", memory_mb},

@@ -2,6 +2,7 @@
 // scrubs an axis, decodes every frame, prints a report, saves the stream and the
 // last frame.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -45,7 +46,17 @@ int main(int argc, char** argv) {
   app.add_option("--png", png, "save the last decoded frame as PNG");
   app.add_option("--dump", dump, "save the received stream (Annex-B H.264)");
   app.add_option("--json", json_path, "write the report as JSON");
-  app.add_flag("--stats", per_frame, "print one line per frame");
+  app.add_flag("--frames", per_frame, "print one line per frame");
+  bool print_stats = false;
+  std::string metrics_path, script_path, presenter_mode = "server";
+  double latency_ms = 5.0;
+  app.add_flag("--stats", print_stats, "print the client metrics (presenter latency, decode, frame interval, intent->frame)");
+  app.add_option("--metrics", metrics_path, "write the client metrics (histograms) as JSON");
+  app.add_option("--script", script_path,
+                 "a JSON file of timed intents: [{\"at_ms\": 0, \"scope\": \"dims\", \"target\": \"z\", \"key\": \"index\", \"value\": 5}, ...]");
+  app.add_option("--presenter", presenter_mode, "when frames are shown: server (server timestamps) or arrival")
+      ->check(CLI::IsMember({"server", "arrival"}))->capture_default_str();
+  app.add_option("--latency-ms", latency_ms, "presenter latency target")->check(CLI::Range(0.0, 1000.0))->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
   std::string decoder = "auto";
   app.add_option("--decoder", decoder, "auto (hardware when present), software, vaapi, cuda, videotoolbox")
@@ -72,6 +83,34 @@ int main(int argc, char** argv) {
   cfg.connection = conn.options;
   cfg.dump_path = dump;
   cfg.decoder = decoder;
+  cfg.presenter.mode = presenter_mode == "arrival" ? client::PresenterMode::arrival : client::PresenterMode::server_timestamp;
+  cfg.presenter.latency_ms = latency_ms;
+  // A scripted session: timed intents, validated before connecting.
+  struct Timed {
+    double at_ms;
+    std::string scope, target, key;
+    protocol::Json value;
+  };
+  std::vector<Timed> script;
+  if (!script_path.empty()) {
+    std::ifstream f(script_path);
+    auto j = protocol::Json::parse(f, nullptr, false);
+    if (!f || j.is_discarded() || !j.is_array()) {
+      std::fprintf(stderr, "voxcast-headless: --script %s: expected a JSON array of intents\n", script_path.c_str());
+      return 2;
+    }
+    for (const auto& e : j) {
+      if (!e.is_object() || !e.contains("at_ms") || !e["at_ms"].is_number() || !e.contains("value") ||
+          !e.value("scope", protocol::Json()).is_string() || !e.value("target", protocol::Json()).is_string() ||
+          !e.value("key", protocol::Json()).is_string()) {
+        std::fprintf(stderr, "voxcast-headless: --script: each entry needs at_ms, scope, target, key, value\n");
+        return 2;
+      }
+      script.push_back({e["at_ms"].get<double>(), e["scope"], e["target"], e["key"], e["value"]});
+    }
+    std::sort(script.begin(), script.end(), [](const Timed& a, const Timed& b) { return a.at_ms < b.at_ms; });
+    if (!script.empty()) duration = std::max(duration, script.back().at_ms / 1000.0 + 1.0);
+  }
   client::Client c(cfg);
   if (auto err = c.connect()) {
     std::fprintf(stderr, "voxcast-headless: cannot connect: %s (%s)\n", err->message.c_str(), err->code.c_str());
@@ -94,8 +133,10 @@ int main(int argc, char** argv) {
   int64_t index = axis >= 0 ? mirror.current_step[static_cast<size_t>(axis)] : 0;
   int64_t direction = 1;
   double next_send = start;
-  size_t printed = 0;
+  size_t printed = 0, scripted = 0;
   while (steady_ms() < end) {
+    for (; scripted < script.size() && steady_ms() - start >= script[scripted].at_ms; ++scripted)
+      c.send_state(script[scripted].scope, script[scripted].target, script[scripted].key, script[scripted].value);
     if (axis >= 0 && steady_ms() >= next_send) {
       int64_t size = mirror.shape[static_cast<size_t>(axis)];
       if (index + direction < 0 || index + direction >= size) direction = -direction;
@@ -122,20 +163,26 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto report = client::make_report(c.intents(), c.frames());
   auto stats = c.stats();
+  auto metrics = c.metrics();
+  // The shown frame belongs to the session: take it before stopping (stop releases it).
+  std::vector<uint8_t> last_rgba;
+  int last_w = 0, last_h = 0;
+  bool have_last = c.latest_rgba(&last_rgba, &last_w, &last_h);
   c.stop();
+  if (print_stats) std::printf("client metrics\n%s", client::describe(metrics).c_str());
+  if (!metrics_path.empty()) std::ofstream(metrics_path) << client::to_json(metrics).dump(2) << "\n";
   std::printf("%s", client::format_report(report).c_str());
   std::printf("decoder      %s (recreated %llu, hardware->software %llu)\n", stats.decoder.c_str(),
               static_cast<unsigned long long>(stats.decoder_recreations), static_cast<unsigned long long>(stats.decoder_fallbacks));
   std::printf("stream       %llu gaps, %llu dropped, %llu decode errors\n", static_cast<unsigned long long>(stats.gaps),
               static_cast<unsigned long long>(stats.frames_dropped), static_cast<unsigned long long>(stats.decode_errors));
   if (!png.empty()) {
-    std::vector<uint8_t> rgba;
-    int w = 0, h = 0;
-    if (!c.latest_rgba(&rgba, &w, &h)) {
+    if (!have_last) {
       std::fprintf(stderr, "voxcast-headless: no frame was decoded; no PNG written\n");
       return 1;
     }
-    if (auto err = codec::write_png_rgba(png, rgba.data(), w, h)) {
+    const int w = last_w, h = last_h;
+    if (auto err = codec::write_png_rgba(png, last_rgba.data(), w, h)) {
       std::fprintf(stderr, "voxcast-headless: %s\n", err->c_str());
       return 1;
     }

@@ -12,11 +12,14 @@
 #include <deque>
 #include <fstream>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "voxcast/client/decode_gate.hpp"
 #include "voxcast/client/decoder_slot.hpp"
+#include "voxcast/client/frame_lease.hpp"
+#include "voxcast/client/presenter.hpp"
 #include "voxcast/codec/decoder.hpp"
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/log.hpp"
@@ -39,8 +42,9 @@ namespace {
 struct PixelMessage {
   protocol::PixelHeader header;
   protocol::Bytes payload;
-  double received_ms = 0;
-  uint32_t epoch = 0;  // pixel connection it came on
+  double received_ms = 0;       // steady clock
+  double received_wall_ms = 0;  // wall clock (the presenter compares it with server time)
+  uint32_t epoch = 0;           // pixel connection it came on
 };
 
 // A small blocking queue between the network thread and a worker thread.
@@ -58,6 +62,16 @@ class Inbox {
   bool pop(T* out) {
     std::unique_lock lock(m_);
     cv_.wait(lock, [&] { return closed_ || !q_.empty(); });
+    if (q_.empty()) return false;
+    *out = std::move(q_.front());
+    q_.pop_front();
+    return true;
+  }
+  // Waits until an item arrives or `deadline`; false on time-out (and *closed when closed and drained).
+  bool pop_until(T* out, std::chrono::steady_clock::time_point deadline, bool* closed) {
+    std::unique_lock lock(m_);
+    cv_.wait_until(lock, deadline, [&] { return closed_ || !q_.empty(); });
+    *closed = closed_ && q_.empty();
     if (q_.empty()) return false;
     *out = std::move(q_.front());
     q_.pop_front();
@@ -114,7 +128,9 @@ struct Client::Impl {
   std::vector<IntentRecord> intents;
   std::vector<FrameRecord> frames;
   ClientStats stats;
-  std::optional<codec::YuvImage> latest;
+  ClientMetrics metrics;
+  std::shared_ptr<FrameLease> shown;  // the presented frame (presenter role held)
+  std::map<uint32_t, size_t> frame_index;  // seq -> frames[] entry, until presented
 
   std::string next_id(const char* prefix) {
     // Session-scoped, never reused across sessions (the reference restarts at 1).
@@ -198,7 +214,8 @@ struct Client::Impl {
         protocol::ByteSpan bytes(static_cast<const uint8_t*>(data.data()), data.size());
         auto header = protocol::read_pixel_header(bytes);
         if (!header) continue;
-        PixelMessage m{*header, protocol::Bytes(bytes.begin() + protocol::kPixelHeaderSize, bytes.end()), steady_ms(), epoch};
+        PixelMessage m{*header, protocol::Bytes(bytes.begin() + protocol::kPixelHeaderSize, bytes.end()), steady_ms(),
+                       wall_seconds() * 1000.0, epoch};
         pixel_inbox.push(std::move(m));
       }
     } catch (const boost::system::system_error& e) {
@@ -461,7 +478,22 @@ struct Client::Impl {
     DecodeGate gate;
     PixelMessage m;
     uint32_t epoch = 0;
-    while (pixel_inbox.pop(&m)) {
+    PresenterState presenter;
+    presenter.config = config.presenter;
+    reset_presenter(&presenter, wall_seconds() * 1000.0);
+    while (true) {
+      // Wait for the next access unit, or until the presenter has a frame due.
+      bool closed = false, got = false;
+      auto due = next_due_ms(presenter);
+      auto deadline = std::chrono::steady_clock::now() +
+                      (due ? std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, *due - wall_seconds() * 1000.0) * 1000.0))
+                           : std::chrono::microseconds(std::chrono::hours(1)));
+      got = pixel_inbox.pop_until(&m, deadline, &closed);
+      if (closed) break;
+      if (!got) {
+        present_due(&presenter);
+        continue;
+      }
       if (m.epoch != epoch) {
         // A new pixel connection: its seq starts again and the first frame is an IDR.
         epoch = m.epoch;
@@ -507,7 +539,11 @@ struct Client::Impl {
           rec.decoded_ms = steady_ms();
         }
       }
+      std::shared_ptr<FrameLease> lease;
+      if (picture) lease = FrameLease::create(std::make_shared<codec::YuvImage>(std::move(*picture)), LeaseRole::presenter, m.header.seq);
+      {
       std::lock_guard lock(mutex);
+      if (rec.decoded) record(&metrics.decode_ms, rec.decode_ms);
       stats.pixel_messages += 1;
       stats.bytes += rec.bytes;
       stats.gaps = gate.gaps;
@@ -517,10 +553,57 @@ struct Client::Impl {
       stats.decoder_recreations = decoder.recreations;
       stats.decoder_fallbacks = decoder.fallbacks_to_software;
       if (rec.decoded) stats.frames_decoded += 1;
-      if (picture) latest = std::move(picture);
+      if (lease) frame_index[m.header.seq] = frames.size();
       frames.push_back(rec);
       changed.notify_all();
+      }
+      if (lease) {
+        QueuedFrame q;
+        q.seq = m.header.seq;
+        q.server_ms = m.header.timestamp * 1000.0;
+        q.arrival_ms = m.received_wall_ms;
+        q.lease = std::move(lease);
+        submit_frame(&presenter, std::move(q), wall_seconds() * 1000.0);
+      }
+      present_due(&presenter);
     }
+    // Deterministic shutdown of the media side: the presenter lets go of its frames, the
+    // shown frame is released, then the decoder goes (at scope exit).
+    reset_presenter(&presenter, 0);
+    std::lock_guard lock(mutex);
+    if (shown) shown->release(LeaseRole::presenter);
+    shown.reset();
+    frame_index.clear();
+  }
+
+  // Shows the newest due frame (if any): it replaces the shown one; metrics follow.
+  void present_due(PresenterState* presenter) {
+    const double now_wall = wall_seconds() * 1000.0;
+    auto f = take_due_frame(presenter, now_wall);
+    std::lock_guard lock(mutex);
+    metrics.frames_superseded = presenter->superseded;
+    if (!f) return;
+    const double now = steady_ms();
+    if (shown) shown->release(LeaseRole::presenter);
+    shown = std::move(f->lease);
+    metrics.frames_presented += 1;
+    record(&metrics.presenter_latency_ms, now_wall - f->arrival_ms);
+    if (metrics.last_present_ms > 0) record(&metrics.frame_interval_ms, now - metrics.last_present_ms);
+    metrics.last_present_ms = now;
+    auto it = frame_index.find(f->seq);
+    if (it != frame_index.end()) {
+      FrameRecord& rec = frames[it->second];
+      rec.presented_ms = now;
+      // Intents this frame answers (acked, its scene version at least theirs, not yet shown).
+      for (auto& in : intents)
+        if (in.presented_ms == 0 && in.acked_ms > 0 && in.accepted && in.version > 0 &&
+            rec.scene_version >= static_cast<uint64_t>(in.version)) {
+          in.presented_ms = now;
+          record(&metrics.intent_to_frame_ms, now - in.sent_ms);
+        }
+      frame_index.erase(frame_index.begin(), std::next(it));
+    }
+    changed.notify_all();
   }
 
   // Queues a call.command; returns its frame_id.
@@ -662,7 +745,18 @@ ClientStats Client::stats() const {
 }
 std::optional<codec::YuvImage> Client::latest_picture() const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->latest;
+  if (!impl_->shown) return std::nullopt;
+  auto frame = impl_->shown->frame(LeaseRole::presenter);
+  if (!frame) return std::nullopt;
+  return *frame;
+}
+
+ClientMetrics Client::metrics() const {
+  std::lock_guard lock(impl_->mutex);
+  ClientMetrics m = impl_->metrics;
+  m.reconnects = impl_->stats.reconnects;
+  m.decoder_fallbacks = impl_->stats.decoder_fallbacks;
+  return m;
 }
 
 bool Client::latest_rgba(std::vector<uint8_t>* rgba, int* width, int* height) const {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "fixture.hpp"
+#include "voxcast/client/frame_lease.hpp"
 
 using namespace voxcast;
 using namespace voxcast::testing;
@@ -205,4 +206,29 @@ TEST(Stream, RepeatedDecoderFailuresRecreateTheDecoderAndTheStreamContinues) {
   EXPECT_GE(s.keyframe_requests, 1u) << "a broken chain asks for an IDR";
   EXPECT_GE(s.frames_decoded, 3u) << "the stream continues after the failures";
   EXPECT_FALSE(s.decoder.empty());
+}
+
+TEST(Stream, FramesArePresentedWithMetricsAndShutdownLeaksNoLease) {
+  int64_t leases_before = client::FrameLease::live_leases();
+  {
+    TestServer srv;
+    client::Client c(srv.client_config());
+    ASSERT_FALSE(c.connect());
+    for (int i = 0; i < 20; ++i) {
+      c.send_state("dims", "z", "index", i % 8);
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_TRUE(c.wait_until([&] { return c.metrics().intent_to_frame_ms.count >= 5; }, 5));
+    auto m = c.metrics();
+    EXPECT_GT(m.frames_presented, 5u);
+    EXPECT_GT(m.presenter_latency_ms.count, 5u);
+    EXPECT_GT(m.decode_ms.count, 5u);
+    EXPECT_GT(m.frame_interval_ms.count, 3u);
+    EXPECT_LT(histogram_percentile(m.presenter_latency_ms, 50), 500.0);
+    ASSERT_TRUE(c.latest_picture());
+    auto j = client::to_json(m);
+    EXPECT_TRUE(j.contains("intent_to_frame_ms"));
+    c.stop();  // mid-stream
+  }
+  EXPECT_EQ(client::FrameLease::live_leases(), leases_before) << "a frame lease leaked";
 }

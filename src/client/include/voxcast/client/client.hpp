@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "voxcast/client/metrics.hpp"
 #include "voxcast/client/mirror.hpp"
+#include "voxcast/client/presenter.hpp"
 #include "voxcast/codec/yuv.hpp"
 #include "voxcast/core/connection.hpp"
 #include "voxcast/protocol/envelope.hpp"
@@ -29,6 +31,7 @@ struct ClientConfig {
   std::string decoder = "auto";  // auto (hardware when present, else software), software, vaapi, cuda, videotoolbox
   int decoder_fallback_after = 3;  // failures in a row before the decoder is replaced
   int inject_decode_failures = 0;  // tests: the first N access units fail
+  PresenterConfig presenter;        // when decoded frames are shown
   bool reconnect = true;            // reconnect with back-off when a channel drops
   double reconnect_min_ms = 50;
   double reconnect_max_ms = 1000;
@@ -44,6 +47,7 @@ struct IntentRecord {
   int64_t version = 0;  // ledger version from the ack
   protocol::Json applied_value;
   std::string error_code;
+  double presented_ms = 0;  // first presented frame showing it (steady clock)
 };
 
 // One frame from the pixel channel.
@@ -54,6 +58,7 @@ struct FrameRecord {
   int width = 0, height = 0;  // header
   double received_ms = 0;     // steady clock
   double decoded_ms = 0;      // 0 when not decoded
+  double presented_ms = 0;    // steady clock; 0 until the presenter showed it (superseded frames never are)
   double decode_ms = 0;
   uint64_t scene_version = 0;  // from the frame-meta SEI
   double render_ms = 0, encode_ms = 0;
@@ -112,7 +117,8 @@ class Client {
   std::vector<IntentRecord> intents() const;
   std::vector<FrameRecord> frames() const;
   ClientStats stats() const;
-  std::optional<codec::YuvImage> latest_picture() const;
+  ClientMetrics metrics() const;
+  std::optional<codec::YuvImage> latest_picture() const;  // the presented frame
   // Latest decoded picture converted to RGBA; false when there is none yet.
   bool latest_rgba(std::vector<uint8_t>* rgba, int* width, int* height) const;
 

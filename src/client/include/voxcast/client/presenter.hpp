@@ -19,9 +19,9 @@ enum class PresenterMode { server_timestamp, arrival };
 
 struct PresenterConfig {
   PresenterMode mode = PresenterMode::server_timestamp;
-  double latency_ms = 10.0;        // target added to the estimated one-way delay
-  double warmup_ms = 1000.0;       // ramp length after start or reconnect
-  double warmup_extra_ms = 40.0;   // extra latency at the start of the ramp
+  double latency_ms = 5.0;         // target added to the estimated one-way delay
+  double warmup_ms = 500.0;        // ramp length after start or reconnect
+  double warmup_extra_ms = 20.0;   // extra latency at the start of the ramp (offset not settled yet)
   double offset_window_ms = 2000.0;
   double max_slew_ms_per_s = 5.0;  // how fast the offset may follow the window minimum
 };
