@@ -131,6 +131,7 @@ struct Client::Impl {
   ClientMetrics metrics;
   std::shared_ptr<FrameLease> shown;  // the presented frame (presenter role held)
   std::map<uint32_t, size_t> frame_index;  // seq -> frames[] entry, until presented
+  std::map<std::string, std::promise<CommandResult>> calls;  // frame id -> the caller's future
 
   std::string next_id(const char* prefix) {
     // Session-scoped, never reused across sessions (the reference restarts at 1).
@@ -312,6 +313,15 @@ struct Client::Impl {
     }
   }
 
+  // Settles a pending call (under `mutex`); false when it was already settled.
+  bool settle_call_locked(const std::string& id, CommandResult r) {
+    auto it = calls.find(id);
+    if (it == calls.end()) return false;
+    it->second.set_value(std::move(r));
+    calls.erase(it);
+    return true;
+  }
+
   void start_control() {
     asio::co_spawn(io, write_loop(control), asio::detached);
     asio::co_spawn(io, control_read_loop(control), asio::detached);
@@ -338,7 +348,12 @@ struct Client::Impl {
       const bool full = control_down;
       {
         std::lock_guard lock(mutex);
-        if (full) mirror_before_loss = mirror;
+        if (full) {
+          mirror_before_loss = mirror;
+          // Calls of the old session will never be answered.
+          for (auto& [id, p] : calls) p.set_value(CommandResult{false, nullptr, "command.lost", "connection lost", nullptr});
+          calls.clear();
+        }
         stats.link = full ? "reconnecting" : "pixel reconnecting";
         changed.notify_all();
       }
@@ -422,6 +437,21 @@ struct Client::Impl {
         }
       } else if (e.type.rfind("notify.", 0) == 0) {
         if (apply_notify(&mirror, e) == MirrorChange::invalid) stats.invalid_notifies += 1;
+      } else if (e.type == type::kReplyCommand) {
+        if (auto r = protocol::parse_reply_command(e.payload)) {
+          CommandResult out;
+          out.ok = true;
+          out.result = r->result.value_or(Json());
+          settle_call_locked(r->in_reply_to, std::move(out));
+        }
+      } else if (e.type == type::kErrorCommand) {
+        if (auto r = protocol::parse_error_command(e.payload)) {
+          CommandResult out;
+          out.code = r->code;
+          out.message = r->message;
+          out.details = r->details;
+          settle_call_locked(r->in_reply_to, std::move(out));
+        }
       }
       // The new session's baseline ends with its camera: then the old view can be restored.
       std::vector<protocol::StateUpdate> restore;
@@ -702,6 +732,11 @@ void Client::stop() {
   I.control_inbox.close();
   I.pixel_inbox.close();
   if (I.control_thread.joinable()) I.control_thread.join();
+  {
+    std::lock_guard lock(I.mutex);
+    for (auto& [id, p] : I.calls) p.set_value(CommandResult{false, nullptr, "command.lost", "client stopped", nullptr});
+    I.calls.clear();
+  }
   if (I.media_thread.joinable()) I.media_thread.join();
 }
 
@@ -718,6 +753,31 @@ std::string Client::send_state(const std::string& scope, const std::string& targ
 
 std::string Client::send_command(const std::string& command, Json kwargs) {
   return impl_->post_command(command, std::move(kwargs), "headless");
+}
+
+std::future<CommandResult> Client::call(const std::string& command, Json kwargs, double timeout_s) {
+  Impl& I = *impl_;
+  std::promise<CommandResult> promise;
+  auto future = promise.get_future();
+  std::string id;
+  {
+    // Registered before it is sent, so the reply cannot overtake the registration.
+    std::lock_guard lock(I.mutex);
+    id = I.next_id("cmd");
+    I.calls.emplace(id, std::move(promise));
+  }
+  Envelope e;
+  e.type = type::kCallCommand;
+  e.frame_id = id;
+  e.payload = protocol::to_json(protocol::CallCommand{command, Json::array(), std::move(kwargs), "client.call"});
+  I.post(std::move(e));
+  auto timer = std::make_shared<asio::steady_timer>(I.io, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+  timer->async_wait([&I, id, timer, timeout_s](const boost::system::error_code&) {
+    std::lock_guard lock(I.mutex);
+    I.settle_call_locked(id, CommandResult{false, nullptr, "command.timeout",
+                                           "no answer within " + std::to_string(timeout_s) + " s", nullptr});
+  });
+  return future;
 }
 
 std::string Client::request_keyframe() { return send_command("napari.pixel.request_keyframe"); }

@@ -197,3 +197,28 @@ TEST(Session, HelloTimeoutHeartbeatAndGoodbye) {
     EXPECT_EQ((*bye)["payload"]["code"], "bye");
   }
 }
+
+TEST(Session, TheCommandLaneSettlesEveryCallOnce) {
+  TestServer srv;
+  client::Client c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  auto ok = c.call("napari.pixel.request_keyframe", Json::object(), 5);
+  auto missing = c.call("no.such.command", Json::object(), 5);
+  auto forbidden = c.call("fs.listdir", Json::object(), 5);  // the test server has no data root
+  ASSERT_EQ(ok.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(ok.get().ok);
+  auto m = missing.get();
+  EXPECT_FALSE(m.ok);
+  EXPECT_EQ(m.code, "command.not_found");
+  EXPECT_EQ(forbidden.get().code, "fs.forbidden");
+  // A call the server never answers in time settles with a time-out.
+  auto slow = c.call("napari.pixel.request_keyframe", Json::object(), 0.0);
+  auto r = slow.get();
+  if (!r.ok) {
+    EXPECT_EQ(r.code, "command.timeout");
+  }
+  // Calls outstanding at stop are settled, not left hanging.
+  auto pending = c.call("napari.pixel.request_keyframe", Json::object(), 30);
+  c.stop();
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(1)), std::future_status::ready);
+}

@@ -5,6 +5,7 @@
 // tests drive it, and the desktop viewer will.
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,16 @@ struct IntentRecord {
   protocol::Json applied_value;
   std::string error_code;
   double presented_ms = 0;  // first presented frame showing it (steady clock)
+};
+
+// The answer to one call.command: a reply (ok, result) or an error (the server's code,
+// or "command.timeout" / "command.lost" from the client).
+struct CommandResult {
+  bool ok = false;
+  protocol::Json result;
+  std::string code;
+  std::string message;
+  protocol::Json details;
 };
 
 // One frame from the pixel channel.
@@ -108,6 +119,9 @@ class Client {
   std::string send_state(const std::string& scope, const std::string& target, const std::string& key,
                          protocol::Json value);
   std::string send_command(const std::string& command, protocol::Json kwargs = protocol::Json::object());
+  // The command lane: a future per call, settled by the reply, the error, the time-out or
+  // the loss of the session, whichever comes first.
+  std::future<CommandResult> call(const std::string& command, protocol::Json kwargs, double timeout_s = 5.0);
   std::string request_keyframe();
   void send_raw(std::string text);  // as-is (tests of malformed input)
 
