@@ -18,6 +18,8 @@
 
 #include "voxcast/client/decode_gate.hpp"
 #include "voxcast/client/decoder_slot.hpp"
+#include "voxcast/client/dims_intent.hpp"
+#include "voxcast/client/ledger.hpp"
 #include "voxcast/client/frame_lease.hpp"
 #include "voxcast/client/presenter.hpp"
 #include "voxcast/codec/decoder.hpp"
@@ -132,6 +134,9 @@ struct Client::Impl {
   std::shared_ptr<FrameLease> shown;  // the presented frame (presenter role held)
   std::map<uint32_t, size_t> frame_index;  // seq -> frames[] entry, until presented
   std::map<std::string, std::promise<CommandResult>> calls;  // frame id -> the caller's future
+  DimsIntentTracker dims_throttle;  // slider drags: leading + trailing edge per axis
+  ClientLedger ledger;              // optimistic vs confirmed values per property
+  uint64_t arrival = 0;             // control frames in server order: the ledger's clock
 
   std::string next_id(const char* prefix) {
     // Session-scoped, never reused across sessions (the reference restarts at 1).
@@ -425,6 +430,8 @@ struct Client::Impl {
       if (e.type == type::kAckState) {
         auto ack = protocol::parse_ack_state(e.payload);
         if (ack) {
+          apply_ack(&ledger, ack->intent_id, ack->accepted, ack->applied_value.value_or(Json()),
+                    static_cast<int64_t>(++arrival));
           for (auto it = intents.rbegin(); it != intents.rend(); ++it) {
             if (it->frame_id != ack->in_reply_to) continue;
             it->acked_ms = steady_ms();
@@ -436,7 +443,19 @@ struct Client::Impl {
           }
         }
       } else if (e.type.rfind("notify.", 0) == 0) {
-        if (apply_notify(&mirror, e) == MirrorChange::invalid) stats.invalid_notifies += 1;
+        MirrorChange change = apply_notify(&mirror, e);
+        if (change == MirrorChange::invalid) stats.invalid_notifies += 1;
+        // Confirmed values for the ledger (a newer local intent keeps showing until acked).
+        if (change == MirrorChange::dims || change == MirrorChange::scene) {
+          for (size_t a = 0; a < mirror.axis_labels.size() && a < mirror.current_step.size(); ++a)
+            client::apply_notify(&ledger, "dims:" + mirror.axis_labels[a] + ":index", mirror.current_step[a],
+                                 static_cast<int64_t>(++arrival));
+        }
+        if (change == MirrorChange::layers || change == MirrorChange::scene) {
+          for (const auto& l : mirror.layers)
+            for (const auto& [key, value] : l.controls.items())
+              client::apply_notify(&ledger, "layer:" + l.id + ":" + key, value, static_cast<int64_t>(++arrival));
+        }
       } else if (e.type == type::kReplyCommand) {
         if (auto r = protocol::parse_reply_command(e.payload)) {
           CommandResult out;
@@ -483,9 +502,32 @@ struct Client::Impl {
       r.intent_id = *e.intent_id;
       r.sent_ms = steady_ms();
       intents.push_back(std::move(r));
+      const Json& p = e.payload;
+      record_intent(&ledger, scope + ":" + target + ":" + key, *e.intent_id, p.value("value", Json()), steady_ms());
     }
     post(std::move(e));
     return n;
+  }
+
+  // Trailing edges of slider drags and ack time-outs, on the io thread: every 4 ms while
+  // something waits, otherwise every 50 ms.
+  asio::awaitable<void> tick() {
+    asio::steady_timer t(io);
+    while (!stopping) {
+      std::vector<DimsSend> due;
+      bool busy = false;
+      {
+        std::lock_guard lock(mutex);
+        double now = steady_ms();
+        due = flush_dims_updates(&dims_throttle, now);
+        if (!expire_intents(&ledger, now).empty()) changed.notify_all();
+        busy = next_dims_flush_ms(dims_throttle).has_value() || !ledger.intent_property.empty();
+      }
+      for (const auto& d : due) send_state("dims", d.axis, "index", d.value);
+      boost::system::error_code ec;
+      t.expires_after(std::chrono::milliseconds(busy || !due.empty() ? 4 : 50));
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
   }
 
   void media_loop() {
@@ -672,6 +714,7 @@ std::optional<protocol::Error> Client::connect() {
       I.start_control();
       if (I.config.connect_pixels) I.start_pixel();
       if (I.config.reconnect) asio::co_spawn(I.io, I.supervise(), asio::detached);
+      asio::co_spawn(I.io, I.tick(), asio::detached);
     }
     result.set_value(err);
   }, asio::detached);
@@ -753,6 +796,23 @@ std::string Client::send_state(const std::string& scope, const std::string& targ
 
 std::string Client::send_command(const std::string& command, Json kwargs) {
   return impl_->post_command(command, std::move(kwargs), "headless");
+}
+
+void Client::set_dims_index(const std::string& axis, int64_t value) {
+  Impl& I = *impl_;
+  std::optional<int64_t> lead;
+  {
+    std::lock_guard lock(I.mutex);
+    lead = queue_dims_update(&I.dims_throttle, axis, value, steady_ms());
+    // The slider shows the value at once, sent or not yet.
+    if (!lead) record_intent(&I.ledger, "dims:" + axis + ":index", "queued:" + axis, value, steady_ms());
+  }
+  if (lead) I.send_state("dims", axis, "index", *lead);
+}
+
+Json Client::displayed(const std::string& property) const {
+  std::lock_guard lock(impl_->mutex);
+  return displayed_value(impl_->ledger, property);
 }
 
 std::future<CommandResult> Client::call(const std::string& command, Json kwargs, double timeout_s) {

@@ -222,3 +222,26 @@ TEST(Session, TheCommandLaneSettlesEveryCallOnce) {
   c.stop();
   ASSERT_EQ(pending.wait_for(std::chrono::seconds(1)), std::future_status::ready);
 }
+
+TEST(Session, ASliderDragIsThrottledShownAtOnceAndEndsOnTheFinalValue) {
+  TestServer srv;
+  client::Client c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.mirror().have_scene; }, 5));
+  size_t before = c.intents().size();
+  // 100 moves in 200 ms, back and forth over z (8 planes), ending on 3.
+  for (int i = 0; i < 100; ++i) {
+    int64_t v = i == 99 ? 3 : (i / 3) % 8;
+    c.set_dims_index("z", v);
+    EXPECT_EQ(c.displayed("dims:z:index"), v) << "the slider shows the local value at once";
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(c.wait_until([&] {
+    auto m = c.mirror();
+    return !m.current_step.empty() && m.current_step[0] == 3;
+  }, 5)) << "the final value reached the server";
+  size_t sent = c.intents().size() - before;
+  EXPECT_GE(sent, 2u);
+  EXPECT_LE(sent, 16u) << "a drag is throttled to ~60 Hz";
+  EXPECT_TRUE(c.wait_until([&] { return c.displayed("dims:z:index") == 3; }, 3));
+}

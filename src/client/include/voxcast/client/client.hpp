@@ -119,6 +119,12 @@ class Client {
   std::string send_state(const std::string& scope, const std::string& target, const std::string& key,
                          protocol::Json value);
   std::string send_command(const std::string& command, protocol::Json kwargs = protocol::Json::object());
+  // A slider move: throttled per axis (leading edge now, at most 60 updates/s, the final
+  // value always sent); displayed() shows the new value at once.
+  void set_dims_index(const std::string& axis, int64_t value);
+  // What a control should show for "dims:z:index", "layer:layer-0:opacity", ...: the newest
+  // local intent until the server confirms or rejects it, else the server's value.
+  protocol::Json displayed(const std::string& property) const;
   // The command lane: a future per call, settled by the reply, the error, the time-out or
   // the loss of the session, whichever comes first.
   std::future<CommandResult> call(const std::string& command, protocol::Json kwargs, double timeout_s = 5.0);
