@@ -48,6 +48,16 @@ AVPixelFormat pick_hw_format(AVCodecContext* ctx, const AVPixelFormat* formats) 
   return formats[0];  // libavcodec falls back to software itself
 }
 
+// A picture of the frame's size with its Y plane copied (chroma is laid out per format).
+YuvImage image_with_luma(const AVFrame* f) {
+  YuvImage img;
+  img.resize(f->width, f->height);
+  for (int y = 0; y < img.height; ++y)
+    std::memcpy(img.y.data() + static_cast<size_t>(y) * static_cast<size_t>(img.width),
+                f->data[0] + static_cast<ptrdiff_t>(y) * f->linesize[0], static_cast<size_t>(img.width));
+  return img;
+}
+
 // The hwaccel configuration of the H.264 decoder for `type`, if libavcodec has one.
 AVPixelFormat hw_format_for(const AVCodec* codec, AVHWDeviceType type) {
   for (int i = 0;; ++i) {
@@ -145,11 +155,7 @@ protocol::Result<std::optional<YuvImage>> H264Decoder::decode(protocol::ByteSpan
       av_frame_unref(I.sw_frame);
       return make_error("decoder.format", "hardware decoder produced an unexpected pixel format");
     }
-    YuvImage img;
-    img.resize(I.sw_frame->width, I.sw_frame->height);
-    for (int y = 0; y < img.height; ++y)
-      std::memcpy(img.y.data() + static_cast<size_t>(y) * static_cast<size_t>(img.width),
-                  I.sw_frame->data[0] + static_cast<ptrdiff_t>(y) * I.sw_frame->linesize[0], static_cast<size_t>(img.width));
+    YuvImage img = image_with_luma(I.sw_frame);
     const int cw = img.width / 2;
     for (int y = 0; y < img.height / 2; ++y) {
       const uint8_t* uv = I.sw_frame->data[1] + static_cast<ptrdiff_t>(y) * I.sw_frame->linesize[1];
@@ -165,11 +171,7 @@ protocol::Result<std::optional<YuvImage>> H264Decoder::decode(protocol::ByteSpan
     av_frame_unref(I.frame);
     return make_error("decoder.format", "stream is not 4:2:0 8-bit");
   }
-  YuvImage img;
-  img.resize(I.frame->width, I.frame->height);
-  for (int y = 0; y < img.height; ++y)
-    std::memcpy(img.y.data() + static_cast<size_t>(y) * static_cast<size_t>(img.width),
-                I.frame->data[0] + static_cast<ptrdiff_t>(y) * I.frame->linesize[0], static_cast<size_t>(img.width));
+  YuvImage img = image_with_luma(I.frame);
   for (int y = 0; y < img.height / 2; ++y) {
     size_t cw = static_cast<size_t>(img.width / 2);
     std::memcpy(img.u.data() + static_cast<size_t>(y) * cw, I.frame->data[1] + static_cast<ptrdiff_t>(y) * I.frame->linesize[1], cw);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "voxcast/data/dtype.hpp"
+#include "voxcast/data/open_dataset.hpp"
 #include "voxcast/data/volume_source.hpp"
 
 namespace voxcast::testing {
@@ -30,6 +31,16 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Opens `path` (open_dataset); a test failure naming the file and reason when it cannot.
+inline std::unique_ptr<data::VolumeSource> open_or_fail(const std::string& path) {
+  auto opened = data::open_dataset(path);
+  if (auto* e = std::get_if<data::DataError>(&opened)) {
+    ADD_FAILURE() << e->source << ": " << e->message;
+    return nullptr;
+  }
+  return std::move(std::get<std::unique_ptr<data::VolumeSource>>(opened));
+}
 
 // value(idx) as write_fixtures.py computes it.
 inline double fixture_value(const std::vector<int64_t>& idx, data::DType t, int64_t modulus = 251) {

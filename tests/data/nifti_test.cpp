@@ -12,14 +12,7 @@ using voxcast::testing::TempDir;
 using voxcast::testing::write_with_python;
 
 namespace {
-std::unique_ptr<VolumeSource> open_ok(const std::string& path) {
-  auto opened = open_dataset(path);
-  if (auto* e = std::get_if<DataError>(&opened)) {
-    ADD_FAILURE() << e->source << ": " << e->message;
-    return nullptr;
-  }
-  return std::move(std::get<std::unique_ptr<VolumeSource>>(opened));
-}
+auto open_ok(const std::string& path) { return voxcast::testing::open_or_fail(path); }
 }  // namespace
 
 // The file stores value(k, j, i) at voxel (i, j, k). With i pointing left (negative x),
