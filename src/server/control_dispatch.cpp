@@ -51,6 +51,7 @@ void Server::Core::send_baseline(ControlSession& s) {
     protocol::NotifyLayers m;
     m.layer_id = layer.id;
     m.controls = layer_controls(layer);
+    m.metadata = layer_metadata(ledger.scene, layer);
     s.send(make(type::kNotifyLayers, protocol::to_json(m), "notify-layers"));
   }
   if (s.wants(type::kNotifyDims)) s.send(make(type::kNotifyDims, protocol::to_json(dims_payload(ledger.scene)), "dims"));

@@ -31,6 +31,17 @@ Json layer_controls(const render::LayerState& l) {
           {"attenuation", l.attenuation}};
 }
 
+protocol::Json layer_metadata(const render::Scene& s, const render::LayerState& l) {
+  Json m = {{"contrast_range", {l.contrast_range[0], l.contrast_range[1]}}};
+  if (s.source) {
+    const auto& info = s.source->info();
+    m["dtype"] = data::dtype_name(info.dtype);
+    if (l.channel >= 0 && static_cast<size_t>(l.channel) < info.channels.size() && info.channels[static_cast<size_t>(l.channel)].labels)
+      m["labels"] = true;
+  }
+  return m;
+}
+
 protocol::NotifyDims dims_payload(const render::Scene& s) {
   protocol::NotifyDims d;
   d.current_step = s.dims.current_step;

@@ -16,5 +16,8 @@ protocol::NotifyDims dims_payload(const render::Scene& s);
 // {center:[x,y], zoom, rect:[left, bottom, width, height]} (2D pose).
 protocol::Json camera_pose(const render::Scene& s);
 protocol::Json layer_controls(const render::LayerState& l);
+// Layer metadata for notify.layers: the dtype-aware contrast range (what a contrast slider
+// spans), the dtype, and whether the layer holds labels.
+protocol::Json layer_metadata(const render::Scene& s, const render::LayerState& l);
 
 }  // namespace voxcast::server
