@@ -804,14 +804,19 @@ void Client::set_dims_index(const std::string& axis, int64_t value) {
   {
     std::lock_guard lock(I.mutex);
     lead = queue_dims_update(&I.dims_throttle, axis, value, steady_ms());
-    // The slider shows the value at once, sent or not yet.
-    if (!lead) record_intent(&I.ledger, "dims:" + axis + ":index", "queued:" + axis, value, steady_ms());
   }
   if (lead) I.send_state("dims", axis, "index", *lead);
 }
 
 Json Client::displayed(const std::string& property) const {
   std::lock_guard lock(impl_->mutex);
+  // A dims value still held by the throttle is newer than anything sent.
+  const std::string prefix = "dims:", suffix = ":index";
+  if (property.size() > prefix.size() + suffix.size() && property.rfind(prefix, 0) == 0 &&
+      property.compare(property.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    auto axis = impl_->dims_throttle.axes.find(property.substr(prefix.size(), property.size() - prefix.size() - suffix.size()));
+    if (axis != impl_->dims_throttle.axes.end() && axis->second.pending) return *axis->second.pending;
+  }
   return displayed_value(impl_->ledger, property);
 }
 

@@ -73,12 +73,8 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_one(const std::strin
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_dataset(const std::string& spec, const OpenOptions& options) {
   if (spec == "brain") {
     if (!brain_sample_available()) return open_synthetic("synthetic");
-    std::string t1 = std::string(kBrainDir) + "/ch2better.nii.gz";
-    std::string atlas = std::string(kBrainDir) + "/aal.nii.gz";
-    auto stacked = open_dataset(t1 + "+" + atlas, options);
-    if (auto* err = std::get_if<DataError>(&stacked)) return *err;
-    auto src = std::move(std::get<std::unique_ptr<VolumeSource>>(stacked));
-    return src;
+    // The atlas file says it holds labels (NIfTI intent 1002): it gets the label colormap.
+    return open_dataset(std::string(kBrainDir) + "/ch2better.nii.gz+" + kBrainDir + "/aal.nii.gz", options);
   }
   if (spec.find('+') == std::string::npos) return open_one(spec, options);
   std::vector<std::shared_ptr<const VolumeSource>> images;
@@ -91,7 +87,6 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_dataset(const std::s
     images.push_back(std::move(std::get<std::unique_ptr<VolumeSource>>(one)));
     begin = end + 1;
   }
-  // The overlays: label images get the label colormap, additive at half opacity.
   std::string name;
   for (const auto& i : images) name += (name.empty() ? "" : "+") + i->info().name;
   return stack_channels(std::move(images), name);

@@ -439,31 +439,28 @@ void SliceRenderer::prefetch_neighbours(const Scene& scene, const data::VolumeSo
     if (std::find(disp.begin(), disp.end(), static_cast<int>(a)) != disp.end()) continue;
     int64_t dir = step[a] > previous[a] ? 1 : (step[a] < previous[a] ? -1 : 0);
     if (dir == 0) continue;
+    // The next three slices: the planes one and three steps ahead bound them (same level
+    // and view region, so their union along this axis is the box to load).
+    auto ay = static_cast<size_t>(disp[0]), ax = static_cast<size_t>(disp[1]);
+    const int level = level_for_view(source.info(), d.source_axis[ay], d.source_axis[ax], d.scale[ay], d.scale[ax],
+                                     1.0 / scene.camera.zoom);
+    Scene near = scene, far = scene;
+    near.dims.current_step[a] = std::clamp<int64_t>(step[a] + dir, 0, d.shape[a] - 1);
+    far.dims.current_step[a] = std::clamp<int64_t>(step[a] + 3 * dir, 0, d.shape[a] - 1);
     for (size_t i = 0; i < scene.layers.size(); ++i) {
       const LayerState& layer = scene.layers[i];
       if (!layer.visible) continue;
-      Scene ahead = scene;
-      std::vector<data::Box> boxes;
-      int level = 0;
-      for (int k = 1; k <= 3; ++k) {
-        ahead.dims.current_step[a] = std::clamp<int64_t>(step[a] + dir * k, 0, d.shape[a] - 1);
-        auto ay = static_cast<size_t>(disp[0]), ax = static_cast<size_t>(disp[1]);
-        level = level_for_view(source.info(), d.source_axis[ay], d.source_axis[ax], d.scale[ay], d.scale[ax],
-                               1.0 / scene.camera.zoom);
-        PlanePlan p;
-        if (plan_plane(ahead, layer, source.info(), level, &p)) boxes.push_back(p.box);
+      PlanePlan p1, p3;
+      if (!plan_plane(near, layer, source.info(), level, &p1) || !plan_plane(far, layer, source.info(), level, &p3))
+        continue;
+      data::Box all = p1.box;
+      for (size_t x = 0; x < all.start.size(); ++x) {
+        int64_t e = std::max(all.start[x] + all.size[x], p3.box.start[x] + p3.box.size[x]);
+        all.start[x] = std::min(all.start[x], p3.box.start[x]);
+        all.size[x] = e - all.start[x];
       }
       // One lane per layer for prefetch, behind the view's own requests (priority 1).
-      if (!boxes.empty()) {
-        data::Box all = boxes.front();
-        for (const auto& b : boxes)
-          for (size_t x = 0; x < all.start.size(); ++x) {
-            int64_t e = std::max(all.start[x] + all.size[x], b.start[x] + b.size[x]);
-            all.start[x] = std::min(all.start[x], b.start[x]);
-            all.size[x] = e - all.start[x];
-          }
-        source.request(level, all, {1000 + static_cast<int>(i), 1, false});
-      }
+      source.request(level, all, {1000 + static_cast<int>(i), 1, false});
     }
     break;
   }

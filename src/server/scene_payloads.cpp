@@ -103,18 +103,15 @@ protocol::NotifyScene scene_payload(const render::Scene& s, const SceneContext& 
                   {"volume", s.dims.ndisplay == 3},
                   {"controls", layer_controls(l)},
                   {"level_shapes", dims.level_shapes},
-                  {"metadata", {{"contrast_range", {l.contrast_range[0], l.contrast_range[1]}}}},
+                  {"metadata", layer_metadata(s, l)},
                   {"contrast_limits", {l.contrast_limits[0], l.contrast_limits[1]}},
                   {"scale", s.dims.scale}};
     if (s.source) {
       const auto& info = s.source->info();
-      layer["metadata"]["dtype"] = data::dtype_name(info.dtype);
       layer["source"] = {{"kind", info.kind}};
       Json units = Json::array();
       for (int a : s.dims.source_axis) units.push_back(info.axes[static_cast<size_t>(a)].unit);
       layer["units"] = units;
-      if (l.channel >= 0 && static_cast<size_t>(l.channel) < info.channels.size() && info.channels[static_cast<size_t>(l.channel)].labels)
-        layer["metadata"]["labels"] = true;
     }
     m.layers.push_back(layer);
   }
