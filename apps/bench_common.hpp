@@ -2,7 +2,7 @@
 #include <memory>
 #include <string>
 
-#include "voxcast/client/client.hpp"
+#include "voxcast/client/stream_loop.hpp"
 #include "voxcast/server/server.hpp"
 
 namespace voxcast::bench {
@@ -26,7 +26,7 @@ struct BenchConfig {
 // A server on loopback ports chosen at run time and a client connected to it.
 struct BenchSession {
   std::unique_ptr<server::Server> server;
-  std::unique_ptr<client::Client> client;
+  std::unique_ptr<client::ClientStreamLoop> client;
 };
 // Prints the reason and returns an empty session when something fails.
 BenchSession start_session(const BenchConfig& cfg);

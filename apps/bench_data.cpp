@@ -175,7 +175,7 @@ struct JumpResult {
 };
 
 // Sends `targets` one by one (waiting for each full-resolution frame) along `axis`.
-JumpResult jump(client::Client& c, const std::string& axis, const std::vector<int64_t>& targets) {
+JumpResult jump(client::ClientStreamLoop& c, const std::string& axis, const std::vector<int64_t>& targets) {
   JumpResult r;
   for (int64_t z : targets) {
     double sent = steady_ms();
@@ -222,7 +222,7 @@ int run_jump_2d(const BenchConfig& cfg) {
   double rss_before = rss_mb();
   BenchSession session = start_session(c2);
   if (!session.client) return 1;
-  client::Client& c = *session.client;
+  client::ClientStreamLoop& c = *session.client;
   c.wait_until([&] { return c.stats().frames_decoded > 0 && c.mirror().have_scene; }, 20);
   auto mirror = c.mirror();
   std::string axis = mirror.axis_labels.empty() ? "0" : mirror.axis_labels[0];
@@ -293,7 +293,7 @@ int run_sparse(const BenchConfig& cfg) {
   c2.dataset = dir;
   BenchSession session = start_session(c2);
   if (!session.client) return 1;
-  client::Client& c = *session.client;
+  client::ClientStreamLoop& c = *session.client;
   bool got = c.wait_until([&] { return c.stats().frames_decoded > 0; }, 20);
   double first_ms = steady_ms() - t0;
   // Zoom to full resolution at the centre (the finest level, real chunks).

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "bench_common.hpp"
-#include "voxcast/client/client.hpp"
+#include "voxcast/client/stream_loop.hpp"
 #include "voxcast/client/report.hpp"
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/stats.hpp"
@@ -19,7 +19,7 @@ int run_orbit_3d(const BenchConfig& cfg) {
   BenchSession session = start_session(cfg);
   if (!session.client) return 1;
   server::Server& srv = *session.server;
-  client::Client& c = *session.client;
+  client::ClientStreamLoop& c = *session.client;
   c.wait_until([&] { return c.mirror().have_scene; }, 10);
   for (const auto& l : c.mirror().layers) c.send_state("layer", l.id, "rendering", cfg.mode);
   c.send_state("view", "main", "ndisplay", 3);

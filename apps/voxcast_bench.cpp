@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <thread>
 
-#include "voxcast/client/client.hpp"
+#include "voxcast/client/stream_loop.hpp"
 #include "voxcast/client/report.hpp"
 #include "voxcast/codec/encoder.hpp"
 #include "voxcast/codec/yuv.hpp"
@@ -118,9 +118,11 @@ BenchSession start_session(const BenchConfig& cfg) {
     return {};
   }
   client::ClientConfig cc;
-  cc.connection = {"127.0.0.1", s.server->control_port(), s.server->pixel_port(), s.server->token()};
+  cc.connection.control_port = s.server->control_port();
+  cc.connection.pixel_port = s.server->pixel_port();
+  cc.connection.token = s.server->token();
   cc.name = "voxcast-bench";
-  s.client = std::make_unique<client::Client>(cc);
+  s.client = std::make_unique<client::ClientStreamLoop>(cc);
   if (auto err = s.client->connect()) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
     return {};
@@ -134,7 +136,7 @@ int run_latency_2d(const BenchConfig& cfg) {
   BenchSession session = start_session(cfg);
   if (!session.client) return 1;
   server::Server& srv = *session.server;
-  client::Client& c = *session.client;
+  client::ClientStreamLoop& c = *session.client;
   c.wait_until([&] { return c.stats().frames_decoded > 0 && c.mirror().have_scene; }, 10);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto mirror = c.mirror();

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <thread>
 
-#include "common/connection_cli.hpp"
-#include "voxcast/client/client.hpp"
+#include "common/client_cli.hpp"
+#include "voxcast/client/stream_loop.hpp"
 #include "voxcast/client/report.hpp"
 #include "voxcast/codec/png.hpp"
 #include "voxcast/core/clock.hpp"
@@ -33,10 +33,11 @@ std::optional<protocol::StateUpdate> parse_send(const std::string& spec) {
 
 int main(int argc, char** argv) {
   CLI::App app{"voxcast-headless: scriptable voxcast client"};
-  apps::ConnectionCli conn;
-  apps::add_connection_options(app, &conn);
+  apps::ClientCli cli;
+  cli.config.name = "voxcast-headless";
+  apps::add_client_options(app, &cli);
   double duration = 3.0, rate = 30.0;
-  std::string scrub, png, dump, json_path, log_level = "warn";
+  std::string scrub, png, dump, json_path;
   std::vector<std::string> sends;
   bool per_frame = false;
   app.add_option("--duration", duration, "seconds to stay connected")->capture_default_str();
@@ -48,24 +49,12 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the report as JSON");
   app.add_flag("--frames", per_frame, "print one line per frame");
   bool print_stats = false;
-  std::string metrics_path, script_path, presenter_mode = "server";
-  double latency_ms = 5.0;
+  std::string script_path;
   app.add_flag("--stats", print_stats, "print the client metrics (presenter latency, decode, frame interval, intent->frame)");
-  app.add_option("--metrics", metrics_path, "write the client metrics (histograms) as JSON");
   app.add_option("--script", script_path,
                  "a JSON file of timed intents: [{\"at_ms\": 0, \"scope\": \"dims\", \"target\": \"z\", \"key\": \"index\", \"value\": 5}, ...]");
-  app.add_option("--presenter", presenter_mode, "when frames are shown: server (server timestamps) or arrival")
-      ->check(CLI::IsMember({"server", "arrival"}))->capture_default_str();
-  app.add_option("--latency-ms", latency_ms, "presenter latency target")->check(CLI::Range(0.0, 1000.0))->capture_default_str();
-  app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
-  std::string decoder = "auto";
-  app.add_option("--decoder", decoder, "auto (hardware when present), software, vaapi, cuda, videotoolbox")
-      ->check(CLI::IsMember({"auto", "software", "vaapi", "cuda", "videotoolbox"}))
-      ->envname("VOXCAST_DECODER")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  LogLevel level;
-  if (parse_log_level(log_level, &level)) set_log_level(level);
-  if (auto err = apps::resolve_connection(&conn)) {
+  if (auto err = apps::resolve_client_config(&cli)) {
     std::fprintf(stderr, "voxcast-headless: %s\n", err->c_str());
     return 2;
   }
@@ -79,12 +68,8 @@ int main(int argc, char** argv) {
     updates.push_back(*u);
   }
 
-  client::ClientConfig cfg;
-  cfg.connection = conn.options;
+  client::ClientConfig cfg = cli.config;
   cfg.dump_path = dump;
-  cfg.decoder = decoder;
-  cfg.presenter.mode = presenter_mode == "arrival" ? client::PresenterMode::arrival : client::PresenterMode::server_timestamp;
-  cfg.presenter.latency_ms = latency_ms;
   // A scripted session: timed intents, validated before connecting.
   struct Timed {
     double at_ms;
@@ -111,7 +96,7 @@ int main(int argc, char** argv) {
     std::sort(script.begin(), script.end(), [](const Timed& a, const Timed& b) { return a.at_ms < b.at_ms; });
     if (!script.empty()) duration = std::max(duration, script.back().at_ms / 1000.0 + 1.0);
   }
-  client::Client c(cfg);
+  client::ClientStreamLoop c(cfg);
   if (auto err = c.connect()) {
     std::fprintf(stderr, "voxcast-headless: cannot connect: %s (%s)\n", err->message.c_str(), err->code.c_str());
     return 1;
@@ -164,14 +149,15 @@ int main(int argc, char** argv) {
   auto report = client::make_report(c.intents(), c.frames());
   auto stats = c.stats();
   auto metrics = c.metrics();
+  auto loop = c.loop_state();
   // The shown frame belongs to the session: take it before stopping (stop releases it).
   std::vector<uint8_t> last_rgba;
   int last_w = 0, last_h = 0;
   bool have_last = c.latest_rgba(&last_rgba, &last_w, &last_h);
   c.stop();
   if (print_stats) std::printf("client metrics\n%s", client::describe(metrics).c_str());
-  if (!metrics_path.empty()) std::ofstream(metrics_path) << client::to_json(metrics).dump(2) << "\n";
   std::printf("%s", client::format_report(report).c_str());
+  std::printf("link         %s\n", client::describe(loop).c_str());
   std::printf("decoder      %s (recreated %llu, hardware->software %llu)\n", stats.decoder.c_str(),
               static_cast<unsigned long long>(stats.decoder_recreations), static_cast<unsigned long long>(stats.decoder_fallbacks));
   std::printf("stream       %llu gaps, %llu dropped, %llu decode errors\n", static_cast<unsigned long long>(stats.gaps),

@@ -37,6 +37,13 @@ int main(int argc, char** argv) {
   app.add_option("--pixel-port", cfg.pixel_port, "pixel WebSocket port (0 picks a free one)")->capture_default_str();
   app.add_option("--token", cfg.token, "auth token (default: a random one, printed)")->envname("VOXCAST_TOKEN");
   app.add_flag("--no-auth", no_auth, "accept clients without a token (loopback development)");
+  app.add_option("--tls-cert", cfg.tls_cert_file, "TLS certificate chain (PEM): both channels become wss")
+      ->envname("VOXCAST_TLS_CERT")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", cfg.tls_key_file, "TLS private key (PEM) for --tls-cert")
+      ->envname("VOXCAST_TLS_KEY")->check(CLI::ExistingFile);
+  app.add_flag("--tls-self-signed", cfg.tls_self_signed,
+               "serve wss with a certificate made at start; the connection string pins its fingerprint")
+      ->excludes("--tls-cert");
   app.add_option("--size", size, "video size WxH (even)")->capture_default_str();
   app.add_option("--fps", cfg.fps, "stream frame rate advertised to clients")->check(CLI::Range(1.0, 240.0))->capture_default_str();
   app.add_option("--crf", cfg.crf, "x264 quality while interacting (lower is better)")->check(CLI::Range(0, 51))->capture_default_str();
@@ -95,7 +102,10 @@ int main(int argc, char** argv) {
   auto started = srv.stats().render;
   std::printf("voxcast-server ready: %s at %dx%d, encoder %s, 3D on %s\n", dataset.c_str(), cfg.width, cfg.height,
               started.encoder.c_str(), started.renderer_3d.c_str());
-  std::printf("  control ws://%s:%u   pixel ws://%s:%u\n", cfg.host.c_str(), srv.control_port(), cfg.host.c_str(), srv.pixel_port());
+  const char* scheme = srv.tls() ? "wss" : "ws";
+  std::printf("  control %s://%s:%u   pixel %s://%s:%u\n", scheme, cfg.host.c_str(), srv.control_port(), scheme,
+              cfg.host.c_str(), srv.pixel_port());
+  if (srv.tls()) std::printf("  TLS certificate SHA-256 %s\n", srv.tls_fingerprint().c_str());
   std::printf("  connect with:\n    voxcast-headless --connect '%s'\n", conn.c_str());
   std::fflush(stdout);
   if (!connection_file.empty()) {

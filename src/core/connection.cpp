@@ -18,6 +18,8 @@ std::string format_connection_string(const ConnectionOptions& c) {
   std::string s = "voxcast://" + host + ":" + std::to_string(c.control_port) +
                   "?pixel=" + std::to_string(c.pixel_port);
   if (!c.token.empty()) s += "&token=" + c.token;
+  if (c.tls) s += "&tls=1";
+  if (c.tls && !c.fingerprint.empty()) s += "&fp=" + c.fingerprint;
   return s;
 }
 
@@ -59,8 +61,14 @@ std::optional<ConnectionOptions> parse_connection_string(const std::string& text
       if (!parse_port(value, &c.pixel_port)) return fail("bad pixel port");
     } else if (key == "token") {
       c.token = std::string(value);
+    } else if (key == "tls") {
+      if (value != "0" && value != "1") return fail("bad tls value (0 or 1)");
+      c.tls = value == "1";
+    } else if (key == "fp") {
+      c.fingerprint = std::string(value);
     }  // unknown keys are ignored so later versions can add some
   }
+  if (!c.fingerprint.empty()) c.tls = true;  // a pin only makes sense over TLS
   return c;
 }
 

@@ -19,7 +19,7 @@ std::string now_frame_id(const char* prefix) { return make_frame_id(prefix); }
 
 ControlSession::ControlSession(Server::Core& core, tcp::socket socket)
     : core_(core),
-      ws_(std::move(socket)),
+      ws_(std::move(socket), core.tls.get()),
       outbox_signal_(core.io),
       hello_timer_(core.io),
       heartbeat_timer_(core.io) {
@@ -73,12 +73,15 @@ void ControlSession::on_hello_timeout() {
 asio::awaitable<void> ControlSession::run() {
   auto self = shared_from_this();
   try {
+    ws_.tcp().expires_after(std::chrono::seconds(10));
+    co_await ws_.server_tls_handshake();
+    ws_.tcp().expires_never();
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeouts.idle_timeout = std::chrono::seconds(60);
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     ws_.read_message_max(16u << 20);
-    co_await ws_.async_accept(use_awaitable);
+    co_await ws_.accept();
     ws_.text(true);
     asio::co_spawn(core_.io, [self] { return self->write_loop(); }, asio::detached);
 
@@ -87,7 +90,7 @@ asio::awaitable<void> ControlSession::run() {
       if (!ec) self->on_hello_timeout();
     });
     beast::flat_buffer buffer;
-    co_await ws_.async_read(buffer, use_awaitable);
+    co_await ws_.read(buffer);
     hello_timer_.cancel();
     if (state_.closing) co_return;
     auto outcome = evaluate_hello(beast::buffers_to_string(buffer.data()), core_.handshake);
@@ -116,7 +119,7 @@ asio::awaitable<void> ControlSession::run() {
 
     while (!state_.closing) {
       buffer.clear();
-      co_await ws_.async_read(buffer, use_awaitable);
+      co_await ws_.read(buffer);
       state_.frames_in += 1;
       core_.on_control_frame(self, beast::buffers_to_string(buffer.data()));
     }
@@ -136,7 +139,7 @@ asio::awaitable<void> ControlSession::write_loop() {
     while (true) {
       while (outbox_.empty()) {
         if (state_.closing) {
-          co_await ws_.async_close(close_reason_, use_awaitable);
+          co_await ws_.close(close_reason_);
           co_return;
         }
         boost::system::error_code ec;
@@ -144,14 +147,14 @@ asio::awaitable<void> ControlSession::write_loop() {
       }
       std::string message = std::move(outbox_.front());
       outbox_.pop_front();
-      co_await ws_.async_write(asio::buffer(message), use_awaitable);
+      co_await ws_.write(asio::buffer(message));
     }
   } catch (const boost::system::system_error& e) {
     log_debug("control", "writer of " + state_.id + " ended: " + e.code().message());
   }
   outbox_.clear();
   // A failed write leaves the reader to notice; make sure it does.
-  beast::get_lowest_layer(ws_).socket().close();
+  ws_.close_socket();
 }
 
 asio::awaitable<void> ControlSession::heartbeat_loop() {

@@ -42,7 +42,7 @@ std::string token_of(const http::request<http::string_body>& req) {
 }  // namespace
 
 PixelSession::PixelSession(Server::Core& core, tcp::socket socket)
-    : core_(core), ws_(std::move(socket)), queue_signal_(core.io) {
+    : core_(core), ws_(std::move(socket), core.tls.get()), queue_signal_(core.io) {
   queue_signal_.expires_at(asio::steady_timer::time_point::max());
 }
 
@@ -85,9 +85,10 @@ asio::awaitable<void> PixelSession::run() {
   try {
     beast::flat_buffer buffer;
     http::request<http::string_body> req;
-    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
-    co_await http::async_read(ws_.next_layer(), buffer, req, use_awaitable);
-    beast::get_lowest_layer(ws_).expires_never();
+    ws_.tcp().expires_after(std::chrono::seconds(10));
+    co_await ws_.server_tls_handshake();
+    co_await ws_.read_request(buffer, req);
+    ws_.tcp().expires_never();
     auto refuse = [&](http::status status, std::string body) {
       auto res = std::make_shared<http::response<http::string_body>>(status, req.version());
       res->set(http::field::content_type, "text/plain");
@@ -103,15 +104,16 @@ asio::awaitable<void> PixelSession::run() {
     }
     if (refusal) {
       log_info("pixel", "refused a pixel client: " + std::to_string(static_cast<int>(refusal->result_int())));
-      co_await http::async_write(ws_.next_layer(), *refusal, use_awaitable);
-      beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both);
+      co_await ws_.write_response(*refusal);
+      boost::system::error_code ec;
+      ws_.tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
       co_return;
     }
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeouts.idle_timeout = std::chrono::seconds(60);
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
-    co_await ws_.async_accept(req, use_awaitable);
+    co_await ws_.accept(req);
     ws_.binary(true);
     attached = true;
     core_.pixel_attached(self);
@@ -119,7 +121,7 @@ asio::awaitable<void> PixelSession::run() {
     // Clients send nothing; reading keeps pings, pongs and close frames flowing.
     while (!state_.closing) {
       buffer.clear();
-      co_await ws_.async_read(buffer, use_awaitable);
+      co_await ws_.read(buffer);
     }
   } catch (const boost::system::system_error& e) {
     log_debug("pixel", std::string("pixel client ended: ") + e.code().message());
@@ -135,7 +137,7 @@ asio::awaitable<void> PixelSession::write_loop() {
     while (true) {
       while (queue_.empty()) {
         if (state_.closing) {
-          co_await ws_.async_close(websocket::close_code::going_away, use_awaitable);
+          co_await ws_.close(websocket::close_code::going_away);
           co_return;
         }
         boost::system::error_code ec;
@@ -155,7 +157,7 @@ asio::awaitable<void> PixelSession::write_loop() {
       std::array<uint8_t, protocol::kPixelHeaderSize> header{};
       protocol::write_pixel_header(h, header.data());
       std::array<asio::const_buffer, 2> buffers{asio::buffer(header), asio::buffer(frame->avcc)};
-      co_await ws_.async_write(buffers, use_awaitable);
+      co_await ws_.write(buffers);
       state_.sent += 1;
       core_.counters.frames_sent += 1;
     }
@@ -163,7 +165,7 @@ asio::awaitable<void> PixelSession::write_loop() {
     log_debug("pixel", std::string("pixel writer ended: ") + e.code().message());
   }
   queue_.clear();
-  beast::get_lowest_layer(ws_).socket().close();
+  ws_.close_socket();
 }
 
 }  // namespace voxcast::server

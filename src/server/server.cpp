@@ -11,6 +11,7 @@
 #include "voxcast/core/connection.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/core/random_id.hpp"
+#include "voxcast/net/tls.hpp"
 
 namespace voxcast::server {
 
@@ -121,6 +122,33 @@ std::optional<protocol::Error> listen_on(tcp::acceptor& a, const std::string& ho
                                                    ":" + std::to_string(port) + ": " + ec.message());
   return std::nullopt;
 }
+
+// The TLS context from the configured files, or from a certificate made now for the
+// names a client may use to reach this host.
+std::optional<protocol::Error> make_tls(const ServerConfig& cfg, std::shared_ptr<asio::ssl::context>* ctx,
+                                        std::string* fingerprint) {
+  net::TlsServerOptions options;
+  if (cfg.tls_self_signed) {
+    std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
+    if (cfg.host != "127.0.0.1" && cfg.host != "0.0.0.0" && cfg.host != "::") names.push_back(cfg.host);
+    auto made = net::make_self_signed_certificate(names);
+    if (auto* e = std::get_if<net::TlsError>(&made)) return protocol::make_error("server.tls", e->message);
+    auto& pem = std::get<net::CertificatePem>(made);
+    options = {pem.certificate, pem.private_key};
+  } else {
+    std::string error;
+    if (!net::read_text_file(cfg.tls_cert_file, &options.certificate_pem, &error) ||
+        !net::read_text_file(cfg.tls_key_file, &options.private_key_pem, &error))
+      return protocol::make_error("server.tls", error);
+  }
+  auto fp = net::certificate_fingerprint(options.certificate_pem);
+  if (auto* e = std::get_if<net::TlsError>(&fp)) return protocol::make_error("server.tls", e->message);
+  auto made = net::make_server_context(options);
+  if (auto* e = std::get_if<net::TlsError>(&made)) return protocol::make_error("server.tls", e->message);
+  *ctx = std::get<0>(made);
+  *fingerprint = std::get<std::string>(fp);
+  return std::nullopt;
+}
 }  // namespace
 
 std::optional<protocol::Error> Server::start() {
@@ -129,6 +157,10 @@ std::optional<protocol::Error> Server::start() {
     return protocol::make_error("server.config", "--size must be even and at least 16x16");
   if (c.config.require_token && c.config.token.empty()) c.config.token = make_auth_token();
   c.handshake.token = c.config.token;
+  if (c.config.tls_cert_file.empty() != c.config.tls_key_file.empty())
+    return protocol::make_error("server.config", "TLS needs both a certificate and a key file");
+  if (c.config.tls_self_signed || !c.config.tls_cert_file.empty())
+    if (auto err = make_tls(c.config, &c.tls, &c.tls_fingerprint)) return err;
   if (auto err = listen_on(c.control_acceptor, c.config.host, c.config.control_port, "control")) return err;
   if (auto err = listen_on(c.pixel_acceptor, c.config.host, c.config.pixel_port, "pixel")) return err;
 
@@ -214,8 +246,14 @@ std::string Server::connection_string() const {
   o.control_port = control_port();
   o.pixel_port = pixel_port();
   o.token = core_->config.require_token ? core_->config.token : "";
+  o.tls = tls();
+  // A self-signed certificate is trusted by its fingerprint; a CA-signed one by its CA.
+  if (core_->config.tls_self_signed) o.fingerprint = core_->tls_fingerprint;
   return format_connection_string(o);
 }
+
+bool Server::tls() const { return core_->tls != nullptr; }
+const std::string& Server::tls_fingerprint() const { return core_->tls_fingerprint; }
 
 ServerStats Server::stats() const {
   Core& c = *core_;

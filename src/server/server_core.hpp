@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "voxcast/net/ws_stream.hpp"
 #include "voxcast/protocol/envelope.hpp"
 #include "voxcast/server/handshake.hpp"
 #include "voxcast/server/reducers.hpp"
@@ -52,6 +53,8 @@ struct Server::Core {
 
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain ws
+  std::string tls_fingerprint;
   tcp::acceptor control_acceptor{io};
   tcp::acceptor pixel_acceptor{io};
   std::thread io_thread;
@@ -123,7 +126,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   void on_hello_timeout();
 
   Server::Core& core_;
-  websocket::stream<beast::tcp_stream> ws_;
+  net::WsStream ws_;
   asio::steady_timer outbox_signal_;
   asio::steady_timer hello_timer_;
   asio::steady_timer heartbeat_timer_;
@@ -157,7 +160,7 @@ class PixelSession : public std::enable_shared_from_this<PixelSession> {
   asio::awaitable<void> write_loop();
 
   Server::Core& core_;
-  websocket::stream<beast::tcp_stream> ws_;
+  net::WsStream ws_;
   asio::steady_timer queue_signal_;
   std::deque<std::shared_ptr<const OutgoingFrame>> queue_;
   PixelSessionState state_;

@@ -22,7 +22,11 @@ TEST(Stats, PercentilesInterpolate) {
 }
 
 TEST(Connection, FormatsAndParsesBack) {
-  ConnectionOptions c{"127.0.0.1", 9001, 9002, "abc"};
+  ConnectionOptions c;
+  c.host = "127.0.0.1";
+  c.control_port = 9001;
+  c.pixel_port = 9002;
+  c.token = "abc";
   std::string s = format_connection_string(c);
   EXPECT_EQ(s, "voxcast://127.0.0.1:9001?pixel=9002&token=abc");
   std::string err;
@@ -38,6 +42,25 @@ TEST(Connection, FormatsAndParsesBack) {
   EXPECT_FALSE(parse_connection_string("voxcast://x:99999", &err));
   EXPECT_FALSE(parse_connection_string("voxcast://x:1?pixel=abc", &err));
   EXPECT_FALSE(parse_connection_string("voxcast://:1", &err));
+}
+
+TEST(Connection, CarriesTlsAndTheCertificatePin) {
+  ConnectionOptions c;
+  c.tls = true;
+  c.fingerprint = std::string(64, 'a');
+  std::string s = format_connection_string(c);
+  EXPECT_NE(s.find("&tls=1&fp=" + c.fingerprint), std::string::npos);
+  std::string err;
+  auto back = parse_connection_string(s, &err);
+  ASSERT_TRUE(back) << err;
+  EXPECT_TRUE(back->tls);
+  EXPECT_EQ(back->fingerprint, c.fingerprint);
+  // A pin implies TLS; plain strings stay plain; a bad flag is refused.
+  EXPECT_TRUE(parse_connection_string("voxcast://h:1?fp=ab", &err)->tls);
+  EXPECT_FALSE(parse_connection_string("voxcast://h:1?pixel=2", &err)->tls);
+  EXPECT_FALSE(parse_connection_string("voxcast://h:1?tls=yes", &err));
+  c.tls = false;  // no pin without TLS
+  EXPECT_EQ(format_connection_string(c).find("fp="), std::string::npos);
 }
 
 TEST(RandomId, IdsAreUniqueAndWellFormed) {

@@ -148,7 +148,7 @@ TEST(Dataset, LoadSwitchesEveryClientAndFramesFollow) {
   ASSERT_FALSE(sa.empty());
   ASSERT_FALSE(sb.empty());
   ASSERT_TRUE(b.read_type("notify.stream"));  // b's first baseline is done
-  client::Client viewer(srv.client_config());
+  client::ClientStreamLoop viewer(srv.client_config());
   ASSERT_FALSE(viewer.connect());
   ASSERT_TRUE(viewer.wait_until([&] { return !viewer.frames().empty(); }, 10));
   uint64_t frames_before = srv.get().stats().frames_sent;
@@ -226,7 +226,7 @@ TEST(Dataset, BadDataIsReportedToTheSenderAndNothingElseChanges) {
   auto ok = answer(a, "l-torn");
   ASSERT_TRUE(ok);
   ASSERT_EQ((*ok)["type"], "reply.command") << ok->dump();
-  client::Client viewer(srv.client_config());  // a viewer makes the server render
+  client::ClientStreamLoop viewer(srv.client_config());  // a viewer makes the server render
   ASSERT_FALSE(viewer.connect());
   auto note = a.read_type("notify.error", 10);
   ASSERT_TRUE(note);
@@ -280,7 +280,7 @@ TEST(Dataset, ACoarseFrameComesFirstAndTheRefinementFollowsWhenDataArrives) {
   TestServerOptions o;
   o.make_source = [] { return std::make_unique<SlowPyramid>(); };
   TestServer srv(o);
-  client::Client viewer(srv.client_config());
+  client::ClientStreamLoop viewer(srv.client_config());
   ASSERT_FALSE(viewer.connect());
   // The canvas is 320x240 and the data 320x240 at scale 1: level 0 is wanted.
   ASSERT_TRUE(viewer.wait_until([&] { return srv.get().stats().render.data_refinements >= 1; }, 10))

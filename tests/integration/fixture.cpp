@@ -32,6 +32,9 @@ TestServer::TestServer(TestServerOptions o) {
   cfg.hello_timeout_s = o.hello_timeout_s;
   cfg.source_label = "synthetic";
   cfg.data_root = o.data_root;
+  cfg.tls_self_signed = o.tls_self_signed;
+  cfg.tls_cert_file = o.tls_cert_file;
+  cfg.tls_key_file = o.tls_key_file;
   data::SyntheticOptions so;
   so.depth = 8;
   so.height = 96;
@@ -52,6 +55,8 @@ ConnectionOptions TestServer::connection(bool with_token) const {
   c.control_port = server_->control_port();
   c.pixel_port = server_->pixel_port();
   c.token = with_token ? server_->token() : "";
+  c.tls = server_->tls();
+  if (c.tls && !server_->tls_fingerprint().empty()) c.fingerprint = server_->tls_fingerprint();
   return c;
 }
 

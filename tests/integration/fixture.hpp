@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "voxcast/client/client.hpp"
+#include "voxcast/client/stream_loop.hpp"
 #include "voxcast/protocol/messages.hpp"
 #include "voxcast/server/server.hpp"
 
@@ -19,6 +19,8 @@ struct TestServerOptions {
   uint16_t control_port = 0;  // 0: picked at run time (a restarted server reuses its ports)
   uint16_t pixel_port = 0;
   std::function<std::unique_ptr<data::VolumeSource>()> make_source;  // default: small synthetic cells
+  bool tls_self_signed = false;  // wss with a certificate made at start (clients pin it)
+  std::string tls_cert_file, tls_key_file;
 };
 
 class TestServer {

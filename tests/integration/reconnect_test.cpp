@@ -16,7 +16,7 @@ TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
   client::ClientConfig cc = srv->client_config();
   cc.reconnect_min_ms = 20;
   cc.reconnect_max_ms = 200;
-  client::Client c(cc);
+  client::ClientStreamLoop c(cc);
   ASSERT_FALSE(c.connect());
   c.send_state("dims", "z", "index", 5);
   c.send_state("camera", "main", "set", Json{{"zoom", 3.0}});
@@ -29,6 +29,13 @@ TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
   srv.reset();  // the server process dies: sockets close
   ASSERT_TRUE(c.wait_until([&] { return c.stats().link != "up"; }, 5));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  {
+    auto outage = c.loop_state();
+    EXPECT_EQ(outage.phase, client::LinkPhase::reconnecting) << client::describe(outage);
+    EXPECT_FALSE(outage.control_up);
+    EXPECT_GE(outage.reconnect_attempts, 1) << "the server is down: attempts fail and back off";
+    EXPECT_FALSE(outage.last_error.empty());
+  }
   srv = std::make_unique<TestServer>(again);  // back on the same ports, in its default state
   double back_ms = steady_ms();
   EXPECT_TRUE(c.wait_until([&] {
@@ -46,6 +53,11 @@ TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
   }, 5)) << "dims/camera not restored";
   auto s = c.stats();
   EXPECT_EQ(s.link, "up");
+  auto loop = c.loop_state();
+  EXPECT_EQ(loop.phase, client::LinkPhase::streaming) << client::describe(loop);
+  EXPECT_EQ(loop.sessions, 2u);
+  EXPECT_TRUE(loop.control_up && loop.pixel_up);
+  EXPECT_EQ(loop.session_id, c.session_id());
   EXPECT_GE(s.restored_properties, 2u);
   EXPECT_EQ(srv->get().stats().control_clients, 1);
 }
@@ -54,7 +66,7 @@ TEST(Reconnect, APixelSocketDropIsReopenedAndDecodingResumesAtAKeyframe) {
   TestServer srv;
   client::ClientConfig cc = srv.client_config();
   cc.reconnect_min_ms = 20;
-  client::Client c(cc);
+  client::ClientStreamLoop c(cc);
   ASSERT_FALSE(c.connect());
   ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
   std::string session = c.session_id();

@@ -62,7 +62,7 @@ TEST(Session, WrongTokenIsRejectedOnBothSockets) {
 
   auto cfg = srv.client_config();
   cfg.connection.token = "bad";
-  client::Client c(cfg);
+  client::ClientStreamLoop c(cfg);
   auto err = c.connect();
   ASSERT_TRUE(err);
   EXPECT_EQ(err->code, "unauthorized");
@@ -73,7 +73,7 @@ TEST(Session, WrongTokenIsRejectedOnBothSockets) {
   TestServer no_auth(open);
   auto anon = no_auth.client_config();
   anon.connection.token.clear();
-  client::Client anon_client(anon);
+  client::ClientStreamLoop anon_client(anon);
   EXPECT_FALSE(anon_client.connect());
 }
 
@@ -134,7 +134,7 @@ TEST(Session, MalformedInputGetsTypedErrorsAndTheConnectionStays) {
 
 TEST(Session, TwoClientsSeeEachOthersChanges) {
   TestServer srv;
-  client::Client a(srv.client_config()), b(srv.client_config());
+  client::ClientStreamLoop a(srv.client_config()), b(srv.client_config());
   ASSERT_FALSE(a.connect());
   ASSERT_FALSE(b.connect());
   ASSERT_TRUE(b.wait_until([&] { return b.mirror().have_scene; }, 5));
@@ -179,7 +179,7 @@ TEST(Session, HelloTimeoutHeartbeatAndGoodbye) {
   }
   {
     // The client core acks heartbeats, so it stays.
-    client::Client c(srv.client_config());
+    client::ClientStreamLoop c(srv.client_config());
     ASSERT_FALSE(c.connect());
     std::this_thread::sleep_for(std::chrono::milliseconds(1200));
     for (const auto& e : c.received()) {
@@ -200,7 +200,7 @@ TEST(Session, HelloTimeoutHeartbeatAndGoodbye) {
 
 TEST(Session, TheCommandLaneSettlesEveryCallOnce) {
   TestServer srv;
-  client::Client c(srv.client_config());
+  client::ClientStreamLoop c(srv.client_config());
   ASSERT_FALSE(c.connect());
   auto ok = c.call("napari.pixel.request_keyframe", Json::object(), 5);
   auto missing = c.call("no.such.command", Json::object(), 5);
@@ -225,7 +225,7 @@ TEST(Session, TheCommandLaneSettlesEveryCallOnce) {
 
 TEST(Session, ASliderDragIsThrottledShownAtOnceAndEndsOnTheFinalValue) {
   TestServer srv;
-  client::Client c(srv.client_config());
+  client::ClientStreamLoop c(srv.client_config());
   ASSERT_FALSE(c.connect());
   ASSERT_TRUE(c.wait_until([&] { return c.mirror().have_scene; }, 5));
   size_t before = c.intents().size();

@@ -15,7 +15,7 @@ using namespace voxcast;
 using namespace voxcast::testing;
 
 namespace {
-std::vector<uint8_t> latest(const client::Client& c) {
+std::vector<uint8_t> latest(const client::ClientStreamLoop& c) {
   std::vector<uint8_t> rgba;
   int w = 0, h = 0;
   c.latest_rgba(&rgba, &w, &h);
@@ -30,7 +30,7 @@ double mean_abs_diff(const std::vector<uint8_t>& a, const std::vector<uint8_t>& 
 }
 
 // Sends one state.update and waits for a decoded frame that shows it; returns that frame's picture.
-std::vector<uint8_t> change_and_wait(client::Client& c, const std::string& scope, const std::string& target,
+std::vector<uint8_t> change_and_wait(client::ClientStreamLoop& c, const std::string& scope, const std::string& target,
                                      const std::string& key, protocol::Json value) {
   std::string fid = c.send_state(scope, target, key, std::move(value));
   int64_t version = 0;
@@ -56,7 +56,7 @@ std::vector<uint8_t> change_and_wait(client::Client& c, const std::string& scope
 
 TEST(Stream, DimsStepAndContrastChangeTheImage) {
   TestServer srv;
-  client::Client c(srv.client_config());
+  client::ClientStreamLoop c(srv.client_config());
   ASSERT_FALSE(c.connect());
   ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -76,7 +76,7 @@ TEST(Stream, DimsStepAndContrastChangeTheImage) {
 
 TEST(Stream, KeyframeRequestYieldsAnIdrAndAReplyToTheRequester) {
   TestServer srv;
-  client::Client c(srv.client_config());
+  client::ClientStreamLoop c(srv.client_config());
   ASSERT_FALSE(c.connect());
   ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
   auto keyframes = [&] {
@@ -106,7 +106,7 @@ TEST(Stream, SavedStreamDecodesWithFfmpegFrameForFrame) {
   cfg.dump_path = path;
   uint64_t decoded = 0;
   {
-    client::Client c(cfg);
+    client::ClientStreamLoop c(cfg);
     ASSERT_FALSE(c.connect());
     ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
     for (int z = 0; z < 8; ++z) {
@@ -157,7 +157,7 @@ TEST(Stream, PixelSocketRefusesAWrongToken) {
 
 TEST(Stream, Toggle2DTo3DAndBackKeepsEachModesState) {
   TestServer srv;
-  client::Client c(srv.client_config());
+  client::ClientStreamLoop c(srv.client_config());
   ASSERT_FALSE(c.connect());
   ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
   auto plane = change_and_wait(c, "camera", "main", "zoom", protocol::Json{{"factor", 0.5}, {"anchor_px", {160, 120}}});
@@ -193,7 +193,7 @@ TEST(Stream, RepeatedDecoderFailuresRecreateTheDecoderAndTheStreamContinues) {
   client::ClientConfig cc = srv.client_config();
   cc.inject_decode_failures = 4;  // the first four access units fail
   cc.decoder_fallback_after = 3;
-  client::Client c(cc);
+  client::ClientStreamLoop c(cc);
   ASSERT_FALSE(c.connect());
   // Frames flow (scrub z so the server keeps sending).
   for (int i = 0; i < 40 && c.stats().frames_decoded < 3; ++i) {
@@ -212,7 +212,7 @@ TEST(Stream, FramesArePresentedWithMetricsAndShutdownLeaksNoLease) {
   int64_t leases_before = client::FrameLease::live_leases();
   {
     TestServer srv;
-    client::Client c(srv.client_config());
+    client::ClientStreamLoop c(srv.client_config());
     ASSERT_FALSE(c.connect());
     for (int i = 0; i < 20; ++i) {
       c.send_state("dims", "z", "index", i % 8);

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "voxcast/client/client.hpp"
+#include "voxcast/client/stream_loop.hpp"
 #include "voxcast/core/stats.hpp"
 
 namespace voxcast::client {

@@ -33,6 +33,11 @@ struct ServerConfig {
   std::string source_label;       // dataset as the user named it
   std::string data_root;          // what fs.listdir / napari.load_zarr may reach ("" = none)
   std::shared_ptr<data::ChunkCache> cache;  // chunk cache for datasets opened at run time
+  // TLS (wss on both channels): a certificate chain and key (PEM files), or a certificate
+  // made at start whose fingerprint the connection string carries.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool tls_self_signed = false;
 };
 
 // Counters of the network side, copied out on request.
@@ -64,6 +69,8 @@ class Server {
   uint16_t pixel_port() const;
   const std::string& token() const;  // empty without auth
   std::string connection_string() const;
+  bool tls() const;
+  const std::string& tls_fingerprint() const;  // of the served certificate; empty without TLS
   ServerStats stats() const;
 
   struct Core;  // network-thread state, defined inside the library

@@ -1,8 +1,8 @@
 #pragma once
-// The client core (first cut): both sockets, the handshake, a mirror of the scene
-// built from notifies, intents with ack bookkeeping, and a media thread that gates,
-// decodes and records every frame. No GUI; the headless app, the benchmark and the
-// tests drive it, and the desktop viewer will.
+// The client core: ClientStreamLoop runs both channels (ws or wss) on one io thread,
+// keeps its link state in one LoopState, reduces control frames into the scene mirror and
+// the client ledger on a control thread, and decodes and presents frames on a media
+// thread. No GUI: voxcast-headless, voxcast-viewer, the benchmark and the tests sit on it.
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "voxcast/client/loop_state.hpp"
 #include "voxcast/client/metrics.hpp"
 #include "voxcast/client/mirror.hpp"
 #include "voxcast/client/presenter.hpp"
@@ -20,8 +21,14 @@
 
 namespace voxcast::client {
 
+// Everything the client needs, resolved once from CLI and environment (see
+// apps/common/client_cli.hpp) and passed in.
 struct ClientConfig {
-  ConnectionOptions connection;
+  ConnectionOptions connection;  // host, ports, token, tls + certificate pin
+  std::string tls_ca_file;       // verify the server against this CA bundle (default: the system's)
+  bool tls_insecure = false;     // wss without verifying the server (trusted networks only)
+  std::string log_level = "warn";  // debug, info, warn, error (applied by the app at start)
+  std::string metrics_path;        // when set, the metrics (JSON) are written here at stop()
   std::string name = "voxcast-headless";
   std::string version = "0.1.0";
   double connect_timeout_s = 5.0;
@@ -97,17 +104,20 @@ struct ClientStats {
   uint64_t restored_properties = 0;  // state.updates sent to restore the view after a reconnect
 };
 
-class Client {
+class ClientStreamLoop {
  public:
-  explicit Client(ClientConfig config);
-  ~Client();
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
+  explicit ClientStreamLoop(ClientConfig config);
+  ~ClientStreamLoop();
+  ClientStreamLoop(const ClientStreamLoop&) = delete;
+  ClientStreamLoop& operator=(const ClientStreamLoop&) = delete;
 
   // Connects the control socket (hello -> welcome) and then the pixel socket.
-  // Fails with the server's reject code, or "connect.failed" / "connect.timeout".
+  // Fails with the server's reject code, or "connect.failed" / "connect.timeout" /
+  // "connect.tls" (bad TLS options, handshake or certificate check failed).
   std::optional<protocol::Error> connect();
-  // Sends goodbye, closes both sockets and joins the threads.
+  // Deterministic shutdown: goodbye, both sockets closed, the io thread joined, the
+  // control reducer drained and joined, pending calls settled, then the media thread lets
+  // the presenter's frames go and destroys the decoder. The metrics file is written last.
   void stop();
   bool connected() const;
   // Closes the pixel socket as a network fault would (tests, diagnostics); the client
@@ -137,6 +147,7 @@ class Client {
   std::vector<IntentRecord> intents() const;
   std::vector<FrameRecord> frames() const;
   ClientStats stats() const;
+  LoopState loop_state() const;
   ClientMetrics metrics() const;
   std::optional<codec::YuvImage> latest_picture() const;  // the presented frame
   // Latest decoded picture converted to RGBA; false when there is none yet.

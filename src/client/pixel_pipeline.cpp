@@ -1,0 +1,191 @@
+#include "stream_loop_impl.hpp"
+
+namespace voxcast::client {
+
+asio::awaitable<std::optional<protocol::Error>> ClientStreamLoop::Impl::connect_pixel() {
+  const auto& c = config.connection;
+  pixel = make_stream();
+  net::WsStream& ws = *pixel;
+  try {
+    co_await connect_tcp(ws, c.pixel_port);
+    std::string target = c.token.empty() ? "/" : "/?token=" + c.token;
+    co_await ws.handshake(c.host + ":" + std::to_string(c.pixel_port), target);
+    ws.tcp().expires_never();
+    ws.read_message_max(256u << 20);
+    loop.pixel_up = true;
+    co_return std::nullopt;
+  } catch (const boost::system::system_error& e) {
+    co_return connect_error(e.code(), "pixel channel " + c.host + ":" + std::to_string(c.pixel_port));
+  }
+}
+
+asio::awaitable<void> ClientStreamLoop::Impl::pixel_read_loop(std::shared_ptr<net::WsStream> ws, uint32_t epoch) {
+  try {
+    beast::flat_buffer buf;
+    while (true) {
+      buf.clear();
+      co_await ws->read(buf);
+      if (ws->got_text()) continue;
+      auto data = buf.data();
+      protocol::ByteSpan bytes(static_cast<const uint8_t*>(data.data()), data.size());
+      auto header = protocol::read_pixel_header(bytes);
+      if (!header) continue;
+      PixelMessage m{*header, protocol::Bytes(bytes.begin() + protocol::kPixelHeaderSize, bytes.end()), steady_ms(),
+                     wall_seconds() * 1000.0, epoch};
+      pixel_inbox.push(std::move(m));
+    }
+  } catch (const boost::system::system_error& e) {
+    log_debug("client", std::string("pixel reader ended: ") + e.code().message());
+  }
+  if (ws == pixel) link_lost(false);
+}
+
+void ClientStreamLoop::Impl::media_loop() {
+  DecoderSlot decoder;
+  DecoderPolicy policy;
+  policy.choice = codec::parse_decoder_choice(config.decoder).value_or(codec::DecoderChoice::automatic);
+  policy.threads = config.decoder_threads;
+  policy.fallback_after = config.decoder_fallback_after;
+  policy.inject_failures = config.inject_decode_failures;
+  if (auto err = open_decoder(&decoder, policy)) {
+    log_error("client", "decoder: " + err->message);
+    return;
+  }
+  {
+    std::lock_guard lock(mutex);
+    stats.decoder = decoder_name(decoder);
+  }
+  std::ofstream dump;
+  if (!config.dump_path.empty()) dump.open(config.dump_path, std::ios::binary | std::ios::trunc);
+  DecodeGate gate;
+  PixelMessage m;
+  uint32_t epoch = 0;
+  PresenterState presenter;
+  presenter.config = config.presenter;
+  reset_presenter(&presenter, wall_seconds() * 1000.0);
+  while (true) {
+    // Wait for the next access unit, or until the presenter has a frame due.
+    bool closed = false, got = false;
+    auto due = next_due_ms(presenter);
+    auto deadline = std::chrono::steady_clock::now() +
+                    (due ? std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, *due - wall_seconds() * 1000.0) * 1000.0))
+                         : std::chrono::microseconds(std::chrono::hours(1)));
+    got = pixel_inbox.pop_until(&m, deadline, &closed);
+    if (closed) break;
+    if (!got) {
+      present_due(&presenter);
+      continue;
+    }
+    if (m.epoch != epoch) {
+      // A new pixel connection: its seq starts again and the first frame is an IDR.
+      epoch = m.epoch;
+      gate = DecodeGate{};
+      decoder.decoder->flush();
+    }
+    FrameRecord rec;
+    rec.seq = m.header.seq;
+    rec.keyframe = m.header.keyframe();
+    rec.bytes = m.payload.size() + protocol::kPixelHeaderSize;
+    rec.width = static_cast<int>(m.header.width);
+    rec.height = static_cast<int>(m.header.height);
+    rec.received_ms = m.received_ms;
+    if (auto meta = protocol::find_frame_meta(m.payload)) {
+      rec.scene_version = meta->scene_version;
+      rec.render_ms = meta->render_us / 1000.0;
+      rec.encode_ms = meta->encode_us / 1000.0;
+      rec.refined = (meta->quality & protocol::kQualityRefined) != 0;
+      rec.partial = (meta->quality & protocol::kQualityPartial) != 0;
+    }
+    GateDecision decision = gate_frame(&gate, m.header);
+    std::optional<codec::YuvImage> picture;
+    bool decode_error = false;
+    if (decision == GateDecision::drop_request_keyframe) {
+      decoder.decoder->flush();
+      request_keyframe_now();
+    }
+    if (decision == GateDecision::decode) {
+      if (dump.is_open()) {
+        if (auto annexb = protocol::avcc_to_annexb(m.payload)) dump.write(reinterpret_cast<const char*>(annexb->data()), static_cast<std::streamsize>(annexb->size()));
+      }
+      double t0 = steady_ms();
+      DecodeOutcome out = decode_access_unit(&decoder, m.payload);
+      rec.decode_ms = steady_ms() - t0;
+      if (out.failed) {
+        // The reference chain is broken (or the decoder is new): wait for an IDR.
+        decode_error = true;
+        gate.waiting_for_keyframe = true;
+        request_keyframe_now();
+      } else if (out.picture) {
+        picture = std::move(out.picture);
+        rec.decoded = true;
+        rec.decoded_ms = steady_ms();
+      }
+    }
+    std::shared_ptr<FrameLease> lease;
+    if (picture) lease = FrameLease::create(std::make_shared<codec::YuvImage>(std::move(*picture)), LeaseRole::presenter, m.header.seq);
+    {
+    std::lock_guard lock(mutex);
+    if (rec.decoded) record(&metrics.decode_ms, rec.decode_ms);
+    stats.pixel_messages += 1;
+    stats.bytes += rec.bytes;
+    stats.gaps = gate.gaps;
+    stats.frames_dropped = gate.dropped;
+    if (decode_error) stats.decode_errors += 1;
+    stats.decoder = decoder_name(decoder);
+    stats.decoder_recreations = decoder.recreations;
+    stats.decoder_fallbacks = decoder.fallbacks_to_software;
+    if (rec.decoded) stats.frames_decoded += 1;
+    if (lease) frame_index[m.header.seq] = frames.size();
+    frames.push_back(rec);
+    changed.notify_all();
+    }
+    if (lease) {
+      QueuedFrame q;
+      q.seq = m.header.seq;
+      q.server_ms = m.header.timestamp * 1000.0;
+      q.arrival_ms = m.received_wall_ms;
+      q.lease = std::move(lease);
+      submit_frame(&presenter, std::move(q), wall_seconds() * 1000.0);
+    }
+    present_due(&presenter);
+  }
+  // Deterministic shutdown of the media side: the presenter lets go of its frames, the
+  // shown frame is released, then the decoder goes (at scope exit).
+  reset_presenter(&presenter, 0);
+  std::lock_guard lock(mutex);
+  if (shown) shown->release(LeaseRole::presenter);
+  shown.reset();
+  frame_index.clear();
+}
+
+// Shows the newest due frame (if any): it replaces the shown one; metrics follow.
+void ClientStreamLoop::Impl::present_due(PresenterState* presenter) {
+  const double now_wall = wall_seconds() * 1000.0;
+  auto f = take_due_frame(presenter, now_wall);
+  std::lock_guard lock(mutex);
+  metrics.frames_superseded = presenter->superseded;
+  if (!f) return;
+  const double now = steady_ms();
+  if (shown) shown->release(LeaseRole::presenter);
+  shown = std::move(f->lease);
+  metrics.frames_presented += 1;
+  record(&metrics.presenter_latency_ms, now_wall - f->arrival_ms);
+  if (metrics.last_present_ms > 0) record(&metrics.frame_interval_ms, now - metrics.last_present_ms);
+  metrics.last_present_ms = now;
+  auto it = frame_index.find(f->seq);
+  if (it != frame_index.end()) {
+    FrameRecord& rec = frames[it->second];
+    rec.presented_ms = now;
+    // Intents this frame answers (acked, its scene version at least theirs, not yet shown).
+    for (auto& in : intents)
+      if (in.presented_ms == 0 && in.acked_ms > 0 && in.accepted && in.version > 0 &&
+          rec.scene_version >= static_cast<uint64_t>(in.version)) {
+        in.presented_ms = now;
+        record(&metrics.intent_to_frame_ms, now - in.sent_ms);
+      }
+    frame_index.erase(frame_index.begin(), std::next(it));
+  }
+  changed.notify_all();
+}
+
+}  // namespace voxcast::client

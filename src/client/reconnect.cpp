@@ -1,0 +1,104 @@
+#include "stream_loop_impl.hpp"
+
+namespace voxcast::client {
+
+void ClientStreamLoop::Impl::close_socket(const std::shared_ptr<net::WsStream>& ws) {
+  if (ws) ws->close_socket();
+}
+
+// Reconnects what went down, with exponential back-off; a lost control channel takes
+// the pixel channel with it (a new session), a lost pixel channel alone is reopened
+// under the same session. The view the user had is restored once the new baseline is in.
+asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
+  asio::steady_timer wait(io);
+  while (!stopping) {
+    boost::system::error_code ec;
+    if (loop.control_up && (loop.pixel_up || !config.connect_pixels)) {
+      link_signal.expires_at(asio::steady_timer::time_point::max());
+      co_await link_signal.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    const bool full = !loop.control_up;
+    loop.phase = full ? LinkPhase::reconnecting : LinkPhase::pixel_reconnecting;
+    loop.reconnect_attempts = 0;
+    publish_loop();
+    {
+      std::lock_guard lock(mutex);
+      if (full) {
+        mirror_before_loss = mirror;
+        // Calls of the old session will never be answered.
+        for (auto& [id, p] : calls) p.set_value(CommandResult{false, nullptr, "command.lost", "connection lost", nullptr});
+        calls.clear();
+      }
+      stats.link = full ? "reconnecting" : "pixel reconnecting";
+      changed.notify_all();
+    }
+    log_info("client", full ? "connection lost: reconnecting" : "pixel channel lost: reconnecting it");
+    if (full) {
+      running = false;
+      outbox.clear();  // frames of the old session; intents are replayed from the view instead
+      close_socket(control);
+      close_socket(pixel);
+    } else {
+      close_socket(pixel);
+    }
+    double delay_ms = config.reconnect_min_ms;
+    while (!stopping) {
+      std::optional<protocol::Error> err;
+      if (full) err = co_await connect_control();
+      if (!err && config.connect_pixels && !stopping) err = co_await connect_pixel();
+      if (!err) break;
+      log_debug("client", "reconnect failed: " + err->message);
+      loop.reconnect_attempts += 1;
+      loop.next_retry_ms = delay_ms;
+      loop.last_error = err->message;
+      publish_loop();
+      wait.expires_after(std::chrono::milliseconds(static_cast<int64_t>(delay_ms)));
+      co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+      delay_ms = std::min(delay_ms * 2, config.reconnect_max_ms);
+    }
+    if (stopping) break;
+    if (full) {
+      restore_pending = true;
+      loop.sessions += 1;
+      running = true;
+      start_control();
+    }
+    if (config.connect_pixels) start_pixel();
+    loop.phase = LinkPhase::streaming;
+    loop.reconnect_attempts = 0;
+    loop.next_retry_ms = 0;
+    loop.last_error.clear();
+    publish_loop();
+    std::lock_guard lock(mutex);
+    if (full) stats.reconnects += 1;
+    else stats.pixel_reconnects += 1;
+    stats.link = "up";
+    changed.notify_all();
+  }
+}
+
+// state.updates that bring the new session back to the view the user had (same dataset only).
+std::vector<protocol::StateUpdate> ClientStreamLoop::Impl::restore_updates(const ClientMirror& before, const ClientMirror& now) const {
+  std::vector<protocol::StateUpdate> out;
+  if (!before.have_scene || before.axis_labels != now.axis_labels || before.shape != now.shape) return out;
+  if (before.ndisplay != now.ndisplay) out.push_back({"view", "main", "ndisplay", before.ndisplay});
+  for (size_t a = 0; a < before.current_step.size() && a < now.current_step.size(); ++a)
+    if (before.current_step[a] != now.current_step[a])
+      out.push_back({"dims", before.axis_labels[a], "index", before.current_step[a]});
+  if (before.camera != now.camera && before.camera.is_object()) {
+    Json pose = Json::object();
+    for (const char* k : {"center", "zoom", "angles", "distance", "fov"})
+      if (before.camera.contains(k)) pose[k] = before.camera[k];
+    if (!pose.empty()) out.push_back({"camera", "main", "set", pose});
+  }
+  for (const auto& l : before.layers) {
+    const LayerMirror* n = now.layer(l.id);
+    if (!n) continue;
+    for (const auto& [key, value] : l.controls.items())
+      if (!n->controls.contains(key) || n->controls[key] != value) out.push_back({"layer", l.id, key, value});
+  }
+  return out;
+}
+
+}  // namespace voxcast::client
