@@ -44,6 +44,7 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
     }
     double delay_ms = config.reconnect_min_ms;
     while (!stopping) {
+      if (!full && !loop.control_up) break;  // the control channel went too: a new session
       std::optional<protocol::Error> err;
       if (full) err = co_await connect_control();
       if (!err && config.connect_pixels && !stopping) err = co_await connect_pixel();
@@ -58,7 +59,16 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
       delay_ms = std::min(delay_ms * 2, config.reconnect_max_ms);
     }
     if (stopping) break;
+    if (!full && !loop.control_up) continue;
     if (full) {
+      {
+        // Intents not confirmed by the lost session, including those made during the
+        // outage (their ack clock was stopped), are replayed on the new baseline; the
+        // frames queued meanwhile carry the old session and go.
+        std::lock_guard lock(mutex);
+        replay_after_loss = intents_to_replay(ledger);
+      }
+      outbox.clear();
       restore_pending = true;
       loop.sessions += 1;
       running = true;

@@ -231,6 +231,20 @@ void ClientStreamLoop::Impl::control_reducer() {
     if (restore_pending && e.type == type::kNotifyCamera && mirror.have_scene) {
       restore_pending = false;
       restore = restore_updates(mirror_before_loss, mirror);
+      // Then what the user did that the old session never confirmed: it is newer than
+      // the view it had, so it replaces a restored value of the same property.
+      for (auto& [property, value] : replay_after_loss) {
+        auto first = property.find(':'), last = property.rfind(':');
+        if (first == std::string::npos || first == last) continue;
+        protocol::StateUpdate u{property.substr(0, first), property.substr(first + 1, last - first - 1),
+                                property.substr(last + 1), std::move(value)};
+        std::erase_if(restore, [&](const protocol::StateUpdate& r) {
+          return r.scope == u.scope && r.target == u.target && r.key == u.key;
+        });
+        restore.push_back(std::move(u));
+        stats.replayed_intents += 1;
+      }
+      replay_after_loss.clear();
       stats.restored_properties += restore.size();
     }
     received.push_back(std::move(e));
@@ -274,7 +288,8 @@ asio::awaitable<void> ClientStreamLoop::Impl::tick() {
       std::lock_guard lock(mutex);
       double now = steady_ms();
       due = flush_dims_updates(&dims_throttle, now);
-      if (!expire_intents(&ledger, now).empty()) changed.notify_all();
+      // No answer can come while the link is down: the ack clock stops, the intent stays.
+      if (running && !expire_intents(&ledger, now).empty()) changed.notify_all();
       busy = next_dims_flush_ms(dims_throttle).has_value() || !ledger.intent_property.empty();
     }
     for (const auto& d : due) send_state("dims", d.axis, "index", d.value);

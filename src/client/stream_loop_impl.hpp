@@ -121,6 +121,9 @@ struct ClientStreamLoop::Impl {
   std::deque<std::string> outbox;
   std::atomic<bool> restore_pending{false};  // set by the io thread, taken by the control reducer
   ClientMirror mirror_before_loss;           // under `mutex`
+  // Local intents the lost session never confirmed (newest per property), under `mutex`:
+  // replayed on the new session after the view is restored.
+  std::vector<std::pair<std::string, Json>> replay_after_loss;
   std::thread io_thread, control_thread, media_thread;
   Inbox<Envelope> control_inbox;
   Inbox<PixelMessage> pixel_inbox;

@@ -62,6 +62,39 @@ TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
   EXPECT_EQ(srv->get().stats().control_clients, 1);
 }
 
+TEST(Reconnect, IntentsTheServerNeverConfirmedAreReplayedOnTheNewSession) {
+  auto srv = std::make_unique<TestServer>();
+  TestServerOptions again;
+  again.control_port = srv->get().control_port();
+  again.pixel_port = srv->get().pixel_port();
+  client::ClientConfig cc = srv->client_config();
+  cc.reconnect_min_ms = 20;
+  cc.reconnect_max_ms = 100;
+  client::ClientStreamLoop c(cc);
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.mirror().have_scene && !c.mirror().layers.empty(); }, 5));
+  const std::string layer = c.mirror().layers.front().id;
+  srv.reset();
+  ASSERT_TRUE(c.wait_until([&] { return c.loop_state().phase == client::LinkPhase::reconnecting; }, 5));
+  // The user keeps working while the link is down: the controls keep their new values
+  // longer than the ack time-out (nothing can answer them), then the server gets them.
+  c.send_state("layer", layer, "opacity", 0.25);
+  c.set_dims_index("z", 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  EXPECT_EQ(c.displayed("layer:" + layer + ":opacity"), 0.25);
+  EXPECT_EQ(c.displayed("dims:z:index"), 6);
+  srv = std::make_unique<TestServer>(again);
+  EXPECT_TRUE(c.wait_until([&] {
+    auto m = c.mirror();
+    const auto* l = m.layer(layer);
+    return l && l->controls.value("opacity", 1.0) == 0.25 && !m.current_step.empty() && m.current_step[0] == 6;
+  }, 5)) << "unconfirmed intents not replayed";
+  EXPECT_GE(c.stats().replayed_intents, 2u);
+  EXPECT_EQ(c.displayed("layer:" + layer + ":opacity"), 0.25);
+  // Settled: nothing is left pending once the new session acked the replay.
+  EXPECT_TRUE(c.wait_until([&] { return c.intents().back().acked_ms > 0; }, 5));
+}
+
 TEST(Reconnect, APixelSocketDropIsReopenedAndDecodingResumesAtAKeyframe) {
   TestServer srv;
   client::ClientConfig cc = srv.client_config();

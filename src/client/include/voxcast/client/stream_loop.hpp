@@ -102,6 +102,7 @@ struct ClientStats {
   uint64_t reconnects = 0;           // new sessions after a lost control channel
   uint64_t pixel_reconnects = 0;     // pixel channel reopened alone
   uint64_t restored_properties = 0;  // state.updates sent to restore the view after a reconnect
+  uint64_t replayed_intents = 0;     // of those, intents the lost session never confirmed
 };
 
 class ClientStreamLoop {
