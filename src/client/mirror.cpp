@@ -34,6 +34,9 @@ bool apply_scene(ClientMirror* m, const protocol::Envelope& e) {
     next.axis_labels = dims.value("axis_labels", std::vector<std::string>{});
     next.current_step = dims.value("current_step", std::vector<int64_t>{});
     next.order = dims.value("order", std::vector<int>{});
+    next.scale = dims.value("scale", std::vector<double>{});
+    next.units.clear();
+    next.metadata = scene->metadata && scene->metadata->is_object() ? *scene->metadata : Json::object();
     next.ndisplay = dims.value("ndisplay", 2);
     auto shapes = dims.value("level_shapes", std::vector<std::vector<int64_t>>{});
     next.shape = shapes.empty() ? std::vector<int64_t>{} : shapes.front();
@@ -44,6 +47,9 @@ bool apply_scene(ClientMirror* m, const protocol::Envelope& e) {
       lm.id = l.value("layer_id", std::string());
       lm.name = l.value("name", std::string());
       lm.controls = l.value("controls", Json::object());
+      lm.metadata = l.value("metadata", Json::object());
+      if (next.units.empty() && l.contains("units") && l["units"].is_array())
+        for (const auto& u : l["units"]) next.units.push_back(u.is_string() ? u.get<std::string>() : "");
       next.layers.push_back(std::move(lm));
     }
   } catch (const Json::exception&) {
@@ -91,6 +97,8 @@ MirrorChange apply_notify(ClientMirror* m, const protocol::Envelope& e) {
     }
     if (l->controls)
       for (const auto& [k, v] : l->controls->items()) it->controls[k] = v;
+    if (l->metadata && l->metadata->is_object())
+      for (const auto& [k, v] : l->metadata->items()) it->metadata[k] = v;
     return MirrorChange::layers;
   }
   if (e.type == type::kNotifyStream) {

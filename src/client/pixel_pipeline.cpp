@@ -137,6 +137,7 @@ void ClientStreamLoop::Impl::media_loop() {
     if (rec.decoded) stats.frames_decoded += 1;
     if (lease) frame_index[m.header.seq] = frames.size();
     frames.push_back(rec);
+    trim_history_locked();
     changed.notify_all();
     }
     if (lease) {
@@ -162,7 +163,7 @@ void ClientStreamLoop::Impl::media_loop() {
 void ClientStreamLoop::Impl::present_due(PresenterState* presenter) {
   const double now_wall = wall_seconds() * 1000.0;
   auto f = take_due_frame(presenter, now_wall);
-  std::lock_guard lock(mutex);
+  std::unique_lock lock(mutex);
   metrics.frames_superseded = presenter->superseded;
   if (!f) return;
   const double now = steady_ms();
@@ -186,6 +187,8 @@ void ClientStreamLoop::Impl::present_due(PresenterState* presenter) {
     frame_index.erase(frame_index.begin(), std::next(it));
   }
   changed.notify_all();
+  lock.unlock();
+  if (on_present) on_present();
 }
 
 }  // namespace voxcast::client

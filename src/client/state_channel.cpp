@@ -248,6 +248,7 @@ void ClientStreamLoop::Impl::control_reducer() {
       stats.restored_properties += restore.size();
     }
     received.push_back(std::move(e));
+    trim_history_locked();
     changed.notify_all();
     if (!restore.empty()) {
       lock.unlock();
@@ -270,6 +271,7 @@ std::string ClientStreamLoop::Impl::send_state(const std::string& scope, const s
     r.intent_id = *e.intent_id;
     r.sent_ms = steady_ms();
     intents.push_back(std::move(r));
+    trim_history_locked();
     const Json& p = e.payload;
     record_intent(&ledger, scope + ":" + target + ":" + key, *e.intent_id, p.value("value", Json()), steady_ms());
   }
@@ -283,18 +285,26 @@ asio::awaitable<void> ClientStreamLoop::Impl::tick() {
   asio::steady_timer t(io);
   while (!stopping) {
     std::vector<DimsSend> due;
+    std::vector<PropertySend> due_properties;
     bool busy = false;
     {
       std::lock_guard lock(mutex);
       double now = steady_ms();
       due = flush_dims_updates(&dims_throttle, now);
+      due_properties = flush_updates(&property_throttle, now);
       // No answer can come while the link is down: the ack clock stops, the intent stays.
       if (running && !expire_intents(&ledger, now).empty()) changed.notify_all();
-      busy = next_dims_flush_ms(dims_throttle).has_value() || !ledger.intent_property.empty();
+      busy = next_dims_flush_ms(dims_throttle).has_value() || next_flush_ms(property_throttle).has_value() ||
+             !ledger.intent_property.empty();
     }
     for (const auto& d : due) send_state("dims", d.axis, "index", d.value);
+    for (auto& p : due_properties) {
+      auto first = p.axis.find(':'), last = p.axis.rfind(':');
+      send_state(p.axis.substr(0, first), p.axis.substr(first + 1, last - first - 1), p.axis.substr(last + 1),
+                 std::move(p.value));
+    }
     boost::system::error_code ec;
-    t.expires_after(std::chrono::milliseconds(busy || !due.empty() ? 4 : 50));
+    t.expires_after(std::chrono::milliseconds(busy || !due.empty() || !due_properties.empty() ? 4 : 50));
     co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
   }
 }

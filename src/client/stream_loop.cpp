@@ -132,6 +132,26 @@ void ClientStreamLoop::simulate_pixel_loss() {
   asio::post(impl_->io, [this] { Impl::close_socket(impl_->pixel); });
 }
 
+void ClientStreamLoop::Impl::trim_history_locked() {
+  const size_t limit = std::max<size_t>(config.history_limit, 16);
+  if (frames.size() > limit) {
+    const size_t drop = frames.size() - limit / 2;
+    frames.erase(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(drop));
+    for (auto it = frame_index.begin(); it != frame_index.end();) {
+      if (it->second < drop) {
+        it = frame_index.erase(it);
+      } else {
+        it->second -= drop;
+        ++it;
+      }
+    }
+  }
+  if (intents.size() > limit)
+    intents.erase(intents.begin(), intents.begin() + static_cast<std::ptrdiff_t>(intents.size() - limit / 2));
+  if (received.size() > limit)
+    received.erase(received.begin(), received.begin() + static_cast<std::ptrdiff_t>(received.size() - limit / 2));
+}
+
 void ClientStreamLoop::Impl::publish_loop() {
   loop.outbox_depth = outbox.size();
   loop.session_id = session_id;
@@ -159,8 +179,31 @@ void ClientStreamLoop::set_dims_index(const std::string& axis, int64_t value) {
   if (lead) I.send_state("dims", axis, "index", *lead);
 }
 
+void ClientStreamLoop::set_property(const std::string& scope, const std::string& target, const std::string& key,
+                                    Json value) {
+  Impl& I = *impl_;
+  std::optional<Json> lead;
+  {
+    std::lock_guard lock(I.mutex);
+    lead = queue_update(&I.property_throttle, scope + ":" + target + ":" + key, std::move(value), steady_ms());
+  }
+  if (lead) I.send_state(scope, target, key, std::move(*lead));
+}
+
+std::shared_ptr<FrameLease> ClientStreamLoop::acquire_presented() const {
+  std::lock_guard lock(impl_->mutex);
+  if (!impl_->shown || impl_->shown->acquire(LeaseRole::renderer) != LeaseResult::ok) return nullptr;
+  return impl_->shown;
+}
+
+void ClientStreamLoop::set_present_callback(std::function<void()> callback) { impl_->on_present = std::move(callback); }
+
 Json ClientStreamLoop::displayed(const std::string& property) const {
   std::lock_guard lock(impl_->mutex);
+  // A value still held by a throttle is newer than anything sent.
+  if (auto p = impl_->property_throttle.axes.find(property);
+      p != impl_->property_throttle.axes.end() && p->second.pending)
+    return *p->second.pending;
   // A dims value still held by the throttle is newer than anything sent.
   const std::string prefix = "dims:", suffix = ":index";
   if (property.size() > prefix.size() + suffix.size() && property.rfind(prefix, 0) == 0 &&

@@ -145,12 +145,17 @@ struct ClientStreamLoop::Impl {
   std::map<uint32_t, size_t> frame_index;  // seq -> frames[] entry, until presented
   std::map<std::string, std::promise<CommandResult>> calls;  // frame id -> the caller's future
   DimsIntentTracker dims_throttle;  // slider drags: leading + trailing edge per axis
+  PropertyIntentTracker property_throttle;  // camera and layer drags, per property
+  std::function<void()> on_present;  // set before connect(); called on the media thread
   ClientLedger ledger;              // optimistic vs confirmed values per property
   uint64_t arrival = 0;             // control frames in server order: the ledger's clock
 
   std::shared_ptr<net::WsStream> make_stream() { return std::make_shared<net::WsStream>(io, tls.get()); }
   // io thread: copies `loop` to the snapshot the app reads and wakes waiters.
   void publish_loop();
+  // Keeps the frame, intent and control-frame records within config.history_limit (a
+  // viewer runs for hours); the oldest half goes when the limit is passed. Under `mutex`.
+  void trim_history_locked();
   void start_pixel() { asio::co_spawn(io, pixel_read_loop(pixel, ++loop.pixel_epoch), asio::detached); }
   std::string next_id(const char* prefix);
   void post_text(std::string text);

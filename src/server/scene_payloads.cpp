@@ -116,6 +116,8 @@ protocol::NotifyScene scene_payload(const render::Scene& s, const SceneContext& 
     m.layers.push_back(layer);
   }
   Json meta = {{"status", "ready"}};
+  if (!ctx.renderer_3d.empty()) meta["renderer"] = ctx.renderer_3d;
+  if (!ctx.encoder.empty()) meta["encoder"] = ctx.encoder;
   if (s.source) {
     meta["source_kind"] = s.source->info().kind;
     meta["source_path"] = ctx.source_path.empty() ? s.source->info().name : ctx.source_path;

@@ -191,6 +191,11 @@ std::optional<protocol::Error> Server::start() {
         });
       });
   if (auto err = c.render_loop->start(std::make_shared<const render::Scene>(c.ledger.scene))) return err;
+  {
+    auto started = c.render_loop->state();
+    c.scene_context.renderer_3d = started.renderer_3d;
+    c.scene_context.encoder = started.encoder;
+  }
 
   c.work.emplace(c.io.get_executor());
   asio::co_spawn(c.io, c.accept_control(), asio::detached);

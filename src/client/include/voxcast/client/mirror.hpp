@@ -15,6 +15,7 @@ struct LayerMirror {
   std::string id;
   std::string name;
   protocol::Json controls = protocol::Json::object();
+  protocol::Json metadata = protocol::Json::object();  // contrast_range, dtype, labels
 };
 
 struct ClientMirror {
@@ -23,6 +24,9 @@ struct ClientMirror {
   std::vector<int64_t> shape;
   std::vector<int64_t> current_step;
   std::vector<int> order;
+  std::vector<double> scale;       // physical size of a step per axis (1 when unknown)
+  std::vector<std::string> units;  // per axis ("" when unknown)
+  protocol::Json metadata = protocol::Json::object();  // scene metadata: source, renderer, encoder
   int ndisplay = 2;
   protocol::Json camera = protocol::Json::object();  // latest pose state
   std::vector<LayerMirror> layers;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "voxcast/client/frame_lease.hpp"
 #include "voxcast/client/loop_state.hpp"
 #include "voxcast/client/metrics.hpp"
 #include "voxcast/client/mirror.hpp"
@@ -43,6 +44,7 @@ struct ClientConfig {
   bool reconnect = true;            // reconnect with back-off when a channel drops
   double reconnect_min_ms = 50;
   double reconnect_max_ms = 1000;
+  size_t history_limit = 20000;  // frame, intent and control-frame records kept for reports
 };
 
 // One state.update the client sent and what became of it.
@@ -133,6 +135,11 @@ class ClientStreamLoop {
   // A slider move: throttled per axis (leading edge now, at most 60 updates/s, the final
   // value always sent); displayed() shows the new value at once.
   void set_dims_index(const std::string& axis, int64_t value);
+  // A camera or layer control change (a drag, a wheel): throttled per property like the
+  // dims (leading edge now, <= 60 updates/s, the final value always sent); displayed()
+  // shows the new value at once. Send whole values (a full camera pose), as later values
+  // of a property replace earlier ones.
+  void set_property(const std::string& scope, const std::string& target, const std::string& key, protocol::Json value);
   // What a control should show for "dims:z:index", "layer:layer-0:opacity", ...: the newest
   // local intent until the server confirms or rejects it, else the server's value.
   protocol::Json displayed(const std::string& property) const;
@@ -150,7 +157,14 @@ class ClientStreamLoop {
   ClientStats stats() const;
   LoopState loop_state() const;
   ClientMetrics metrics() const;
-  std::optional<codec::YuvImage> latest_picture() const;  // the presented frame
+  std::optional<codec::YuvImage> latest_picture() const;  // the presented frame (a copy)
+  // The presented frame without a copy: its lease with the renderer role acquired (null
+  // when nothing is shown). The caller draws from lease->frame(LeaseRole::renderer) and
+  // releases the role exactly once when it is done (a GUI: when the next frame replaces it).
+  std::shared_ptr<FrameLease> acquire_presented() const;
+  // Called on the media thread after each newly presented frame (set before connect();
+  // a GUI posts a repaint from it and returns at once).
+  void set_present_callback(std::function<void()> callback);
   // Latest decoded picture converted to RGBA; false when there is none yet.
   bool latest_rgba(std::vector<uint8_t>* rgba, int* width, int* height) const;
 

@@ -9,6 +9,8 @@ namespace voxcast::server {
 struct SceneContext {
   std::string source_path;  // as the user named it (never resolved to an absolute path)
   double fps = 60.0;
+  std::string renderer_3d;  // what the render loop chose at start ("cuda", "cpu")
+  std::string encoder;      // "libx264", "h264_nvenc"
 };
 
 protocol::NotifyScene scene_payload(const render::Scene& s, const SceneContext& ctx);

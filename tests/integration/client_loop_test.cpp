@@ -1,0 +1,73 @@
+// The client loop's API for GUIs: throttled control drags, the presented frame by lease,
+// the present callback, bounded history.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "fixture.hpp"
+
+using namespace voxcast;
+using namespace voxcast::testing;
+using protocol::Json;
+
+TEST(ClientLoop, ACameraDragOf100EventsSendsAFewUpdatesAndTheLastOne) {
+  TestServer srv;
+  client::ClientStreamLoop c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.mirror().have_scene; }, 5));
+  const size_t before = c.intents().size();
+  for (int i = 1; i <= 100; ++i) {
+    double zoom = 1.0 + i * 0.02;
+    c.set_property("camera", "main", "set", Json{{"zoom", zoom}});
+    EXPECT_EQ(c.displayed("camera:main:set"), (Json{{"zoom", zoom}})) << "the control shows its value at once";
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(c.wait_until([&] { return std::abs(c.mirror().camera.value("zoom", 0.0) - 3.0) < 1e-9; }, 5))
+      << "the final value reaches the server";
+  const size_t sent = c.intents().size() - before;
+  EXPECT_GE(sent, 2u);
+  EXPECT_LE(sent, 16u) << "coalesced to <= 60 updates/s";
+}
+
+TEST(ClientLoop, ThePresentedFrameIsLentToTheRendererAndTheCallbackFires) {
+  TestServer srv;
+  std::atomic<int> presented{0};
+  client::ClientStreamLoop c(srv.client_config());
+  c.set_present_callback([&] { presented++; });
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return presented.load() > 0; }, 5));
+  auto lease = c.acquire_presented();
+  ASSERT_TRUE(lease);
+  auto frame = lease->frame(client::LeaseRole::renderer);
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->width, 320);
+  // A second acquire by the same role is refused while held; release exactly once.
+  EXPECT_EQ(lease->acquire(client::LeaseRole::renderer), client::LeaseResult::already_held);
+  EXPECT_EQ(lease->release(client::LeaseRole::renderer), client::LeaseResult::ok);
+  EXPECT_EQ(lease->release(client::LeaseRole::renderer), client::LeaseResult::not_held);
+  // A lease still held by the renderer when the session stops keeps its frame alive.
+  auto held = c.acquire_presented();
+  ASSERT_TRUE(held);
+  c.stop();
+  EXPECT_TRUE(held->frame(client::LeaseRole::renderer));
+  EXPECT_EQ(held->release(client::LeaseRole::renderer), client::LeaseResult::ok);
+  EXPECT_TRUE(held->closed());
+}
+
+TEST(ClientLoop, HistoryStaysBoundedOnALongSession) {
+  TestServer srv;
+  client::ClientConfig cc = srv.client_config();
+  cc.history_limit = 32;
+  client::ClientStreamLoop c(cc);
+  ASSERT_FALSE(c.connect());
+  for (int i = 0; i < 120 && c.stats().frames_decoded < 80; ++i) {
+    c.send_state("dims", "z", "index", i % 8);
+    std::this_thread::sleep_for(std::chrono::milliseconds(15));
+  }
+  EXPECT_GE(c.stats().frames_decoded, 40u);
+  EXPECT_LE(c.frames().size(), 32u);
+  EXPECT_LE(c.intents().size(), 32u);
+  EXPECT_LE(c.received().size(), 32u);
+  EXPECT_GT(c.metrics().frames_presented, 32u) << "metrics keep counting past the trimmed records";
+}
