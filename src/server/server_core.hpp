@@ -64,6 +64,8 @@ struct Server::Core {
   bool stopping = false;
   std::thread loader;      // opens a dataset for napari.load_zarr off the network thread
   bool loading = false;
+  std::thread screenshot_worker;  // renders napari.screenshot stills
+  bool shooting = false;
 
   // control_dispatch.cpp
   void send_baseline(ControlSession& s);
@@ -77,6 +79,9 @@ struct Server::Core {
   // dataset_commands.cpp
   void handle_listdir(ControlSession& s, const std::string& frame_id, const protocol::CallCommand& call);
   void handle_load(const std::shared_ptr<ControlSession>& s, const std::string& frame_id, const protocol::CallCommand& call);
+  // screenshot.cpp
+  void handle_screenshot(const std::shared_ptr<ControlSession>& s, const std::string& frame_id,
+                         const protocol::CallCommand& call);
   // On the network thread once the loader is done: switch every client to the new scene.
   void install_dataset(std::shared_ptr<const data::VolumeSource> source, const std::string& label);
 

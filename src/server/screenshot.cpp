@@ -1,0 +1,77 @@
+// napari.screenshot: the current view rendered as a still (finest level, full
+// resolution, no video compression) at 1x, 2x or 4x the stream size, returned as PNG.
+#include "server_core.hpp"
+#include "voxcast/codec/png.hpp"
+#include "voxcast/core/base64.hpp"
+#include "voxcast/core/clock.hpp"
+#include "voxcast/core/log.hpp"
+#include "voxcast/render/slice_renderer.hpp"
+#include "voxcast/render/volume_renderer.hpp"
+
+namespace voxcast::server {
+
+using protocol::Json;
+namespace type = protocol::type;
+
+namespace {
+render::Scene screenshot_scene(const render::Scene& shown, int scale) {
+  render::Scene s = shown;
+  s.width = shown.width * scale;
+  s.height = shown.height * scale;
+  // The same view with `scale` times the pixels: zoom is canvas pixels per world unit.
+  s.camera.zoom = shown.camera.zoom * scale;
+  if (s.camera3d.fov == 0) s.camera3d.zoom = shown.camera3d.zoom * scale;
+  s.interactive = false;
+  return s;
+}
+}  // namespace
+
+void Server::Core::handle_screenshot(const std::shared_ptr<ControlSession>& sp, const std::string& fid,
+                                     const protocol::CallCommand& call) {
+  ControlSession& s = *sp;
+  int scale = 1;
+  if (call.kwargs.contains("scale")) {
+    const Json& v = call.kwargs["scale"];
+    if (!v.is_number_integer() || (v.get<int>() != 1 && v.get<int>() != 2 && v.get<int>() != 4))
+      return s.send(command_error(fid, "command.invalid", "scale must be 1, 2 or 4"));
+    scale = v.get<int>();
+  }
+  if (shooting) return s.send(command_error(fid, "command.retryable", "a screenshot is being rendered; try again"));
+  shooting = true;
+  if (screenshot_worker.joinable()) screenshot_worker.join();
+  std::weak_ptr<ControlSession> who = sp;
+  render::Scene scene = screenshot_scene(ledger.scene, scale);
+  const int threads = config.threads;
+  // Rendering a still can take a while (4x, 3D): off the network and render threads.
+  screenshot_worker = std::thread([this, who, fid, scene = std::move(scene), scale, threads] {
+    double t0 = steady_ms();
+    render::Frame frame;
+    std::optional<data::DataError> err;
+    if (scene.dims.ndisplay == 3) {
+      render::VolumeRenderer volume(threads, 1e9);
+      err = volume.render(scene, *scene.source, &frame, nullptr);
+    } else {
+      render::SliceRenderer slice(threads, 60000.0);  // wait for every chunk: a still is exact
+      err = slice.render(scene, *scene.source, &frame);
+    }
+    std::vector<uint8_t> png;
+    std::optional<std::string> png_error;
+    if (!err) png_error = codec::encode_png_rgba(frame.rgba.data(), frame.width, frame.height, &png);
+    const double ms = steady_ms() - t0;
+    asio::post(io, [this, who, fid, err, png_error, png = std::move(png), w = frame.width, h = frame.height, scale, ms,
+                    version = scene.version] {
+      shooting = false;
+      auto s = who.lock();
+      if (!s) return;
+      if (err) return s->send(command_error(fid, "data.read_failed", shown_path(err->source) + ": " + err->message));
+      if (png_error) return s->send(command_error(fid, "screenshot.failed", *png_error));
+      log_info("render", "screenshot " + std::to_string(w) + "x" + std::to_string(h) + " in " +
+                             std::to_string(static_cast<int>(ms)) + " ms");
+      Json result = {{"format", "png"}, {"width", w},          {"height", h},           {"scale", scale},
+                     {"version", version}, {"render_ms", ms}, {"data", base64_encode(png)}};
+      s->send(make(type::kReplyCommand, protocol::to_json(protocol::ReplyCommand{fid, std::move(result)}), "reply"));
+    });
+  });
+}
+
+}  // namespace voxcast::server
