@@ -11,6 +11,8 @@ PACKAGES=(
   mricron-data
   python3-zarr python3-numcodecs python3-tifffile python3-nibabel python3-numpy
   lcov
+  qt6-base-dev libqt6opengl6-dev libgl-dev libxkbcommon-dev
+  xvfb xauth libgl1-mesa-dri libegl-mesa0 fonts-dejavu-core
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

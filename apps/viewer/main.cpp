@@ -1,0 +1,78 @@
+// voxcast-viewer: the desktop client. One argument, the connection string the server
+// prints, or the same connection options as voxcast-headless; without either it offers
+// the recent connections.
+#include <CLI/CLI.hpp>
+#include <QApplication>
+#include <QInputDialog>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSurfaceFormat>
+#include <QTimer>
+#include <cstdio>
+
+#include "common/client_cli.hpp"
+#include "viewer_window.hpp"
+
+using namespace voxcast;
+
+namespace {
+QStringList recent_connections() { return QSettings("voxcast", "viewer").value("recent").toStringList(); }
+void remember_connection(const QString& c) {
+  QStringList recent = recent_connections();
+  recent.removeAll(c);
+  recent.prepend(c);
+  while (recent.size() > 10) recent.removeLast();
+  QSettings("voxcast", "viewer").setValue("recent", recent);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"voxcast-viewer: the voxcast desktop client"};
+  apps::ClientCli cli;
+  cli.config.name = "voxcast-viewer";
+  std::string positional;
+  app.add_option("connection", positional, "connection string printed by the server (voxcast://HOST:PORT?pixel=...&token=...)");
+  apps::add_client_options(app, &cli);
+  std::string grab_path;
+  double grab_after_s = 3.0;
+  app.add_option("--grab", grab_path, "save a picture of the window to this PNG after --grab-after seconds, then quit");
+  app.add_option("--grab-after", grab_after_s, "seconds before --grab")->capture_default_str();
+  bool host_given = false;
+  app.callback([&] { host_given = app.count("--host") + app.count("--control-port") > 0; });
+  CLI11_PARSE(app, argc, argv);
+  if (!positional.empty()) cli.connection.connect = positional;
+
+  QSurfaceFormat format;
+  format.setSwapInterval(0);  // the presenter paces frames, not the swap
+  QSurfaceFormat::setDefaultFormat(format);
+  QApplication qapp(argc, argv);
+  QApplication::setApplicationName("voxcast-viewer");
+
+  if (cli.connection.connect.empty() && !host_given) {
+    bool ok = false;
+    QString chosen = QInputDialog::getItem(nullptr, "voxcast", "Connect to (the string voxcast-server printed):",
+                                           recent_connections(), 0, true, &ok);
+    if (!ok || chosen.isEmpty()) return 0;
+    cli.connection.connect = chosen.toStdString();
+  }
+  if (auto err = apps::resolve_client_config(&cli)) {
+    std::fprintf(stderr, "voxcast-viewer: %s\n", err->c_str());
+    return 2;
+  }
+  viewer::ViewerWindow window(cli.config);
+  QString error;
+  if (!window.start(&error)) {
+    std::fprintf(stderr, "voxcast-viewer: cannot connect: %s\n", error.toUtf8().constData());
+    QMessageBox::critical(nullptr, "voxcast", "Cannot connect: " + error);
+    return 1;
+  }
+  remember_connection(QString::fromStdString(format_connection_string(cli.config.connection)));
+  window.show();
+  if (!grab_path.empty()) {
+    QTimer::singleShot(static_cast<int>(grab_after_s * 1000), &window, [&] {
+      window.grab().save(QString::fromStdString(grab_path));
+      window.close();
+    });
+  }
+  return QApplication::exec();
+}

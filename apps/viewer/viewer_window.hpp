@@ -1,0 +1,70 @@
+#pragma once
+// voxcast-viewer's main window: the canvas, the dims sliders under it, the layer list and
+// controls in a dock, a status bar (link, fps, intent->frame latency, decode time,
+// bitrate, the server's renderer and encoder), a reconnecting banner and a per-stage
+// timing overlay over the canvas. All protocol and media work happens in the client core;
+// the window draws what the core knows and turns input into intents.
+#include <QLabel>
+#include <QMainWindow>
+#include <QTimer>
+#include <memory>
+
+#include "camera_control.hpp"
+#include "dims_panel.hpp"
+#include "frame_canvas.hpp"
+#include "layer_panel.hpp"
+#include "voxcast/client/stream_loop.hpp"
+
+namespace voxcast::viewer {
+
+class ViewerWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit ViewerWindow(client::ClientConfig config, QWidget* parent = nullptr);
+  ~ViewerWindow() override;
+
+  // Connects the core; false with *error when the server cannot be reached.
+  bool start(QString* error);
+  // Stops the core (goodbye, threads joined) and lets go of the shown frame.
+  void shutdown();
+
+  client::ClientStreamLoop* loop() { return loop_.get(); }
+  FrameCanvas* canvas() { return canvas_; }
+  DimsPanel* dims() { return dims_; }
+  LayerPanel* layers() { return layers_; }
+  QLabel* banner() { return banner_; }
+  QLabel* overlay() { return overlay_; }
+  QLabel* status_link() { return link_; }
+  void toggle_ndisplay();
+  void save_screenshot(const QString& path, int scale, QString* error);  // blocking
+
+ protected:
+  void closeEvent(QCloseEvent* e) override;
+  void keyPressEvent(QKeyEvent* e) override;
+
+ private:
+  void build_menus();
+  void refresh();         // mirror -> widgets, 20 times a second
+  void refresh_status();  // metrics -> status bar, 4 times a second
+  void send_camera();
+  void open_dataset_dialog();
+  void screenshot_dialog();
+
+  client::ClientConfig config_;
+  std::unique_ptr<client::ClientStreamLoop> loop_;
+  FrameCanvas* canvas_ = nullptr;
+  DimsPanel* dims_ = nullptr;
+  LayerPanel* layers_ = nullptr;
+  QLabel* banner_ = nullptr;
+  QLabel* overlay_ = nullptr;
+  QLabel* link_ = nullptr;
+  QLabel* rates_ = nullptr;
+  QLabel* server_ = nullptr;
+  QTimer refresh_timer_, status_timer_;
+  LocalCamera camera_;
+  double interacting_until_ms_ = 0;  // the local camera leads until then
+  uint64_t last_bytes_ = 0;
+  double last_status_ms_ = 0;
+};
+
+}  // namespace voxcast::viewer
