@@ -66,7 +66,8 @@ ViewerWindow::ViewerWindow(client::ClientConfig config, QWidget* parent)
     if (loop_) loop_->set_property("layer", layer.toStdString(), key.toStdString(), json::parse(value.toStdString()));
   });
   connect(layers_, &LayerPanel::auto_contrast, this, [this](const QString& layer) {
-    if (loop_) loop_->call("napari.auto_contrast", {{"layer", layer.toStdString()}}, 10);
+    if (loop_ && !pending_contrast_.valid())
+      pending_contrast_ = loop_->call("napari.auto_contrast", {{"layer", layer.toStdString()}}, 10);
   });
   connect(canvas_, &FrameCanvas::wheel_zoom, this, [this](QPointF at, double steps) {
     wheel_zoom(&camera_, steps, at.x(), at.y());
@@ -161,6 +162,14 @@ void ViewerWindow::send_camera() {
 
 void ViewerWindow::refresh() {
   if (!loop_) return;
+  if (pending_contrast_.valid() && pending_contrast_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    // The server measured the view; the limits go back as an ordinary layer intent.
+    auto r = pending_contrast_.get();
+    if (r.ok)
+      loop_->set_property("layer", r.result.value("layer", std::string()), "contrast_limits", r.result["contrast_limits"]);
+    else
+      statusBar()->showMessage(QString::fromStdString("auto contrast: " + r.message), 5000);
+  }
   const auto m = loop_->mirror();
   if (!m.have_scene) return;
   dims_->update_from(m, [this](const std::string& axis) {

@@ -62,6 +62,7 @@ class ViewerWindow : public QMainWindow {
   QLabel* server_ = nullptr;
   QTimer refresh_timer_, status_timer_;
   LocalCamera camera_;
+  std::future<client::CommandResult> pending_contrast_;  // napari.auto_contrast in flight
   double interacting_until_ms_ = 0;  // the local camera leads until then
   uint64_t last_bytes_ = 0;
   double last_status_ms_ = 0;

@@ -192,6 +192,7 @@ void Server::Core::handle_command(const std::shared_ptr<ControlSession>& sp, con
   if (call->command == "fs.listdir") return handle_listdir(s, fid, call.value());
   if (call->command == "napari.load_zarr") return handle_load(sp, fid, call.value());
   if (call->command == "napari.screenshot") return handle_screenshot(sp, fid, call.value());
+  if (call->command == "napari.auto_contrast") return handle_auto_contrast(sp, fid, call.value());
   s.send(command_error(fid, "command.not_found", "unknown command '" + call->command + "'",
                        {{"commands", handshake.commands}}));
 }

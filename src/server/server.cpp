@@ -24,7 +24,8 @@ Server::Core::Core(ServerConfig cfg, std::unique_ptr<data::VolumeSource> src)
   handshake.require_token = config.require_token;
   handshake.token = config.token;
   handshake.heartbeat_s = config.heartbeat_s;
-  handshake.commands = {"napari.pixel.request_keyframe", "fs.listdir", "napari.load_zarr", "napari.screenshot"};
+  handshake.commands = {"napari.pixel.request_keyframe", "fs.listdir", "napari.load_zarr", "napari.screenshot",
+                       "napari.auto_contrast"};
 }
 
 std::string Server::Core::shown_path(const std::string& path) const {
@@ -240,6 +241,7 @@ void Server::stop() {
   c.io_thread.join();
   if (c.loader.joinable()) c.loader.join();
   if (c.screenshot_worker.joinable()) c.screenshot_worker.join();
+  if (c.contrast_worker.joinable()) c.contrast_worker.join();
 }
 
 uint16_t Server::control_port() const { return core_->control_acceptor.local_endpoint().port(); }

@@ -66,6 +66,8 @@ struct Server::Core {
   bool loading = false;
   std::thread screenshot_worker;  // renders napari.screenshot stills
   bool shooting = false;
+  std::thread contrast_worker;  // napari.auto_contrast reads
+  bool estimating = false;
 
   // control_dispatch.cpp
   void send_baseline(ControlSession& s);
@@ -79,6 +81,9 @@ struct Server::Core {
   // dataset_commands.cpp
   void handle_listdir(ControlSession& s, const std::string& frame_id, const protocol::CallCommand& call);
   void handle_load(const std::shared_ptr<ControlSession>& s, const std::string& frame_id, const protocol::CallCommand& call);
+  // auto_contrast.cpp
+  void handle_auto_contrast(const std::shared_ptr<ControlSession>& s, const std::string& frame_id,
+                            const protocol::CallCommand& call);
   // screenshot.cpp
   void handle_screenshot(const std::shared_ptr<ControlSession>& s, const std::string& frame_id,
                          const protocol::CallCommand& call);

@@ -71,3 +71,28 @@ TEST(ClientLoop, HistoryStaysBoundedOnALongSession) {
   EXPECT_LE(c.received().size(), 32u);
   EXPECT_GT(c.metrics().frames_presented, 32u) << "metrics keep counting past the trimmed records";
 }
+
+TEST(ClientLoop, AutoContrastMeasuresWhatTheLayerShows) {
+  TestServer srv;
+  client::ClientStreamLoop c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.mirror().have_scene && !c.mirror().layers.empty(); }, 5));
+  const auto layer = c.mirror().layers.front();
+  auto r = c.call("napari.auto_contrast", Json{{"layer", layer.id}}, 10).get();
+  ASSERT_TRUE(r.ok) << r.code << ": " << r.message;
+  auto limits = r.result["contrast_limits"];
+  ASSERT_TRUE(limits.is_array());
+  const double lo = limits[0], hi = limits[1];
+  EXPECT_LT(lo, hi);
+  auto range = layer.metadata["contrast_range"];
+  EXPECT_GE(lo, range[0].get<double>());
+  EXPECT_LE(hi, range[1].get<double>());
+  // Another plane holds other values: the limits follow the view.
+  c.send_state("dims", "z", "index", 0);
+  ASSERT_TRUE(c.wait_until([&] { return c.mirror().current_step[0] == 0; }, 5));
+  auto other = c.call("napari.auto_contrast", Json{{"layer", layer.id}}, 10).get();
+  ASSERT_TRUE(other.ok);
+  EXPECT_NE(other.result["contrast_limits"], limits);
+  auto bad = c.call("napari.auto_contrast", Json{{"layer", "nope"}}, 5).get();
+  EXPECT_EQ(bad.code, "command.invalid");
+}
