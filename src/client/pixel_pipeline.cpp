@@ -81,6 +81,9 @@ void ClientStreamLoop::Impl::media_loop() {
       epoch = m.epoch;
       gate = DecodeGate{};
       decoder.decoder->flush();
+      // Its seq restarts (a frame "older" than the one shown is new here) and the clock
+      // offset may differ (a restarted server): the presenter is re-seeded.
+      reset_presenter(&presenter, wall_seconds() * 1000.0);
     }
     FrameRecord rec;
     rec.seq = m.header.seq;
