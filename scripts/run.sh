@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: set up, build, start the server on the built-in sample (the Colin27 T1
 # brain with the AAL atlas from Debian's mricron-data; VOXCAST_DATASET picks another),
-# run a headless client that scrubs through z, print its report and save the last frame.
+# then the client: the desktop viewer where a display exists (until its window is
+# closed), otherwise a headless client that scrubs through z, prints its report and saves
+# the last frame. VOXCAST_HEADLESS=1 forces the headless client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -14,5 +16,10 @@ SERVER_PID=$!
 trap 'kill -INT $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s out/connection.txt ] && break; sleep 0.1; done
 [ -s out/connection.txt ] || { echo "voxcast: the server did not start" >&2; exit 1; }
-./build/bin/voxcast-headless --connect "$(cat out/connection.txt)" --scrub z --rate 60 \
-  --duration "${VOXCAST_DEMO_SECONDS:-5}" --png out/last-frame.png --dump out/stream.h264
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "${VOXCAST_HEADLESS:-0}" != "1" ] && [ -x build/bin/voxcast-viewer ]; then
+  echo "voxcast: opening the viewer (close its window to stop)"
+  ./build/bin/voxcast-viewer "$(cat out/connection.txt)"
+else
+  ./build/bin/voxcast-headless --connect "$(cat out/connection.txt)" --scrub z --rate 60 \
+    --duration "${VOXCAST_DEMO_SECONDS:-5}" --png out/last-frame.png --dump out/stream.h264
+fi

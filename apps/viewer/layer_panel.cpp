@@ -133,6 +133,7 @@ void LayerPanel::update_from(const client::ClientMirror& m,
       auto* item = new QListWidgetItem(QString::fromStdString(l.name.empty() ? l.id : l.name), list_);
       item->setData(Qt::UserRole, QString::fromStdString(l.id));
       item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+      item->setCheckState(Qt::Checked);  // a check box from the start; the loop below sets it
     }
     if (std::find(ids_.begin(), ids_.end(), selected_) == ids_.end()) selected_ = ids_.empty() ? "" : ids_.front();
     select(selected_);
