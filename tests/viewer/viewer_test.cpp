@@ -10,7 +10,11 @@
 
 #include "camera_control.hpp"
 #include "fixture.hpp"
+#include "open_dialog.hpp"
 #include "viewer_window.hpp"
+#include "voxcast/data/zarr.hpp"
+#include <filesystem>
+#include <unistd.h>
 #include "voxcast/codec/png.hpp"
 #include "voxcast/codec/yuv.hpp"
 #include "voxcast/core/base64.hpp"
@@ -285,6 +289,74 @@ TEST(Viewer, ClosingMidStreamLeaksNothing) {
   }
   EXPECT_EQ(client::FrameLease::live_leases(), 0) << "every frame lease closed";
   EXPECT_EQ(client::FrameLease::release_errors(), errors) << "no role released twice";
+}
+
+TEST(Viewer, SavesTheServersStillAsAScreenshotAt2x) {
+  TestServer srv(cells());
+  Session s(srv);
+  ASSERT_TRUE(s.settle());
+  const std::string path = "/tmp/voxcast-viewer-shot-" + std::to_string(getpid()) + ".png";
+  QString error;
+  s.window.save_screenshot(QString::fromStdString(path), 2, &error);
+  ASSERT_TRUE(error.isEmpty()) << error.toStdString();
+  Rgba png;
+  ASSERT_FALSE(codec::read_png_rgba(path, &png.px, &png.width, &png.height));
+  EXPECT_EQ(png.width, 2 * kW);
+  EXPECT_EQ(png.height, 2 * kH);
+  std::remove(path.c_str());
+}
+
+TEST(Viewer, OpensADatasetFromTheServersDataRoot) {
+  char tmpl[] = "/tmp/voxcast-viewer-root-XXXXXX";
+  const std::string root = mkdtemp(tmpl);
+  {
+    // A 4 x 32 x 48 OME-Zarr in a subfolder.
+    data::ZarrArrayMeta m;
+    m.shape = {4, 32, 48};
+    m.chunks = {1, 16, 16};
+    m.dtype = data::DType::u16;
+    std::filesystem::create_directories(root + "/lab/embryo.zarr");
+    ASSERT_FALSE(data::write_zarr_array(root + "/lab/embryo.zarr/0", m,
+                                        [](const std::vector<int64_t>& st, const std::vector<int64_t>& shape,
+                                           std::vector<uint8_t>* bytes) {
+                                          auto* v = reinterpret_cast<uint16_t*>(bytes->data());
+                                          for (int64_t i = 0; i < shape[0] * shape[1] * shape[2]; ++i)
+                                            *v++ = static_cast<uint16_t>(100 * st[0] + i % 97);
+                                          return true;
+                                        }));
+    ASSERT_FALSE(data::write_ngff_attrs(root + "/lab/embryo.zarr",
+                                        {{"z", "space", "micrometer"}, {"y", "space", "micrometer"}, {"x", "space", "micrometer"}},
+                                        {{2.0, 0.5, 0.5}}, {}, {}));
+  }
+  TestServerOptions o = cells();
+  o.data_root = root;
+  TestServer srv(o);
+  Session s(srv);
+  ASSERT_TRUE(s.settle());
+  viewer::OpenDatasetDialog dialog(s.window.loop());
+  dialog.show();
+  ASSERT_GE(dialog.entries()->count(), 1);
+  EXPECT_TRUE(dialog.entries()->item(0)->text().startsWith("lab"));
+  dialog.list("lab");
+  ASSERT_EQ(dialog.entries()->count(), 1);
+  EXPECT_TRUE(dialog.entries()->item(0)->text().contains("dataset"));
+  dialog.open(dialog.entries()->item(0)->data(Qt::UserRole).toString().toStdString());
+  EXPECT_TRUE(dialog.busy()) << "progress shows while the server opens it";
+  ASSERT_TRUE(pump_until([&] { return dialog.result() == QDialog::Accepted; }, 10)) << dialog.message()->text().toStdString();
+  ASSERT_TRUE(pump_until([&] {
+    auto m = s.window.loop()->mirror();
+    return !m.shape.empty() && m.shape.back() == 48;
+  }, 10)) << "the new dataset is shown";
+  EXPECT_TRUE(pump_until([&] {
+    QSlider* z = s.window.dims()->slider("z");
+    return z && z->maximum() == 3;
+  }, 5)) << "the sliders follow the new dataset";
+  // A path outside the root is refused with the server's reason.
+  viewer::OpenDatasetDialog again(s.window.loop());
+  again.open("../etc");
+  ASSERT_TRUE(pump_until([&] { return !again.busy() || again.message()->text().contains("cannot"); }, 10));
+  EXPECT_TRUE(pump_until([&] { return again.message()->text().contains(".."); }, 5)) << again.message()->text().toStdString();
+  std::filesystem::remove_all(root);
 }
 
 TEST(CameraControl, WheelAndDragFollowTheRendererMaths) {
