@@ -12,7 +12,7 @@
 
 #include "open_dialog.hpp"
 #include "voxcast/client/report.hpp"
-#include "voxcast/core/base64.hpp"
+#include "voxcast/protocol/base64.hpp"
 #include "voxcast/core/clock.hpp"
 
 namespace voxcast::viewer {
@@ -238,7 +238,7 @@ void ViewerWindow::save_screenshot(const QString& path, int scale, QString* erro
     *error = QString::fromStdString(r.message + " (" + r.code + ")");
     return;
   }
-  auto png = base64_decode(r.result.value("data", std::string()));
+  auto png = protocol::base64_decode(r.result.value("data", std::string()));
   QFile f(path);
   if (!png || !f.open(QIODevice::WriteOnly) ||
       f.write(reinterpret_cast<const char*>(png->data()), static_cast<qint64>(png->size())) != static_cast<qint64>(png->size()))

@@ -2,7 +2,7 @@
 // resolution, no video compression) at 1x, 2x or 4x the stream size, returned as PNG.
 #include "server_core.hpp"
 #include "voxcast/codec/png.hpp"
-#include "voxcast/core/base64.hpp"
+#include "voxcast/protocol/base64.hpp"
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/render/slice_renderer.hpp"
@@ -68,7 +68,7 @@ void Server::Core::handle_screenshot(const std::shared_ptr<ControlSession>& sp, 
       log_info("render", "screenshot " + std::to_string(w) + "x" + std::to_string(h) + " in " +
                              std::to_string(static_cast<int>(ms)) + " ms");
       Json result = {{"format", "png"}, {"width", w},          {"height", h},           {"scale", scale},
-                     {"version", version}, {"render_ms", ms}, {"data", base64_encode(png)}};
+                     {"version", version}, {"render_ms", ms}, {"data", protocol::base64_encode(png)}};
       s->send(make(type::kReplyCommand, protocol::to_json(protocol::ReplyCommand{fid, std::move(result)}), "reply"));
     });
   });

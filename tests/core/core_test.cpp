@@ -3,7 +3,6 @@
 #include <atomic>
 #include <set>
 
-#include "voxcast/core/base64.hpp"
 #include "voxcast/core/connection.hpp"
 #include "voxcast/core/random_id.hpp"
 #include "voxcast/core/stats.hpp"
@@ -84,18 +83,4 @@ TEST(ThreadPool, CoversTheRangeExactlyOnce) {
     });
     for (auto& h : hits) EXPECT_EQ(h.load(), 1);
   }
-}
-
-TEST(Base64, RoundTripsAndRefusesGarbage) {
-  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
-    std::vector<uint8_t> v(s.begin(), s.end());
-    auto back = base64_decode(base64_encode(v));
-    ASSERT_TRUE(back);
-    EXPECT_EQ(*back, v);
-  }
-  EXPECT_EQ(base64_encode(std::vector<uint8_t>{'f', 'o', 'o', 'b', 'a', 'r'}), "Zm9vYmFy");
-  EXPECT_EQ(base64_encode(std::vector<uint8_t>{'f'}), "Zg==");
-  EXPECT_FALSE(base64_decode("Zg="));    // length
-  EXPECT_FALSE(base64_decode("Z!=="));   // alphabet
-  EXPECT_FALSE(base64_decode("Zg==Zg==")); // padding in the middle
 }

@@ -3,7 +3,7 @@
 
 #include "fixture.hpp"
 #include "voxcast/codec/png.hpp"
-#include "voxcast/core/base64.hpp"
+#include "voxcast/protocol/base64.hpp"
 
 using namespace voxcast;
 using namespace voxcast::testing;
@@ -16,7 +16,7 @@ struct Picture {
 };
 std::optional<Picture> decode(const client::CommandResult& r) {
   if (!r.ok) return std::nullopt;
-  auto bytes = base64_decode(r.result.value("data", std::string()));
+  auto bytes = protocol::base64_decode(r.result.value("data", std::string()));
   if (!bytes) return std::nullopt;
   Picture p;
   if (codec::decode_png_rgba(*bytes, &p.rgba, &p.width, &p.height)) return std::nullopt;

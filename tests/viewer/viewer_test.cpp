@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include "voxcast/codec/png.hpp"
 #include "voxcast/codec/yuv.hpp"
-#include "voxcast/core/base64.hpp"
+#include "voxcast/protocol/base64.hpp"
 #include "voxcast/core/clock.hpp"
 #include "voxcast/data/synthetic.hpp"
 
@@ -112,7 +112,7 @@ Rgba screenshot(viewer::ViewerWindow& w) {
   pump_until([&] { return r.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }, 30);
   auto reply = r.get();
   Rgba out;
-  auto png = base64_decode(reply.result.value("data", std::string()));
+  auto png = protocol::base64_decode(reply.result.value("data", std::string()));
   if (reply.ok && png) codec::decode_png_rgba(*png, &out.px, &out.width, &out.height);
   return out;
 }
