@@ -11,7 +11,6 @@ JOBS="$(nproc)"
 VOXCAST_BUILD_TYPE=Debug ./scripts/build.sh build-asan -DVOXCAST_SANITIZE=ON
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 (cd build-asan && ctest --output-on-failure --timeout 120 -j 2)
 
 if [ "${VOXCAST_SKIP_TSAN:-0}" != "1" ]; then

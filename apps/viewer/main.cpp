@@ -11,20 +11,11 @@
 #include <cstdio>
 
 #include "common/client_cli.hpp"
+#include "recent_connections.hpp"
 #include "viewer_window.hpp"
 
 using namespace voxcast;
 
-namespace {
-QStringList recent_connections() { return QSettings("voxcast", "viewer").value("recent").toStringList(); }
-void remember_connection(const QString& c) {
-  QStringList recent = recent_connections();
-  recent.removeAll(c);
-  recent.prepend(c);
-  while (recent.size() > 10) recent.removeLast();
-  QSettings("voxcast", "viewer").setValue("recent", recent);
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"voxcast-viewer: the voxcast desktop client"};
@@ -48,10 +39,11 @@ int main(int argc, char** argv) {
   QApplication qapp(argc, argv);
   QApplication::setApplicationName("voxcast-viewer");
 
+  QSettings settings("voxcast", "viewer");
   if (cli.connection.connect.empty() && !host_given) {
     bool ok = false;
     QString chosen = QInputDialog::getItem(nullptr, "voxcast", "Connect to (the string voxcast-server printed):",
-                                           recent_connections(), 0, true, &ok);
+                                           viewer::recent_connections(settings), 0, true, &ok);
     if (!ok || chosen.isEmpty()) return 0;
     cli.connection.connect = chosen.toStdString();
   }
@@ -66,7 +58,7 @@ int main(int argc, char** argv) {
     QMessageBox::critical(nullptr, "voxcast", "Cannot connect: " + error);
     return 1;
   }
-  remember_connection(QString::fromStdString(format_connection_string(cli.config.connection)));
+  viewer::remember_connection(settings, QString::fromStdString(format_connection_string(cli.config.connection)));
   window.show();
   if (!grab_path.empty()) {
     QTimer::singleShot(static_cast<int>(grab_after_s * 1000), &window, [&] {

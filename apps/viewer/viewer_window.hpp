@@ -35,6 +35,8 @@ class ViewerWindow : public QMainWindow {
   QLabel* banner() { return banner_; }
   QLabel* overlay() { return overlay_; }
   QLabel* status_link() { return link_; }
+  QLabel* status_rates() { return rates_; }
+  QLabel* status_server() { return server_; }
   void toggle_ndisplay();
   void save_screenshot(const QString& path, int scale, QString* error);  // blocking
 

@@ -7,13 +7,11 @@
 #include <QTest>
 #include <QWheelEvent>
 #include <cmath>
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#endif
 
 #include "camera_control.hpp"
 #include "fixture.hpp"
 #include "open_dialog.hpp"
+#include "recent_connections.hpp"
 #include "viewer_window.hpp"
 #include "voxcast/data/zarr.hpp"
 #include <filesystem>
@@ -362,6 +360,66 @@ TEST(Viewer, OpensADatasetFromTheServersDataRoot) {
   std::filesystem::remove_all(root);
 }
 
+TEST(Viewer, PlayStepsTheAxisBackAndForthAndStops) {
+  TestServer srv(cells());
+  Session s(srv);
+  ASSERT_TRUE(s.settle());
+  QSlider* z = s.window.dims()->slider("z");
+  ASSERT_NE(z, nullptr);
+  z->setValue(z->maximum() - 1);
+  s.window.dims()->set_fps(60);
+  s.window.dims()->set_mode(viewer::PlayMode::back_and_forth);
+  QTest::mouseClick(s.window.dims()->play_button("z"), Qt::LeftButton);
+  // It reaches the end, turns, and comes back down.
+  ASSERT_TRUE(pump_until([&] { return z->value() == z->maximum(); }, 5));
+  ASSERT_TRUE(pump_until([&] { return z->value() <= z->maximum() - 3; }, 5)) << "back and forth";
+  EXPECT_TRUE(pump_until([&] { return s.window.loop()->mirror().current_step[0] < z->maximum(); }, 5))
+      << "the server follows the playback";
+  QTest::mouseClick(s.window.dims()->play_button("z"), Qt::LeftButton);  // stop
+  const int stopped = z->value();
+  QTest::qWait(200);
+  EXPECT_EQ(z->value(), stopped);
+}
+
+TEST(Viewer, StatusBarAndOverlayShowTheStreamAndTheServer) {
+  TestServer srv(cells());
+  Session s(srv);
+  ASSERT_TRUE(s.settle());
+  QSlider* z = s.window.dims()->slider("z");
+  for (int i = 0; i < 10; ++i) {
+    z->setValue(i % 6);
+    QTest::qWait(30);
+  }
+  ASSERT_TRUE(s.settle());
+  QTest::qWait(300);
+  EXPECT_TRUE(s.window.status_link()->text().startsWith("streaming")) << s.window.status_link()->text().toStdString();
+  const QString status = s.window.status_rates()->text();
+  EXPECT_TRUE(status.contains("fps")) << status.toStdString();
+  EXPECT_TRUE(status.contains("intent→frame")) << status.toStdString();
+  EXPECT_TRUE(s.window.status_server()->text().contains("libx264")) << "the server's encoder is shown";
+  EXPECT_TRUE(s.window.status_server()->text().contains("cpu")) << "and its renderer";
+  EXPECT_FALSE(s.window.overlay()->isVisible());
+  QTest::keyClick(&s.window, Qt::Key_T, Qt::ControlModifier);
+  ASSERT_TRUE(pump_until([&] { return s.window.overlay()->isVisible() && s.window.overlay()->text().contains("render"); }, 3));
+  EXPECT_TRUE(s.window.overlay()->text().contains("decode"));
+}
+
+TEST(Viewer, RecentConnectionsAreRememberedNewestFirst) {
+  const QString file = QString::fromStdString("/tmp/voxcast-recent-" + std::to_string(getpid()) + ".ini");
+  {
+    QSettings settings(file, QSettings::IniFormat);
+    for (int i = 0; i < 12; ++i) viewer::remember_connection(settings, QString("voxcast://h:%1").arg(i));
+    viewer::remember_connection(settings, "voxcast://h:5");  // used again: moves to the front, once
+  }
+  QSettings settings(file, QSettings::IniFormat);
+  QStringList recent = viewer::recent_connections(settings);
+  ASSERT_EQ(recent.size(), viewer::kRecentConnections);
+  EXPECT_EQ(recent.front(), "voxcast://h:5");
+  EXPECT_EQ(recent.count("voxcast://h:5"), 1);
+  EXPECT_EQ(recent[1], "voxcast://h:11");
+  std::remove(file.toStdString().c_str());
+}
+
 TEST(CameraControl, WheelAndDragFollowTheRendererMaths) {
   viewer::LocalCamera c;
   ASSERT_TRUE(viewer::camera_from_pose(Json{{"center", {50.0, 40.0}}, {"zoom", 2.0}}, 2, 320, 240, &c));
@@ -384,12 +442,5 @@ TEST(CameraControl, WheelAndDragFollowTheRendererMaths) {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   QApplication app(argc, argv);
-  const int result = RUN_ALL_TESTS();
-#if defined(__SANITIZE_ADDRESS__)
-  // The leak check runs now, while Qt's plugins and the GL driver are still loaded: what
-  // they keep until exit is reachable here, and a leak of ours is reported with its stack.
-  // (At exit the unloaded plugins' allocations would show as unknown-module leaks.)
-  __lsan_do_leak_check();
-#endif
-  return result;
+  return RUN_ALL_TESTS();
 }
