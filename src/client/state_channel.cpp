@@ -257,24 +257,31 @@ void ClientStreamLoop::Impl::control_reducer() {
   }
 }
 
-std::string ClientStreamLoop::Impl::send_state(const std::string& scope, const std::string& target, const std::string& key, Json value) {
+Envelope ClientStreamLoop::Impl::make_state_locked(const std::string& scope, const std::string& target,
+                                                   const std::string& key, Json value) {
   std::string n = next_id("state");
   Envelope e;
   e.type = type::kStateUpdate;
   e.frame_id = n;
   e.intent_id = "intent" + n.substr(5);
+  record_intent(&ledger, scope + ":" + target + ":" + key, *e.intent_id, value, steady_ms());
   e.payload = protocol::to_json(protocol::StateUpdate{scope, target, key, std::move(value)});
+  IntentRecord r;
+  r.frame_id = n;
+  r.intent_id = *e.intent_id;
+  r.sent_ms = steady_ms();
+  intents.push_back(std::move(r));
+  trim_history_locked();
+  return e;
+}
+
+std::string ClientStreamLoop::Impl::send_state(const std::string& scope, const std::string& target, const std::string& key, Json value) {
+  Envelope e;
   {
     std::lock_guard lock(mutex);
-    IntentRecord r;
-    r.frame_id = *e.frame_id;
-    r.intent_id = *e.intent_id;
-    r.sent_ms = steady_ms();
-    intents.push_back(std::move(r));
-    trim_history_locked();
-    const Json& p = e.payload;
-    record_intent(&ledger, scope + ":" + target + ":" + key, *e.intent_id, p.value("value", Json()), steady_ms());
+    e = make_state_locked(scope, target, key, std::move(value));
   }
+  std::string n = *e.frame_id;
   post(std::move(e));
   return n;
 }
@@ -284,27 +291,27 @@ std::string ClientStreamLoop::Impl::send_state(const std::string& scope, const s
 asio::awaitable<void> ClientStreamLoop::Impl::tick() {
   asio::steady_timer t(io);
   while (!stopping) {
-    std::vector<DimsSend> due;
-    std::vector<PropertySend> due_properties;
+    std::vector<Envelope> due;
     bool busy = false;
     {
       std::lock_guard lock(mutex);
       double now = steady_ms();
-      due = flush_dims_updates(&dims_throttle, now);
-      due_properties = flush_updates(&property_throttle, now);
+      // A trailing edge leaves the throttle and enters the ledger under one lock, so
+      // displayed() never falls back to an older value in between.
+      for (auto& d : flush_dims_updates(&dims_throttle, now)) due.push_back(make_state_locked("dims", d.axis, "index", d.value));
+      for (auto& p : flush_updates(&property_throttle, now)) {
+        auto first = p.axis.find(':'), last = p.axis.rfind(':');
+        due.push_back(make_state_locked(p.axis.substr(0, first), p.axis.substr(first + 1, last - first - 1),
+                                        p.axis.substr(last + 1), std::move(p.value)));
+      }
       // No answer can come while the link is down: the ack clock stops, the intent stays.
       if (running && !expire_intents(&ledger, now).empty()) changed.notify_all();
       busy = next_dims_flush_ms(dims_throttle).has_value() || next_flush_ms(property_throttle).has_value() ||
              !ledger.intent_property.empty();
     }
-    for (const auto& d : due) send_state("dims", d.axis, "index", d.value);
-    for (auto& p : due_properties) {
-      auto first = p.axis.find(':'), last = p.axis.rfind(':');
-      send_state(p.axis.substr(0, first), p.axis.substr(first + 1, last - first - 1), p.axis.substr(last + 1),
-                 std::move(p.value));
-    }
+    for (auto& e : due) post(std::move(e));
     boost::system::error_code ec;
-    t.expires_after(std::chrono::milliseconds(busy || !due.empty() || !due_properties.empty() ? 4 : 50));
+    t.expires_after(std::chrono::milliseconds(busy || !due.empty() ? 4 : 50));
     co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
   }
 }

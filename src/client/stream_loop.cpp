@@ -171,23 +171,26 @@ std::string ClientStreamLoop::send_command(const std::string& command, Json kwar
 
 void ClientStreamLoop::set_dims_index(const std::string& axis, int64_t value) {
   Impl& I = *impl_;
-  std::optional<int64_t> lead;
+  std::optional<Envelope> lead;
   {
+    // The leading edge enters the ledger under the same lock as the throttle.
     std::lock_guard lock(I.mutex);
-    lead = queue_dims_update(&I.dims_throttle, axis, value, steady_ms());
+    if (auto v = queue_dims_update(&I.dims_throttle, axis, value, steady_ms()))
+      lead = I.make_state_locked("dims", axis, "index", *v);
   }
-  if (lead) I.send_state("dims", axis, "index", *lead);
+  if (lead) I.post(std::move(*lead));
 }
 
 void ClientStreamLoop::set_property(const std::string& scope, const std::string& target, const std::string& key,
                                     Json value) {
   Impl& I = *impl_;
-  std::optional<Json> lead;
+  std::optional<Envelope> lead;
   {
     std::lock_guard lock(I.mutex);
-    lead = queue_update(&I.property_throttle, scope + ":" + target + ":" + key, std::move(value), steady_ms());
+    if (auto v = queue_update(&I.property_throttle, scope + ":" + target + ":" + key, std::move(value), steady_ms()))
+      lead = I.make_state_locked(scope, target, key, std::move(*v));
   }
-  if (lead) I.send_state(scope, target, key, std::move(*lead));
+  if (lead) I.post(std::move(*lead));
 }
 
 std::shared_ptr<FrameLease> ClientStreamLoop::acquire_presented() const {

@@ -181,6 +181,8 @@ struct ClientStreamLoop::Impl {
   std::vector<protocol::StateUpdate> restore_updates(const ClientMirror& before, const ClientMirror& now) const;
   void control_reducer();
   std::string send_state(const std::string& scope, const std::string& target, const std::string& key, Json value);
+  // Records the intent (ledger + records) and returns the envelope to post; under `mutex`.
+  Envelope make_state_locked(const std::string& scope, const std::string& target, const std::string& key, Json value);
   // Trailing edges of slider drags and ack time-outs, on the io thread: every 4 ms while
   // something waits, otherwise every 50 ms.
   asio::awaitable<void> tick();
