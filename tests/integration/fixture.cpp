@@ -49,6 +49,14 @@ TestServer::TestServer(TestServerOptions o) {
 
 TestServer::~TestServer() { server_->stop(); }
 
+RestartableServer::RestartableServer(TestServerOptions o) : options_(std::move(o)) {
+  server_ = std::make_unique<TestServer>(options_);
+  options_.control_port = server_->get().control_port();
+  options_.pixel_port = server_->get().pixel_port();
+}
+
+void RestartableServer::restart() { server_ = std::make_unique<TestServer>(options_); }
+
 ConnectionOptions TestServer::connection(bool with_token) const {
   ConnectionOptions c;
   c.host = "127.0.0.1";

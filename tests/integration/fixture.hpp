@@ -35,6 +35,20 @@ class TestServer {
   std::unique_ptr<server::Server> server_;
 };
 
+// A server that can die and come back on the same ports (fault tests).
+class RestartableServer {
+ public:
+  explicit RestartableServer(TestServerOptions o = {});
+  TestServer& get() { return *server_; }
+  bool alive() const { return server_ != nullptr; }
+  void kill() { server_.reset(); }  // sockets close as when the process dies
+  void restart();                    // a fresh server, in its default state, same ports
+
+ private:
+  TestServerOptions options_;
+  std::unique_ptr<TestServer> server_;
+};
+
 // A bare control-socket peer for byte-level protocol tests (blocking, with a read timeout).
 class RawControl {
  public:

@@ -9,11 +9,8 @@ using namespace voxcast::testing;
 using protocol::Json;
 
 TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
-  auto srv = std::make_unique<TestServer>();
-  TestServerOptions again;
-  again.control_port = srv->get().control_port();
-  again.pixel_port = srv->get().pixel_port();
-  client::ClientConfig cc = srv->client_config();
+  RestartableServer srv;
+  client::ClientConfig cc = srv.get().client_config();
   cc.reconnect_min_ms = 20;
   cc.reconnect_max_ms = 200;
   client::ClientStreamLoop c(cc);
@@ -26,7 +23,7 @@ TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
   }, 5));
   ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
 
-  srv.reset();  // the server process dies: sockets close
+  srv.kill();  // the server process dies: sockets close
   ASSERT_TRUE(c.wait_until([&] { return c.stats().link != "up"; }, 5));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   {
@@ -36,7 +33,7 @@ TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
     EXPECT_GE(outage.reconnect_attempts, 1) << "the server is down: attempts fail and back off";
     EXPECT_FALSE(outage.last_error.empty());
   }
-  srv = std::make_unique<TestServer>(again);  // back on the same ports, in its default state
+  srv.restart();  // back on the same ports, in its default state
   double back_ms = steady_ms();
   EXPECT_TRUE(c.wait_until([&] {
     if (c.stats().reconnects < 1) return false;
@@ -59,22 +56,19 @@ TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
   EXPECT_TRUE(loop.control_up && loop.pixel_up);
   EXPECT_EQ(loop.session_id, c.session_id());
   EXPECT_GE(s.restored_properties, 2u);
-  EXPECT_EQ(srv->get().stats().control_clients, 1);
+  EXPECT_EQ(srv.get().get().stats().control_clients, 1);
 }
 
 TEST(Reconnect, IntentsTheServerNeverConfirmedAreReplayedOnTheNewSession) {
-  auto srv = std::make_unique<TestServer>();
-  TestServerOptions again;
-  again.control_port = srv->get().control_port();
-  again.pixel_port = srv->get().pixel_port();
-  client::ClientConfig cc = srv->client_config();
+  RestartableServer srv;
+  client::ClientConfig cc = srv.get().client_config();
   cc.reconnect_min_ms = 20;
   cc.reconnect_max_ms = 100;
   client::ClientStreamLoop c(cc);
   ASSERT_FALSE(c.connect());
   ASSERT_TRUE(c.wait_until([&] { return c.mirror().have_scene && !c.mirror().layers.empty(); }, 5));
   const std::string layer = c.mirror().layers.front().id;
-  srv.reset();
+  srv.kill();
   ASSERT_TRUE(c.wait_until([&] { return c.loop_state().phase == client::LinkPhase::reconnecting; }, 5));
   // The user keeps working while the link is down: the controls keep their new values
   // longer than the ack time-out (nothing can answer them), then the server gets them.
@@ -83,7 +77,7 @@ TEST(Reconnect, IntentsTheServerNeverConfirmedAreReplayedOnTheNewSession) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1300));
   EXPECT_EQ(c.displayed("layer:" + layer + ":opacity"), 0.25);
   EXPECT_EQ(c.displayed("dims:z:index"), 6);
-  srv = std::make_unique<TestServer>(again);
+  srv.restart();
   EXPECT_TRUE(c.wait_until([&] {
     auto m = c.mirror();
     const auto* l = m.layer(layer);

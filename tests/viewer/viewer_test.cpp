@@ -260,18 +260,15 @@ TEST(Viewer, ChangingTheColormapChangesTheHue) {
 }
 
 TEST(Viewer, KillingTheServerShowsTheBannerAndThePictureComesBack) {
-  auto srv = std::make_unique<TestServer>(cells());
-  TestServerOptions again = cells();
-  again.control_port = srv->get().control_port();
-  again.pixel_port = srv->get().pixel_port();
-  Session s(*srv);
+  RestartableServer srv(cells());
+  Session s(srv.get());
   ASSERT_TRUE(s.settle());
   EXPECT_FALSE(s.window.banner()->isVisible());
-  srv.reset();
+  srv.kill();
   ASSERT_TRUE(pump_until([&] { return s.window.banner()->isVisible(); }, 5)) << "the reconnecting banner";
   EXPECT_TRUE(s.window.banner()->text().contains("reconnecting"));
   const uint64_t drawn = s.window.canvas()->frames_drawn();
-  srv = std::make_unique<TestServer>(again);
+  srv.restart();
   EXPECT_TRUE(pump_until([&] { return !s.window.banner()->isVisible(); }, 5));
   EXPECT_TRUE(pump_until([&] { return s.window.canvas()->frames_drawn() > drawn; }, 5)) << "the picture comes back";
 }
