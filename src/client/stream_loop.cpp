@@ -89,18 +89,26 @@ void ClientStreamLoop::stop() {
         co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
       }
       auto control = I.control, pixel = I.pixel;
-      control->tcp().expires_after(std::chrono::milliseconds(500));
+      // Bound the closing handshakes with a timer that aborts the sockets: the streams'
+      // own deadlines must not be touched while their reader and writer are both pending.
+      asio::steady_timer guard(I.io);
+      guard.expires_after(std::chrono::milliseconds(500));
+      guard.async_wait([control, pixel](const boost::system::error_code& e) {
+        if (e) return;
+        control->close_socket();
+        if (pixel) pixel->close_socket();
+      });
       try {
         co_await control->close(websocket::close_code::normal);
       } catch (const boost::system::system_error&) {
       }
       if (I.config.connect_pixels && pixel && pixel->is_open()) {
-        pixel->tcp().expires_after(std::chrono::milliseconds(500));
         try {
           co_await pixel->close(websocket::close_code::normal);
         } catch (const boost::system::system_error&) {
         }
       }
+      guard.cancel();
       done.set_value();
     }, asio::detached);
     done.get_future().wait_for(std::chrono::seconds(2));
