@@ -9,6 +9,7 @@
 
 #include "common/client_cli.hpp"
 #include "voxcast/client/stream_loop.hpp"
+#include "voxcast/client/ledger.hpp"
 #include "voxcast/client/report.hpp"
 #include "voxcast/codec/png.hpp"
 #include "voxcast/core/clock.hpp"
@@ -21,13 +22,11 @@ namespace {
 std::optional<protocol::StateUpdate> parse_send(const std::string& spec) {
   auto eq = spec.find('=');
   if (eq == std::string::npos) return std::nullopt;
-  std::string head = spec.substr(0, eq);
-  auto c1 = head.find(':');
-  auto c2 = head.rfind(':');
-  if (c1 == std::string::npos || c1 == c2) return std::nullopt;
+  auto path = client::split_property(spec.substr(0, eq));
+  if (!path) return std::nullopt;
   protocol::Json value = protocol::Json::parse(spec.substr(eq + 1), nullptr, false);
   if (value.is_discarded()) value = spec.substr(eq + 1);  // bare words are strings
-  return protocol::StateUpdate{head.substr(0, c1), head.substr(c1 + 1, c2 - c1 - 1), head.substr(c2 + 1), value};
+  return protocol::StateUpdate{path->scope, path->target, path->key, value};
 }
 }  // namespace
 

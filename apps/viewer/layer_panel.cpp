@@ -139,7 +139,8 @@ void LayerPanel::update_from(const client::ClientMirror& m,
     select(selected_);
   }
   for (size_t i = 0; i < m.layers.size(); ++i) {
-    bool visible = displayed(m.layers[i].id, "visible").is_boolean() ? displayed(m.layers[i].id, "visible").get<bool>() : true;
+    const json shown = displayed(m.layers[i].id, "visible");
+    const bool visible = shown.is_boolean() ? shown.get<bool>() : true;
     auto* item = list_->item(static_cast<int>(i));
     if (item && (item->checkState() == Qt::Checked) != visible) item->setCheckState(visible ? Qt::Checked : Qt::Unchecked);
   }

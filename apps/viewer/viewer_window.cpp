@@ -214,12 +214,8 @@ void ViewerWindow::refresh_status() {
   server_->setText(QString::fromStdString("server: render " + m.metadata.value("renderer", std::string("?")) + " · encode " +
                                           m.metadata.value("encoder", std::string("?"))));
   if (overlay_->isVisible()) {
-    auto frames = loop_->frames();
-    double render = 0, encode = 0;
-    if (!frames.empty()) {
-      render = frames.back().render_ms;
-      encode = frames.back().encode_ms;
-    }
+    const auto last = loop_->last_frame();
+    const double render = last ? last->render_ms : 0, encode = last ? last->encode_ms : 0;
     overlay_->setText(QString("render    %1 ms\nencode    %2 ms\ndecode    %3 ms\npresent   %4 ms\nintent→frame %5 ms\n%6")
                           .arg(render, 6, 'f', 1)
                           .arg(encode, 6, 'f', 1)

@@ -30,7 +30,6 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
         for (auto& [id, p] : calls) p.set_value(CommandResult{false, nullptr, "command.lost", "connection lost", nullptr});
         calls.clear();
       }
-      stats.link = full ? "reconnecting" : "pixel reconnecting";
       changed.notify_all();
     }
     log_info("client", full ? "connection lost: reconnecting" : "pixel channel lost: reconnecting it");
@@ -83,7 +82,6 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
     std::lock_guard lock(mutex);
     if (full) stats.reconnects += 1;
     else stats.pixel_reconnects += 1;
-    stats.link = "up";
     changed.notify_all();
   }
 }

@@ -234,10 +234,9 @@ void ClientStreamLoop::Impl::control_reducer() {
       // Then what the user did that the old session never confirmed: it is newer than
       // the view it had, so it replaces a restored value of the same property.
       for (auto& [property, value] : replay_after_loss) {
-        auto first = property.find(':'), last = property.rfind(':');
-        if (first == std::string::npos || first == last) continue;
-        protocol::StateUpdate u{property.substr(0, first), property.substr(first + 1, last - first - 1),
-                                property.substr(last + 1), std::move(value)};
+        auto path = split_property(property);
+        if (!path) continue;
+        protocol::StateUpdate u{path->scope, path->target, path->key, std::move(value)};
         std::erase_if(restore, [&](const protocol::StateUpdate& r) {
           return r.scope == u.scope && r.target == u.target && r.key == u.key;
         });
@@ -264,7 +263,7 @@ Envelope ClientStreamLoop::Impl::make_state_locked(const std::string& scope, con
   e.type = type::kStateUpdate;
   e.frame_id = n;
   e.intent_id = "intent" + n.substr(5);
-  record_intent(&ledger, scope + ":" + target + ":" + key, *e.intent_id, value, steady_ms());
+  record_intent(&ledger, property_name(scope, target, key), *e.intent_id, value, steady_ms());
   e.payload = protocol::to_json(protocol::StateUpdate{scope, target, key, std::move(value)});
   IntentRecord r;
   r.frame_id = n;
@@ -299,11 +298,9 @@ asio::awaitable<void> ClientStreamLoop::Impl::tick() {
       // A trailing edge leaves the throttle and enters the ledger under one lock, so
       // displayed() never falls back to an older value in between.
       for (auto& d : flush_dims_updates(&dims_throttle, now)) due.push_back(make_state_locked("dims", d.axis, "index", d.value));
-      for (auto& p : flush_updates(&property_throttle, now)) {
-        auto first = p.axis.find(':'), last = p.axis.rfind(':');
-        due.push_back(make_state_locked(p.axis.substr(0, first), p.axis.substr(first + 1, last - first - 1),
-                                        p.axis.substr(last + 1), std::move(p.value)));
-      }
+      for (auto& p : flush_updates(&property_throttle, now))
+        if (auto path = split_property(p.axis))
+          due.push_back(make_state_locked(path->scope, path->target, path->key, std::move(p.value)));
       // No answer can come while the link is down: the ack clock stops, the intent stays.
       if (running && !expire_intents(&ledger, now).empty()) changed.notify_all();
       busy = next_dims_flush_ms(dims_throttle).has_value() || next_flush_ms(property_throttle).has_value() ||

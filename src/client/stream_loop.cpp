@@ -195,7 +195,7 @@ void ClientStreamLoop::set_property(const std::string& scope, const std::string&
   std::optional<Envelope> lead;
   {
     std::lock_guard lock(I.mutex);
-    if (auto v = queue_update(&I.property_throttle, scope + ":" + target + ":" + key, std::move(value), steady_ms()))
+    if (auto v = queue_update(&I.property_throttle, property_name(scope, target, key), std::move(value), steady_ms()))
       lead = I.make_state_locked(scope, target, key, std::move(*v));
   }
   if (lead) I.post(std::move(*lead));
@@ -278,7 +278,22 @@ LoopState ClientStreamLoop::loop_state() const {
 
 ClientStats ClientStreamLoop::stats() const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->stats;
+  ClientStats s = impl_->stats;
+  // The link summary is the loop's phase, not a second copy of it.
+  switch (impl_->loop_snapshot.phase) {
+    case LinkPhase::reconnecting:
+    case LinkPhase::pixel_reconnecting: s.link = to_string(impl_->loop_snapshot.phase); break;
+    case LinkPhase::stopping:
+    case LinkPhase::stopped: s.link = "down"; break;
+    default: s.link = "up";
+  }
+  return s;
+}
+
+std::optional<FrameRecord> ClientStreamLoop::last_frame() const {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->frames.empty()) return std::nullopt;
+  return impl_->frames.back();
 }
 std::optional<codec::YuvImage> ClientStreamLoop::latest_picture() const {
   std::lock_guard lock(impl_->mutex);

@@ -34,13 +34,10 @@ void Server::Core::handle_auto_contrast(const std::shared_ptr<ControlSession>& s
   for (const auto& l : ledger.scene.layers)
     if (l.id == id) layer = &l;
   if (!layer) return s.send(command_error(fid, "command.invalid", "unknown layer '" + id + "'", {{"layer", id}}));
-  if (estimating) return s.send(command_error(fid, "command.retryable", "contrast is being estimated; try again"));
-  estimating = true;
-  if (contrast_worker.joinable()) contrast_worker.join();
   auto source = ledger.scene.source;
   data::Box box0 = render::layer_read(ledger.scene.dims, render::displayed_axes(ledger.scene.dims), *layer, *source).box;
   std::weak_ptr<ControlSession> who = sp;
-  contrast_worker = std::thread([this, who, fid, id, source, box0] {
+  const bool started = contrast.start([this, who, fid, id, source, box0] {
     const auto& levels = source->info().levels;
     size_t level = 0;
     data::Box box = box_at_level(box0, levels[0]);
@@ -50,7 +47,7 @@ void Server::Core::handle_auto_contrast(const std::shared_ptr<ControlSession>& s
     std::optional<std::array<double, 2>> limits;
     if (!err) limits = data::percentiles(std::move(values), 0.005, 0.995);
     asio::post(io, [this, who, fid, id, err, limits, level] {
-      estimating = false;
+      contrast.done();
       auto s = who.lock();
       if (!s) return;
       if (err) return s->send(command_error(fid, "data.read_failed", shown_path(err->source) + ": " + err->message));
@@ -61,6 +58,7 @@ void Server::Core::handle_auto_contrast(const std::shared_ptr<ControlSession>& s
       s->send(make(type::kReplyCommand, protocol::to_json(protocol::ReplyCommand{fid, std::move(result)}), "reply"));
     });
   });
+  if (!started) return s.send(command_error(fid, "command.retryable", "contrast is being estimated; try again"));
 }
 
 }  // namespace voxcast::server

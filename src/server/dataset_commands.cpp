@@ -53,15 +53,11 @@ void Server::Core::handle_load(const std::shared_ptr<ControlSession>& sp, const 
     return s.send(command_error(fid, "zarr.disambiguate", "the directory holds several datasets: pick one",
                                 {{"path", resolved->relative}, {"options", options}}));
   }
-  if (loading) return s.send(command_error(fid, "command.retryable", "another dataset is still opening; try again"));
-  loading = true;
-  if (loader.joinable()) loader.join();  // the previous load finished (loading was false)
   std::weak_ptr<ControlSession> who = sp;
   std::string label = resolved->relative;
   std::string absolute = resolved->absolute.string();
-  log_info("data", "opening " + label);
   // Opening reads metadata and estimates contrast: off the network thread.
-  loader = std::thread([this, who, fid, label, absolute] {
+  const bool started = loader.start([this, who, fid, label, absolute] {
     data::OpenOptions options;
     options.cache = config.cache;
     auto opened = data::open_dataset(absolute, options);
@@ -73,7 +69,7 @@ void Server::Core::handle_load(const std::shared_ptr<ControlSession>& sp, const 
       source = std::move(std::get<std::unique_ptr<data::VolumeSource>>(opened));
     }
     asio::post(io, [this, who, fid, label, source, error] {
-      loading = false;
+      loader.done();
       auto s = who.lock();
       if (error) {
         // Name the file relative to the root: clients never see server paths.
@@ -87,6 +83,8 @@ void Server::Core::handle_load(const std::shared_ptr<ControlSession>& sp, const 
       if (s) s->send(make(type::kReplyCommand, protocol::to_json(protocol::ReplyCommand{fid, Json{{"ok", true}}}), "reply"));
     });
   });
+  if (!started) return s.send(command_error(fid, "command.retryable", "another dataset is still opening; try again"));
+  log_info("data", "opening " + label);
 }
 
 void Server::Core::install_dataset(std::shared_ptr<const data::VolumeSource> src, const std::string& label) {

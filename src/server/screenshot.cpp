@@ -36,14 +36,11 @@ void Server::Core::handle_screenshot(const std::shared_ptr<ControlSession>& sp, 
       return s.send(command_error(fid, "command.invalid", "scale must be 1, 2 or 4"));
     scale = v.get<int>();
   }
-  if (shooting) return s.send(command_error(fid, "command.retryable", "a screenshot is being rendered; try again"));
-  shooting = true;
-  if (screenshot_worker.joinable()) screenshot_worker.join();
   std::weak_ptr<ControlSession> who = sp;
   render::Scene scene = screenshot_scene(ledger.scene, scale);
   const int threads = config.threads;
   // Rendering a still can take a while (4x, 3D): off the network and render threads.
-  screenshot_worker = std::thread([this, who, fid, scene = std::move(scene), scale, threads] {
+  const bool started = screenshot.start([this, who, fid, scene = std::move(scene), scale, threads] {
     double t0 = steady_ms();
     render::Frame frame;
     std::optional<data::DataError> err;
@@ -60,7 +57,7 @@ void Server::Core::handle_screenshot(const std::shared_ptr<ControlSession>& sp, 
     const double ms = steady_ms() - t0;
     asio::post(io, [this, who, fid, err, png_error, png = std::move(png), w = frame.width, h = frame.height, scale, ms,
                     version = scene.version] {
-      shooting = false;
+      screenshot.done();
       auto s = who.lock();
       if (!s) return;
       if (err) return s->send(command_error(fid, "data.read_failed", shown_path(err->source) + ": " + err->message));
@@ -72,6 +69,7 @@ void Server::Core::handle_screenshot(const std::shared_ptr<ControlSession>& sp, 
       s->send(make(type::kReplyCommand, protocol::to_json(protocol::ReplyCommand{fid, std::move(result)}), "reply"));
     });
   });
+  if (!started) return s.send(command_error(fid, "command.retryable", "a screenshot is being rendered; try again"));
 }
 
 }  // namespace voxcast::server

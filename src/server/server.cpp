@@ -239,9 +239,9 @@ void Server::stop() {
   c.work.reset();
   c.io.stop();
   c.io_thread.join();
-  if (c.loader.joinable()) c.loader.join();
-  if (c.screenshot_worker.joinable()) c.screenshot_worker.join();
-  if (c.contrast_worker.joinable()) c.contrast_worker.join();
+  c.loader.join();
+  c.screenshot.join();
+  c.contrast.join();
 }
 
 uint16_t Server::control_port() const { return core_->control_acceptor.local_endpoint().port(); }

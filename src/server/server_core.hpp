@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -38,6 +39,25 @@ struct StreamState {
   bool known() const { return !avcc.empty(); }
 };
 
+// One background job at a time (opening a dataset, a still render, a contrast read): off
+// the network thread, which alone calls start() and, from the job's posted answer, done().
+struct BackgroundJob {
+  std::thread thread;
+  bool busy = false;
+  // False (nothing started) while the previous job is still running.
+  bool start(std::function<void()> work) {
+    if (busy) return false;
+    busy = true;
+    if (thread.joinable()) thread.join();  // finished: it posted its answer
+    thread = std::thread(std::move(work));
+    return true;
+  }
+  void done() { busy = false; }
+  void join() {
+    if (thread.joinable()) thread.join();
+  }
+};
+
 // Everything below is owned by the network thread; nothing here is locked except
 // what the render thread shares through RenderLoop.
 struct Server::Core {
@@ -62,12 +82,9 @@ struct Server::Core {
   std::set<std::shared_ptr<ControlSession>> control_sessions;
   std::set<std::shared_ptr<PixelSession>> pixel_sessions;
   bool stopping = false;
-  std::thread loader;      // opens a dataset for napari.load_zarr off the network thread
-  bool loading = false;
-  std::thread screenshot_worker;  // renders napari.screenshot stills
-  bool shooting = false;
-  std::thread contrast_worker;  // napari.auto_contrast reads
-  bool estimating = false;
+  BackgroundJob loader;      // opens a dataset for napari.load_zarr
+  BackgroundJob screenshot;  // renders napari.screenshot stills
+  BackgroundJob contrast;    // napari.auto_contrast reads
 
   // control_dispatch.cpp
   void send_baseline(ControlSession& s);

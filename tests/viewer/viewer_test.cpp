@@ -99,9 +99,8 @@ struct Session {
     const uint64_t drawn = window.canvas()->frames_drawn();
     if (!pump_until([&] { return window.canvas()->frames_drawn() > drawn; }, timeout_s)) return false;
     return pump_until([&] {
-      auto f = window.loop()->frames();
-      return !f.empty() && f.back().refined && f.back().presented_ms > 0 &&
-             steady_ms() - f.back().presented_ms > 100;
+      auto f = window.loop()->last_frame();
+      return f && f->refined && f->presented_ms > 0 && steady_ms() - f->presented_ms > 100;
     }, timeout_s);
   }
   viewer::ViewerWindow window;

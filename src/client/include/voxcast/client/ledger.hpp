@@ -13,6 +13,19 @@
 
 namespace voxcast::client {
 
+// A property's name is "scope:target:key" (the target may itself contain ':').
+struct PropertyPath {
+  std::string scope, target, key;
+};
+inline std::string property_name(const std::string& scope, const std::string& target, const std::string& key) {
+  return scope + ":" + target + ":" + key;
+}
+inline std::optional<PropertyPath> split_property(const std::string& name) {
+  auto first = name.find(':'), last = name.rfind(':');
+  if (first == std::string::npos || first == last) return std::nullopt;
+  return PropertyPath{name.substr(0, first), name.substr(first + 1, last - first - 1), name.substr(last + 1)};
+}
+
 struct PendingIntent {
   std::string intent_id;
   nlohmann::json value;

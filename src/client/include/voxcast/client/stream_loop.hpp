@@ -100,7 +100,7 @@ struct ClientStats {
   std::string decoder;  // "software", "vaapi", "cuda", ...
   uint64_t decoder_recreations = 0;
   uint64_t decoder_fallbacks = 0;  // hardware -> software
-  std::string link = "up";           // "up", "reconnecting", "pixel reconnecting"
+  std::string link = "up";           // "up", "reconnecting", "pixel reconnecting", "down" (from LoopState)
   uint64_t reconnects = 0;           // new sessions after a lost control channel
   uint64_t pixel_reconnects = 0;     // pixel channel reopened alone
   uint64_t restored_properties = 0;  // state.updates sent to restore the view after a reconnect
@@ -154,6 +154,7 @@ class ClientStreamLoop {
   std::vector<protocol::Envelope> received() const;  // every control frame, in order
   std::vector<IntentRecord> intents() const;
   std::vector<FrameRecord> frames() const;
+  std::optional<FrameRecord> last_frame() const;  // without copying the history
   ClientStats stats() const;
   LoopState loop_state() const;
   ClientMetrics metrics() const;
