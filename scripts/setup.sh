@@ -4,14 +4,14 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config ccache
   libboost-dev nlohmann-json3-dev libcli11-dev
-  libavcodec-dev libavutil-dev ffmpeg
+  libavcodec-dev libavutil-dev ffmpeg libffmpeg-nvenc-dev
   libpng-dev zlib1g-dev libssl-dev
   libgtest-dev libbenchmark-dev
   libblosc-dev libzstd-dev libtiff-dev
   mricron-data
   python3-zarr python3-numcodecs python3-tifffile python3-nibabel python3-numpy
   lcov
-  qt6-base-dev libqt6opengl6-dev libgl-dev libxkbcommon-dev
+  qt6-base-dev libqt6opengl6-dev libgl-dev libegl-dev libxkbcommon-dev
   xvfb xauth libgl1-mesa-dri libegl-mesa0 fonts-dejavu-core
 )
 missing=()

@@ -4,6 +4,8 @@
 #include <QWheelEvent>
 
 #include "voxcast/client/stream_loop.hpp"
+#include "voxcast/codec/device_picture.hpp"
+#include "voxcast/core/log.hpp"
 
 namespace voxcast::viewer {
 
@@ -18,17 +20,39 @@ void main() {
 })";
 
 // BT.709, limited ("tv") range: what voxcast's encoder writes and signals in its VUI.
-const char* kFragment = R"(
-varying vec2 uv;
-uniform sampler2D plane_y;
-uniform sampler2D plane_u;
-uniform sampler2D plane_v;
-void main() {
-  float y = (texture2D(plane_y, uv).r - 16.0 / 255.0) * (255.0 / 219.0);
-  float u = (texture2D(plane_u, uv).r - 128.0 / 255.0) * (255.0 / 224.0);
-  float v = (texture2D(plane_v, uv).r - 128.0 / 255.0) * (255.0 / 224.0);
-  gl_FragColor = vec4(clamp(vec3(y + 1.5748 * v, y - 0.1873 * u - 0.4681 * v, y + 1.8556 * u), 0.0, 1.0), 1.0);
-})";
+// The two layouts differ only in where U and V are sampled from.
+#define VOXCAST_YUV_TO_RGB                                          \
+  "  y = (y - 16.0 / 255.0) * (255.0 / 219.0);\n"                  \
+  "  u = (u - 128.0 / 255.0) * (255.0 / 224.0);\n"                 \
+  "  v = (v - 128.0 / 255.0) * (255.0 / 224.0);\n"                 \
+  "  gl_FragColor = vec4(clamp(vec3(y + 1.5748 * v, y - 0.1873 * u - 0.4681 * v, y + 1.8556 * u), 0.0, 1.0), 1.0);\n"
+const char* kFragmentI420 =
+    "varying vec2 uv;\n"
+    "uniform sampler2D plane_y;\n"
+    "uniform sampler2D plane_u;\n"
+    "uniform sampler2D plane_v;\n"
+    "void main() {\n"
+    "  float y = texture2D(plane_y, uv).r;\n"
+    "  float u = texture2D(plane_u, uv).r;\n"
+    "  float v = texture2D(plane_v, uv).r;\n" VOXCAST_YUV_TO_RGB "}\n";
+const char* kFragmentNv12 =
+    "varying vec2 uv;\n"
+    "uniform sampler2D plane_y;\n"
+    "uniform sampler2D plane_uv;\n"
+    "void main() {\n"
+    "  float y = texture2D(plane_y, uv).r;\n"
+    "  vec2 c = texture2D(plane_uv, uv).rg;\n"
+    "  float u = c.r;\n"
+    "  float v = c.g;\n" VOXCAST_YUV_TO_RGB "}\n";
+#undef VOXCAST_YUV_TO_RGB
+
+void build_program(QOpenGLShaderProgram* program, const char* fragment) {
+  program->addShaderFromSourceCode(QOpenGLShader::Vertex, kVertex);
+  program->addShaderFromSourceCode(QOpenGLShader::Fragment, fragment);
+  program->bindAttributeLocation("position", 0);
+  program->bindAttributeLocation("texcoord", 1);
+  program->link();
+}
 }  // namespace
 
 FrameCanvas::FrameCanvas(QWidget* parent) : QOpenGLWidget(parent) {
@@ -41,6 +65,7 @@ FrameCanvas::~FrameCanvas() {
   drop_frame();
   if (textures_[0] && context()) {
     makeCurrent();
+    importer_.reset();  // its textures belong to this context
     glDeleteTextures(3, textures_);
     doneCurrent();
   }
@@ -49,6 +74,14 @@ FrameCanvas::~FrameCanvas() {
 void FrameCanvas::set_source(client::ClientStreamLoop* loop) {
   drop_frame();
   loop_ = loop;
+  if (loop_ && importer_) loop_->keep_frames_on_device(true);
+}
+
+void FrameCanvas::use_system_memory(const std::string& why) {
+  importer_.reset();
+  showing_nv12_ = false;
+  frame_path_ = QString::fromStdString("system memory (" + why + ")");
+  if (loop_) loop_->keep_frames_on_device(false);
 }
 
 void FrameCanvas::drop_frame() {
@@ -82,11 +115,18 @@ QPointF FrameCanvas::to_video(const QPointF& p) const {
 
 void FrameCanvas::initializeGL() {
   initializeOpenGLFunctions();
-  program_.addShaderFromSourceCode(QOpenGLShader::Vertex, kVertex);
-  program_.addShaderFromSourceCode(QOpenGLShader::Fragment, kFragment);
-  program_.bindAttributeLocation("position", 0);
-  program_.bindAttributeLocation("texcoord", 1);
-  program_.link();
+  build_program(&program_, kFragmentI420);
+  build_program(&program_nv12_, kFragmentNv12);
+  // Decoded pictures can stay on the GPU when this context runs on a CUDA GPU.
+  auto importer = glimport::CudaGlImporter::open();
+  if (importer) {
+    importer_ = std::move(importer).value();
+    frame_path_ = QString::fromStdString("GPU (CUDA-GL, " + importer_->device_name() + ")");
+    if (loop_) loop_->keep_frames_on_device(true);
+  } else {
+    use_system_memory(importer.error().message);
+  }
+  log_info("viewer", "frames reach the canvas through " + frame_path_.toStdString());
   glGenTextures(3, textures_);
   for (GLuint t : textures_) {
     glBindTexture(GL_TEXTURE_2D, t);
@@ -107,13 +147,38 @@ void FrameCanvas::upload(const codec::YuvImage& f) {
   }
 }
 
+bool FrameCanvas::take(const codec::YuvImage& frame) {
+  if (!frame.device) {
+    upload(frame);
+    showing_nv12_ = false;
+    return true;
+  }
+  if (importer_) {
+    if (auto err = importer_->import(*frame.device); !err) {
+      showing_nv12_ = true;
+      frames_from_gpu_ += 1;
+      return true;
+    } else {
+      log_error("viewer", "GPU frame import failed, frames go through system memory from now on: " + err->message);
+      use_system_memory(err->message);
+    }
+  }
+  // A picture still on the GPU that this context cannot take (a late one after a fall
+  // back): it comes over once.
+  auto system = codec::in_system_memory(frame);
+  if (!system) return false;
+  upload(system.value());
+  showing_nv12_ = false;
+  return true;
+}
+
 void FrameCanvas::paintGL() {
   if (pending_ && loop_) {
     pending_ = false;
     auto next = loop_->acquire_presented();
     if (next && next != shown_) {
-      if (auto frame = next->frame(client::LeaseRole::renderer)) {
-        upload(*frame);
+      auto frame = next->frame(client::LeaseRole::renderer);
+      if (frame && take(*frame)) {
         const bool first = video_size_.isEmpty();
         video_size_ = QSize(frame->width, frame->height);
         // The textures now hold the new frame: the old one's renderer role goes.
@@ -138,22 +203,34 @@ void FrameCanvas::paintGL() {
   const float x0 = static_cast<float>(r.left() / width() * 2 - 1), x1 = static_cast<float>(r.right() / width() * 2 - 1);
   const float y0 = static_cast<float>(1 - r.top() / height() * 2), y1 = static_cast<float>(1 - r.bottom() / height() * 2);
   const GLfloat quad[] = {x0, y1, 0, 1, x1, y1, 1, 1, x0, y0, 0, 0, x1, y0, 1, 0};
-  program_.bind();
-  for (int i = 0; i < 3; ++i) {
-    glActiveTexture(GL_TEXTURE0 + static_cast<GLenum>(i));
-    glBindTexture(GL_TEXTURE_2D, textures_[i]);
+  QOpenGLShaderProgram& program = showing_nv12_ ? program_nv12_ : program_;
+  program.bind();
+  if (showing_nv12_) {
+    const auto& t = importer_->textures();
+    const GLuint planes[2] = {t.luma, t.chroma};
+    for (int i = 0; i < 2; ++i) {
+      glActiveTexture(GL_TEXTURE0 + static_cast<GLenum>(i));
+      glBindTexture(GL_TEXTURE_2D, planes[i]);
+    }
+    program.setUniformValue("plane_y", 0);
+    program.setUniformValue("plane_uv", 1);
+  } else {
+    for (int i = 0; i < 3; ++i) {
+      glActiveTexture(GL_TEXTURE0 + static_cast<GLenum>(i));
+      glBindTexture(GL_TEXTURE_2D, textures_[i]);
+    }
+    program.setUniformValue("plane_y", 0);
+    program.setUniformValue("plane_u", 1);
+    program.setUniformValue("plane_v", 2);
   }
-  program_.setUniformValue("plane_y", 0);
-  program_.setUniformValue("plane_u", 1);
-  program_.setUniformValue("plane_v", 2);
-  program_.enableAttributeArray(0);
-  program_.enableAttributeArray(1);
-  program_.setAttributeArray(0, GL_FLOAT, quad, 2, 4 * sizeof(GLfloat));
-  program_.setAttributeArray(1, GL_FLOAT, quad + 2, 2, 4 * sizeof(GLfloat));
+  program.enableAttributeArray(0);
+  program.enableAttributeArray(1);
+  program.setAttributeArray(0, GL_FLOAT, quad, 2, 4 * sizeof(GLfloat));
+  program.setAttributeArray(1, GL_FLOAT, quad + 2, 2, 4 * sizeof(GLfloat));
   glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-  program_.disableAttributeArray(0);
-  program_.disableAttributeArray(1);
-  program_.release();
+  program.disableAttributeArray(0);
+  program.disableAttributeArray(1);
+  program.release();
   glActiveTexture(GL_TEXTURE0);
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The video canvas: the presented frame's Y, U and V planes uploaded as three textures
 // and converted to RGB in a fragment shader (BT.709 limited range, as the encoder signals),
-// drawn letterboxed at the video's aspect ratio. The canvas holds the frame's lease in
+// drawn letterboxed at the video's aspect ratio. When the GL context runs on the GPU that
+// decodes (NVDEC), the pictures never leave it: the core keeps them in GPU memory and
+// they are copied device-to-device into two NV12 textures (glimport::CudaGlImporter). The canvas holds the frame's lease in
 // the renderer role while its textures show it and releases it when the next one
 // replaces it. Mouse input leaves as signals in video pixels; the window turns it into
 // camera intents.
@@ -13,6 +15,7 @@
 #include <memory>
 
 #include "voxcast/client/frame_lease.hpp"
+#include "voxcast/glimport/cuda_gl_import.hpp"
 
 namespace voxcast::client {
 class ClientStreamLoop;
@@ -34,6 +37,10 @@ class FrameCanvas : public QOpenGLWidget, protected QOpenGLFunctions {
   QRectF video_rect() const;
   QSize video_size() const { return video_size_; }
   uint64_t frames_drawn() const { return frames_drawn_; }
+  // How frames reach the textures: "GPU (CUDA-GL, <device>)" or "system memory (<why>)";
+  // empty until the GL context exists.
+  const QString& frame_path() const { return frame_path_; }
+  uint64_t frames_from_gpu() const { return frames_from_gpu_; }
   // A widget position in video pixels (origin top-left), clamped to the video.
   QPointF to_video(const QPointF& widget_pos) const;
 
@@ -59,12 +66,20 @@ class FrameCanvas : public QOpenGLWidget, protected QOpenGLFunctions {
 
  private:
   void upload(const codec::YuvImage& frame);
+  // Puts `frame` into the textures (GPU import, or system memory); false if it could not.
+  bool take(const codec::YuvImage& frame);
+  void use_system_memory(const std::string& why);
 
   client::ClientStreamLoop* loop_ = nullptr;
   std::shared_ptr<client::FrameLease> shown_;  // renderer role held while its textures show
   bool pending_ = false;
-  QOpenGLShaderProgram program_;
+  QOpenGLShaderProgram program_;       // I420 from three textures
+  QOpenGLShaderProgram program_nv12_;  // NV12 from the importer's two
   GLuint textures_[3] = {0, 0, 0};
+  std::unique_ptr<glimport::CudaGlImporter> importer_;
+  bool showing_nv12_ = false;
+  QString frame_path_;
+  uint64_t frames_from_gpu_ = 0;
   QSize video_size_;
   uint64_t frames_drawn_ = 0;
   QPointF last_mouse_;

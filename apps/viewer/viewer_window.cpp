@@ -216,12 +216,13 @@ void ViewerWindow::refresh_status() {
   if (overlay_->isVisible()) {
     const auto last = loop_->last_frame();
     const double render = last ? last->render_ms : 0, encode = last ? last->encode_ms : 0;
-    overlay_->setText(QString("render    %1 ms\nencode    %2 ms\ndecode    %3 ms\npresent   %4 ms\nintent→frame %5 ms\n%6")
+    overlay_->setText(QString("render    %1 ms\nencode    %2 ms\ndecode    %3 ms\npresent   %4 ms\nintent→frame %5 ms\nframes via %6\n%7")
                           .arg(render, 6, 'f', 1)
                           .arg(encode, 6, 'f', 1)
                           .arg(p50(mt.decode_ms), 6, 'f', 1)
                           .arg(p50(mt.presenter_latency_ms), 6, 'f', 1)
                           .arg(p50(mt.intent_to_frame_ms), 6, 'f', 1)
+                          .arg(canvas_->frame_path())
                           .arg(QString::fromStdString(client::describe(loop_state))));
     overlay_->adjustSize();
   }

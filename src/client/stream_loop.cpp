@@ -1,5 +1,6 @@
 #include "stream_loop_impl.hpp"
 #include "voxcast/net/tls.hpp"
+#include "voxcast/codec/device_picture.hpp"
 
 namespace voxcast::client {
 
@@ -296,12 +297,20 @@ std::optional<FrameRecord> ClientStreamLoop::last_frame() const {
   return impl_->frames.back();
 }
 std::optional<codec::YuvImage> ClientStreamLoop::latest_picture() const {
-  std::lock_guard lock(impl_->mutex);
-  if (!impl_->shown) return std::nullopt;
-  auto frame = impl_->shown->frame(LeaseRole::presenter);
+  std::shared_ptr<const codec::YuvImage> frame;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->shown) return std::nullopt;
+    frame = impl_->shown->frame(LeaseRole::presenter);
+  }
   if (!frame) return std::nullopt;
-  return *frame;
+  // A picture kept on the GPU comes over now (outside the lock: it is a device copy).
+  auto pic = codec::in_system_memory(*frame);
+  if (!pic) return std::nullopt;
+  return std::move(pic).value();
 }
+
+void ClientStreamLoop::keep_frames_on_device(bool keep) { impl_->frames_on_device = keep; }
 
 ClientMetrics ClientStreamLoop::metrics() const {
   std::lock_guard lock(impl_->mutex);

@@ -129,6 +129,7 @@ struct ClientStreamLoop::Impl {
   Inbox<PixelMessage> pixel_inbox;
   std::string session_id;  // written by the io thread before the threads that read it start
   std::atomic<bool> running{false};
+  std::atomic<bool> frames_on_device{false};  // set by the display, read by the media thread
   std::atomic<uint32_t> counter{0};
 
   // Shared with the app: guarded by `mutex`, changes signalled on `changed`.

@@ -1,5 +1,8 @@
-#include "av_error.hpp"
 #include "voxcast/codec/decoder.hpp"
+
+#include "av_error.hpp"
+#include "nv12.hpp"
+#include "voxcast/codec/device_picture.hpp"
 
 #include <cstring>
 #include <string>
@@ -7,6 +10,7 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/hwcontext.h>
 }
@@ -29,6 +33,7 @@ struct H264Decoder::Impl {
   AVPacket* packet = nullptr;
   AVBufferRef* hw_device = nullptr;
   AVPixelFormat hw_format = AV_PIX_FMT_NONE;
+  bool keep_on_device = false;
   std::string name = "software";
   std::string fallback_reason;
   ~Impl() {
@@ -48,16 +53,6 @@ AVPixelFormat pick_hw_format(AVCodecContext* ctx, const AVPixelFormat* formats) 
   return formats[0];  // libavcodec falls back to software itself
 }
 
-// A picture of the frame's size with its Y plane copied (chroma is laid out per format).
-YuvImage image_with_luma(const AVFrame* f) {
-  YuvImage img;
-  img.resize(f->width, f->height);
-  for (int y = 0; y < img.height; ++y)
-    std::memcpy(img.y.data() + static_cast<size_t>(y) * static_cast<size_t>(img.width),
-                f->data[0] + static_cast<ptrdiff_t>(y) * f->linesize[0], static_cast<size_t>(img.width));
-  return img;
-}
-
 // The hwaccel configuration of the H.264 decoder for `type`, if libavcodec has one.
 AVPixelFormat hw_format_for(const AVCodec* codec, AVHWDeviceType type) {
   for (int i = 0;; ++i) {
@@ -73,6 +68,7 @@ H264Decoder::~H264Decoder() = default;
 bool H264Decoder::hardware() const { return impl_->hw_device != nullptr; }
 std::string H264Decoder::name() const { return impl_->name; }
 const std::string& H264Decoder::fallback_reason() const { return impl_->fallback_reason; }
+void H264Decoder::keep_on_device(bool keep) { impl_->keep_on_device = keep; }
 
 protocol::Result<std::unique_ptr<H264Decoder>> H264Decoder::open(int threads, DecoderChoice choice) {
   using protocol::make_error;
@@ -105,7 +101,12 @@ protocol::Result<std::unique_ptr<H264Decoder>> H264Decoder::open(int threads, De
     }
     int level = av_log_get_level();
     av_log_set_level(AV_LOG_QUIET);  // a missing device is an expected outcome, not noise
-    int err = av_hwdevice_ctx_create(&I.hw_device, type, nullptr, nullptr, 0);
+    // CUDA: the device's primary context, which a display on the same GPU can retain too
+    // (its textures then take the pictures without leaving the GPU).
+    AVDictionary* options = nullptr;
+    if (type == AV_HWDEVICE_TYPE_CUDA) av_dict_set(&options, "primary_ctx", "1", 0);
+    int err = av_hwdevice_ctx_create(&I.hw_device, type, nullptr, options, 0);
+    av_dict_free(&options);
     av_log_set_level(level);
     if (err < 0) {
       I.fallback_reason += std::string(type_name) + ": " + av_error_text(err) + "; ";
@@ -147,25 +148,24 @@ protocol::Result<std::optional<YuvImage>> H264Decoder::decode(protocol::ByteSpan
   if (err == AVERROR(EAGAIN)) return std::optional<YuvImage>{};
   if (err < 0) return make_error("decoder.decode", "receive_frame: " + av_error_text(err));
   if (I.hw_format != AV_PIX_FMT_NONE && I.frame->format == I.hw_format) {
+    if (I.keep_on_device && I.frame->format == AV_PIX_FMT_CUDA) {
+      AVFrame* kept = av_frame_alloc();
+      if (!kept) return make_error("decoder.decode", "out of memory");
+      av_frame_move_ref(kept, I.frame);
+      YuvImage img;
+      img.width = kept->width;
+      img.height = kept->height;
+      img.device = DevicePicture::adopt(kept);
+      return std::optional<YuvImage>(std::move(img));
+    }
     // A hardware picture: copy it to system memory (NV12) and split the chroma.
     err = av_hwframe_transfer_data(I.sw_frame, I.frame, 0);
     av_frame_unref(I.frame);
     if (err < 0) return make_error("decoder.decode", "hwframe transfer: " + av_error_text(err));
-    if (I.sw_frame->format != AV_PIX_FMT_NV12) {
-      av_frame_unref(I.sw_frame);
-      return make_error("decoder.format", "hardware decoder produced an unexpected pixel format");
-    }
-    YuvImage img = image_with_luma(I.sw_frame);
-    const int cw = img.width / 2;
-    for (int y = 0; y < img.height / 2; ++y) {
-      const uint8_t* uv = I.sw_frame->data[1] + static_cast<ptrdiff_t>(y) * I.sw_frame->linesize[1];
-      for (int x = 0; x < cw; ++x) {
-        img.u[static_cast<size_t>(y * cw + x)] = uv[2 * x];
-        img.v[static_cast<size_t>(y * cw + x)] = uv[2 * x + 1];
-      }
-    }
+    auto img = nv12_frame_to_i420(I.sw_frame);
     av_frame_unref(I.sw_frame);
-    return std::optional<YuvImage>(std::move(img));
+    if (!img) return img.error();
+    return std::optional<YuvImage>(std::move(img).value());
   }
   if (I.frame->format != AV_PIX_FMT_YUV420P && I.frame->format != AV_PIX_FMT_YUVJ420P) {
     av_frame_unref(I.frame);

@@ -398,6 +398,12 @@ TEST(Viewer, StatusBarAndOverlayShowTheStreamAndTheServer) {
   QTest::keyClick(&s.window, Qt::Key_T, Qt::ControlModifier);
   ASSERT_TRUE(pump_until([&] { return s.window.overlay()->isVisible() && s.window.overlay()->text().contains("render"); }, 3));
   EXPECT_TRUE(s.window.overlay()->text().contains("decode"));
+  // How frames reach the canvas is shown: under Xvfb's software GL, through system memory
+  // with the reason (no CUDA driver, or a GL context that is not on a CUDA GPU).
+  const QString path = s.window.canvas()->frame_path();
+  EXPECT_TRUE(s.window.overlay()->text().contains("frames via " + path)) << s.window.overlay()->text().toStdString();
+  EXPECT_TRUE(path.startsWith("system memory (")) << path.toStdString();
+  EXPECT_EQ(s.window.canvas()->frames_from_gpu(), 0u);
 }
 
 TEST(Viewer, RecentConnectionsAreRememberedNewestFirst) {

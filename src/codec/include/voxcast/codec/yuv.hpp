@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace voxcast {
@@ -7,6 +8,8 @@ class ThreadPool;
 }
 
 namespace voxcast::codec {
+
+class DevicePicture;
 
 // Writable views of the three planes of an I420 (4:2:0) picture.
 struct YuvPlanes {
@@ -18,11 +21,14 @@ struct YuvPlanes {
   int v_stride = 0;
 };
 
-// An I420 picture with tightly packed planes.
+// An I420 picture with tightly packed planes. A hardware decoder asked to keep its
+// pictures on the GPU leaves the planes empty and sets `device` instead
+// (in_system_memory() in device_picture.hpp brings such a picture over).
 struct YuvImage {
   int width = 0;
   int height = 0;
   std::vector<uint8_t> y, u, v;
+  std::shared_ptr<const DevicePicture> device;
   void resize(int w, int h);
   YuvPlanes planes();
 };

@@ -1,0 +1,81 @@
+// The client core hands NVDEC pictures to a display without leaving the GPU: with
+// keep_frames_on_device(true) the presented leases carry device pictures, a GL context
+// on the same GPU imports them, and the picture equals the one a download gives.
+#include <GL/gl.h>
+#include <GL/glext.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "../integration/fixture.hpp"
+#include "egl_context.hpp"
+#include "voxcast/client/frame_lease.hpp"
+#include "voxcast/codec/device_picture.hpp"
+#include "voxcast/glimport/cuda_gl_import.hpp"
+
+namespace voxcast {
+namespace {
+
+TEST(CudaGlImport, StreamLoopKeepsNvdecPicturesOnTheGpu) {
+  std::unique_ptr<test::HeadlessGl> gl;
+  std::unique_ptr<glimport::CudaGlImporter> importer;
+  std::string why = "EGL lists no devices";
+  for (EGLDeviceEXT d : test::HeadlessGl::devices()) {
+    auto candidate = std::make_unique<test::HeadlessGl>(d);
+    if (!candidate->ok()) continue;
+    auto opened = glimport::CudaGlImporter::open();
+    if (opened) {
+      gl = std::move(candidate);
+      importer = std::move(opened).value();
+      break;
+    }
+    why = opened.error().message;
+  }
+  if (!importer) GTEST_SKIP() << "no GL context on a CUDA GPU here (" << why << ")";
+
+  testing::TestServer server;
+  auto config = server.client_config();
+  config.decoder = "cuda";
+  client::ClientStreamLoop loop(config);
+  loop.keep_frames_on_device(true);
+  ASSERT_FALSE(loop.connect());
+  ASSERT_TRUE(loop.wait_until([&] { return loop.stats().frames_decoded >= 3; }, 10));
+  EXPECT_EQ(loop.stats().decoder, "cuda");
+  // Move a slider so more than the first frame arrives, then take the presented one.
+  loop.set_dims_index("z", 3);
+  ASSERT_TRUE(loop.wait_until([&] { return loop.stats().frames_decoded >= 6; }, 10));
+  int imported = 0;
+  for (int attempt = 0; attempt < 50 && imported < 3; ++attempt) {
+    auto lease = loop.acquire_presented();
+    if (!lease) continue;
+    auto frame = lease->frame(client::LeaseRole::renderer);
+    ASSERT_TRUE(frame);
+    ASSERT_TRUE(frame->device) << "the presented picture went through system memory";
+    EXPECT_TRUE(frame->y.empty());
+    ASSERT_FALSE(importer->import(*frame->device));
+    // What the textures hold is what a download of the same picture gives.
+    auto down = codec::in_system_memory(*frame);
+    ASSERT_TRUE(down);
+    const auto& t = importer->textures();
+    std::vector<uint8_t> luma(static_cast<size_t>(t.width) * static_cast<size_t>(t.height));
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glBindTexture(GL_TEXTURE_2D, t.luma);
+    glGetTexImage(GL_TEXTURE_2D, 0, GL_RED, GL_UNSIGNED_BYTE, luma.data());
+    glBindTexture(GL_TEXTURE_2D, 0);
+    EXPECT_EQ(luma, down->y);
+    EXPECT_EQ(lease->release(client::LeaseRole::renderer), client::LeaseResult::ok);
+    imported += 1;
+  }
+  EXPECT_EQ(imported, 3);
+  // latest_picture() (reports, PSNR checks) still gives system memory.
+  auto pic = loop.latest_picture();
+  ASSERT_TRUE(pic);
+  EXPECT_FALSE(pic->device);
+  EXPECT_EQ(pic->y.size(), static_cast<size_t>(pic->width) * static_cast<size_t>(pic->height));
+  std::printf("stream loop: %d presented NVDEC pictures imported into GL on %s\n", imported, importer->device_name().c_str());
+  loop.stop();
+  EXPECT_EQ(client::FrameLease::live_leases(), 0);
+}
+
+}  // namespace
+}  // namespace voxcast
