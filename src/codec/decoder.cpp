@@ -34,6 +34,11 @@ struct H264Decoder::Impl {
   AVBufferRef* hw_device = nullptr;
   AVPixelFormat hw_format = AV_PIX_FMT_NONE;
   bool keep_on_device = false;
+  // NVDEC's pictures are its decode surfaces, mapped: each one kept downstream holds one.
+  // The decoder gets kExtraSurfaces more than it needs; pictures beyond kMaxKept alive at
+  // once come to system memory instead, so a slow consumer never starves the decoder.
+  static constexpr int kExtraSurfaces = 16, kMaxKept = 12;
+  std::shared_ptr<std::atomic<int>> kept = std::make_shared<std::atomic<int>>(0);
   std::string name = "software";
   std::string fallback_reason;
   ~Impl() {
@@ -107,12 +112,16 @@ protocol::Result<std::unique_ptr<H264Decoder>> H264Decoder::open(int threads, De
     if (type == AV_HWDEVICE_TYPE_CUDA) av_dict_set(&options, "primary_ctx", "1", 0);
     int err = av_hwdevice_ctx_create(&I.hw_device, type, nullptr, options, 0);
     av_dict_free(&options);
+    // A primary context already active with other flags: a context of its own (a display
+    // then cannot import the pictures and takes them from system memory).
+    if (err < 0 && type == AV_HWDEVICE_TYPE_CUDA) err = av_hwdevice_ctx_create(&I.hw_device, type, nullptr, nullptr, 0);
     av_log_set_level(level);
     if (err < 0) {
       I.fallback_reason += std::string(type_name) + ": " + av_error_text(err) + "; ";
       continue;
     }
     I.ctx->hw_device_ctx = av_buffer_ref(I.hw_device);
+    if (type == AV_HWDEVICE_TYPE_CUDA) I.ctx->extra_hw_frames = Impl::kExtraSurfaces;
     I.ctx->opaque = reinterpret_cast<void*>(static_cast<intptr_t>(fmt));
     I.ctx->get_format = pick_hw_format;
     I.hw_format = fmt;
@@ -148,14 +157,14 @@ protocol::Result<std::optional<YuvImage>> H264Decoder::decode(protocol::ByteSpan
   if (err == AVERROR(EAGAIN)) return std::optional<YuvImage>{};
   if (err < 0) return make_error("decoder.decode", "receive_frame: " + av_error_text(err));
   if (I.hw_format != AV_PIX_FMT_NONE && I.frame->format == I.hw_format) {
-    if (I.keep_on_device && I.frame->format == AV_PIX_FMT_CUDA) {
-      AVFrame* kept = av_frame_alloc();
-      if (!kept) return make_error("decoder.decode", "out of memory");
-      av_frame_move_ref(kept, I.frame);
+    if (I.keep_on_device && I.frame->format == AV_PIX_FMT_CUDA && I.kept->load() < Impl::kMaxKept) {
+      AVFrame* held = av_frame_alloc();
+      if (!held) return make_error("decoder.decode", "out of memory");
+      av_frame_move_ref(held, I.frame);
       YuvImage img;
-      img.width = kept->width;
-      img.height = kept->height;
-      img.device = DevicePicture::adopt(kept);
+      img.width = held->width;
+      img.height = held->height;
+      img.device = DevicePicture::adopt(held, I.kept);
       return std::optional<YuvImage>(std::move(img));
     }
     // A hardware picture: copy it to system memory (NV12) and split the chroma.

@@ -12,10 +12,12 @@ extern "C" {
 
 namespace voxcast::codec {
 
-std::shared_ptr<const DevicePicture> DevicePicture::adopt(void* av_frame) {
+std::shared_ptr<const DevicePicture> DevicePicture::adopt(void* av_frame, std::shared_ptr<std::atomic<int>> outstanding) {
   auto* f = static_cast<AVFrame*>(av_frame);
   std::shared_ptr<DevicePicture> p(new DevicePicture());
   p->frame_ = f;
+  p->outstanding_ = std::move(outstanding);
+  if (p->outstanding_) p->outstanding_->fetch_add(1);
   p->width_ = f->width;
   p->height_ = f->height;
   p->api_ = f->format == AV_PIX_FMT_CUDA ? Api::cuda : Api::other;
@@ -25,6 +27,7 @@ std::shared_ptr<const DevicePicture> DevicePicture::adopt(void* av_frame) {
 DevicePicture::~DevicePicture() {
   auto* f = static_cast<AVFrame*>(frame_);
   av_frame_free(&f);
+  if (outstanding_) outstanding_->fetch_sub(1);
 }
 
 std::optional<DevicePicture::CudaPlanes> DevicePicture::cuda_planes() const {

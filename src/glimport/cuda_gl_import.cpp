@@ -94,7 +94,15 @@ protocol::Result<std::unique_ptr<CudaGlImporter>> CudaGlImporter::open() {
   char name[128] = {};
   if (I.cu->cuDeviceGetName(name, sizeof(name) - 1, I.device) == CUDA_SUCCESS) I.device_name = name;
   // The primary context: the decoder opens its CUDA device on it too, so the pictures'
-  // device pointers are valid in the context the textures are registered in.
+  // device pointers are valid in the context the textures are registered in. libavcodec
+  // refuses a primary context that is active with other flags than its own (blocking
+  // sync), so it gets those flags if it is not active yet.
+  constexpr unsigned kSchedBlockingSync = 0x04;  // CU_CTX_SCHED_BLOCKING_SYNC
+  unsigned flags = 0;
+  int active = 0;
+  if (I.cu->cuDevicePrimaryCtxGetState(I.device, &flags, &active) == CUDA_SUCCESS && !active &&
+      flags != kSchedBlockingSync)
+    I.cu->cuDevicePrimaryCtxSetFlags(I.device, kSchedBlockingSync);
   if (r = I.cu->cuDevicePrimaryCtxRetain(&I.context, I.device); r != CUDA_SUCCESS)
     return make_error("glimport.cuda", "retaining the CUDA context failed: " + I.error_text(r));
   I.retained = true;

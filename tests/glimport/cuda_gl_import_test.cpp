@@ -120,9 +120,9 @@ TEST(CudaGlImport, NvdecPicturesReachTexturesBitExact) {
   }
   if (!importer) GTEST_SKIP() << "no GL context on a CUDA GPU here (" << why << ")";
 
-  const int w = 1920, h = 1080, frames = 40;  // what a viewer shows
-  auto aus = encode_clip(w, h, frames);
-  ASSERT_EQ(aus.size(), static_cast<size_t>(frames));
+  const int w = 1920, h = 1080, frames = 40, hoarded = 30;  // what a viewer shows
+  auto aus = encode_clip(w, h, frames + hoarded);
+  ASSERT_EQ(aus.size(), static_cast<size_t>(frames + hoarded));
   auto sw = codec::H264Decoder::open(1, codec::DecoderChoice::software);
   auto hw = codec::H264Decoder::open(1, codec::DecoderChoice::cuda);
   ASSERT_TRUE(sw);
@@ -173,6 +173,27 @@ TEST(CudaGlImport, NvdecPicturesReachTexturesBitExact) {
     compared += 1;
   }
   EXPECT_EQ(importer->imports(), static_cast<uint64_t>(frames));
+  // A consumer that keeps every picture (a stalled display) must not starve the decoder
+  // of its surfaces: past the limit, pictures come in system memory, still exact.
+  int on_device = 0, in_memory = 0;
+  for (int t = frames; t < frames + hoarded; ++t) {
+    auto ref = sw.value()->decode(aus[static_cast<size_t>(t)]);
+    auto pic = hw.value()->decode(aus[static_cast<size_t>(t)]);
+    ASSERT_TRUE(ref && pic) << "frame " << t << ": " << (pic ? "" : pic.error().message);
+    ASSERT_TRUE(ref.value() && pic.value());
+    if (pic.value()->device) {
+      on_device += 1;
+      held.push_back(pic.value()->device);
+    } else {
+      in_memory += 1;
+      EXPECT_EQ(pic.value()->y, ref.value()->y) << "frame " << t;
+    }
+  }
+  EXPECT_GT(on_device, 0);
+  EXPECT_GT(in_memory, 0) << "the decoder kept handing out surfaces past its limit";
+  held.clear();
+  std::printf("a consumer holding every picture: %d stayed on the GPU, then %d came in system memory\n", on_device,
+              in_memory);
   std::printf("%d NVDEC pictures (%dx%d) imported into GL on %s, bit-exact; import + glFinish %.3f ms/frame, "
               "download to system memory %.3f ms/frame (ratio %.2f)\n",
               compared, w, h, importer->device_name().c_str(), import_ms / frames, download_ms / frames,

@@ -2,6 +2,7 @@
 // A hardware decoder's picture left where it was decoded (NV12 in GPU memory), so a
 // display on the same GPU can copy it into its textures without a round trip through
 // system memory. It holds the decoder's frame reference until the last holder lets go.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,11 +36,14 @@ class DevicePicture {
   protocol::Result<YuvImage> download() const;
 
   // Takes over `av_frame` (an AVFrame* in a hardware pixel format; the decoder's side).
-  static std::shared_ptr<const DevicePicture> adopt(void* av_frame);
+  // `outstanding` (may be null) counts the decoder's pictures alive: one more until this
+  // one is freed.
+  static std::shared_ptr<const DevicePicture> adopt(void* av_frame, std::shared_ptr<std::atomic<int>> outstanding);
 
  private:
   DevicePicture() = default;
   void* frame_ = nullptr;  // AVFrame*
+  std::shared_ptr<std::atomic<int>> outstanding_;
   Api api_ = Api::other;
   int width_ = 0, height_ = 0;
 };
