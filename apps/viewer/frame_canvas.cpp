@@ -118,13 +118,13 @@ void FrameCanvas::initializeGL() {
   build_program(&program_, kFragmentI420);
   build_program(&program_nv12_, kFragmentNv12);
   // Decoded pictures can stay on the GPU when this context runs on a CUDA GPU.
-  auto importer = glimport::CudaGlImporter::open();
-  if (importer) {
-    importer_ = std::move(importer).value();
-    frame_path_ = QString::fromStdString("GPU (CUDA-GL, " + importer_->device_name() + ")");
+  auto opened = glimport::open_frame_importer();
+  if (opened.importer) {
+    importer_ = std::move(opened.importer);
+    frame_path_ = QString::fromStdString("GPU (" + importer_->describe() + ")");
     if (loop_) loop_->keep_frames_on_device(true);
   } else {
-    use_system_memory(importer.error().message);
+    use_system_memory(opened.why_not);
   }
   log_info("viewer", "frames reach the canvas through " + frame_path_.toStdString());
   glGenTextures(3, textures_);

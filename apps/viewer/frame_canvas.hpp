@@ -1,12 +1,13 @@
 #pragma once
 // The video canvas: the presented frame's Y, U and V planes uploaded as three textures
 // and converted to RGB in a fragment shader (BT.709 limited range, as the encoder signals),
-// drawn letterboxed at the video's aspect ratio. When the GL context runs on the GPU that
-// decodes (NVDEC), the pictures never leave it: the core keeps them in GPU memory and
-// they are copied device-to-device into two NV12 textures (glimport::CudaGlImporter). The canvas holds the frame's lease in
-// the renderer role while its textures show it and releases it when the next one
-// replaces it. Mouse input leaves as signals in video pixels; the window turns it into
-// camera intents.
+// drawn letterboxed at the video's aspect ratio. When the GL context can take the
+// hardware decoder's pictures where they are (NVDEC with GL on that GPU, VA-API with an
+// EGL context), they never leave the GPU: the core keeps them there and a
+// glimport::FrameImporter puts them into two NV12 textures. The canvas holds the frame's
+// lease in the renderer role while its textures show it and releases it when the next
+// one replaces it (an aliasing importer's textures are the picture's memory). Mouse input
+// leaves as signals in video pixels; the window turns it into camera intents.
 #include <QOpenGLBuffer>
 #include <QOpenGLFunctions>
 #include <QOpenGLShaderProgram>
@@ -15,7 +16,7 @@
 #include <memory>
 
 #include "voxcast/client/frame_lease.hpp"
-#include "voxcast/glimport/cuda_gl_import.hpp"
+#include "voxcast/glimport/frame_importer.hpp"
 
 namespace voxcast::client {
 class ClientStreamLoop;
@@ -37,7 +38,8 @@ class FrameCanvas : public QOpenGLWidget, protected QOpenGLFunctions {
   QRectF video_rect() const;
   QSize video_size() const { return video_size_; }
   uint64_t frames_drawn() const { return frames_drawn_; }
-  // How frames reach the textures: "GPU (CUDA-GL, <device>)" or "system memory (<why>)";
+  // How frames reach the textures: "GPU (CUDA-GL, <device>)", "GPU (VA-API dma-buf, EGL)"
+  // or "system memory (<why>)";
   // empty until the GL context exists.
   const QString& frame_path() const { return frame_path_; }
   uint64_t frames_from_gpu() const { return frames_from_gpu_; }
@@ -76,7 +78,7 @@ class FrameCanvas : public QOpenGLWidget, protected QOpenGLFunctions {
   QOpenGLShaderProgram program_;       // I420 from three textures
   QOpenGLShaderProgram program_nv12_;  // NV12 from the importer's two
   GLuint textures_[3] = {0, 0, 0};
-  std::unique_ptr<glimport::CudaGlImporter> importer_;
+  std::unique_ptr<glimport::FrameImporter> importer_;
   bool showing_nv12_ = false;
   QString frame_path_;
   uint64_t frames_from_gpu_ = 0;

@@ -9,6 +9,8 @@
 #include <QSurfaceFormat>
 #include <QTimer>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 
 #include "common/client_cli.hpp"
 #include "recent_connections.hpp"
@@ -32,6 +34,13 @@ int main(int argc, char** argv) {
   app.callback([&] { host_given = app.count("--host") + app.count("--control-port") > 0; });
   CLI11_PARSE(app, argc, argv);
   if (!positional.empty()) cli.connection.connect = positional;
+
+  // VA-API pictures reach the canvas as dma-bufs, which only an EGL context imports: on
+  // X11 Qt is asked for EGL when a render node exists and the decoder may be VA-API (Qt
+  // falls back to GLX by itself when EGL does not start; CUDA-GL works with either).
+  if (!std::getenv("QT_XCB_GL_INTEGRATION") && (cli.config.decoder == "auto" || cli.config.decoder == "vaapi") &&
+      std::filesystem::exists("/dev/dri/renderD128"))
+    setenv("QT_XCB_GL_INTEGRATION", "xcb_egl", 0);
 
   QSurfaceFormat format;
   format.setSwapInterval(0);  // the presenter paces frames, not the swap

@@ -34,7 +34,7 @@ struct H264Decoder::Impl {
   AVBufferRef* hw_device = nullptr;
   AVPixelFormat hw_format = AV_PIX_FMT_NONE;
   bool keep_on_device = false;
-  // NVDEC's pictures are its decode surfaces, mapped: each one kept downstream holds one.
+  // NVDEC's and VA-API's pictures are decode surfaces: each one kept downstream holds one.
   // The decoder gets kExtraSurfaces more than it needs; pictures beyond kMaxKept alive at
   // once come to system memory instead, so a slow consumer never starves the decoder.
   static constexpr int kExtraSurfaces = 16, kMaxKept = 12;
@@ -121,7 +121,7 @@ protocol::Result<std::unique_ptr<H264Decoder>> H264Decoder::open(int threads, De
       continue;
     }
     I.ctx->hw_device_ctx = av_buffer_ref(I.hw_device);
-    if (type == AV_HWDEVICE_TYPE_CUDA) I.ctx->extra_hw_frames = Impl::kExtraSurfaces;
+    if (type == AV_HWDEVICE_TYPE_CUDA || type == AV_HWDEVICE_TYPE_VAAPI) I.ctx->extra_hw_frames = Impl::kExtraSurfaces;
     I.ctx->opaque = reinterpret_cast<void*>(static_cast<intptr_t>(fmt));
     I.ctx->get_format = pick_hw_format;
     I.hw_format = fmt;
@@ -157,7 +157,8 @@ protocol::Result<std::optional<YuvImage>> H264Decoder::decode(protocol::ByteSpan
   if (err == AVERROR(EAGAIN)) return std::optional<YuvImage>{};
   if (err < 0) return make_error("decoder.decode", "receive_frame: " + av_error_text(err));
   if (I.hw_format != AV_PIX_FMT_NONE && I.frame->format == I.hw_format) {
-    if (I.keep_on_device && I.frame->format == AV_PIX_FMT_CUDA && I.kept->load() < Impl::kMaxKept) {
+    const bool keepable = I.frame->format == AV_PIX_FMT_CUDA || I.frame->format == AV_PIX_FMT_VAAPI;
+    if (I.keep_on_device && keepable && I.kept->load() < Impl::kMaxKept) {
       AVFrame* held = av_frame_alloc();
       if (!held) return make_error("decoder.decode", "out of memory");
       av_frame_move_ref(held, I.frame);

@@ -164,6 +164,7 @@ std::optional<protocol::Error> CudaGlImporter::import(const codec::DevicePicture
 
 const Nv12Textures& CudaGlImporter::textures() const { return impl_->textures; }
 const std::string& CudaGlImporter::device_name() const { return impl_->device_name; }
+std::string CudaGlImporter::describe() const { return "CUDA-GL, " + impl_->device_name; }
 uint64_t CudaGlImporter::imports() const { return impl_->imports; }
 
 }  // namespace voxcast::glimport

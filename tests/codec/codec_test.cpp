@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "voxcast/codec/decoder.hpp"
+#include "voxcast/codec/device_picture.hpp"
 #include "voxcast/codec/encoder.hpp"
 #include "voxcast/codec/png.hpp"
 #include "voxcast/codec/yuv.hpp"
@@ -173,4 +174,42 @@ TEST(Decoder, HardwareChoiceFallsBackOrFailsClearly) {
       EXPECT_EQ(v.error().code, "decoder.unavailable");
     }
   }
+}
+
+TEST(DevicePicture, Nv12PlanesFromEitherDrmLayout) {
+  using namespace voxcast::codec;
+  // VA-API's export: two layers, R8 and GR88, here in one object.
+  DrmLayout separate;
+  separate.objects = {{7, 0x0100000000000002ULL}};
+  separate.layers = {{kDrmFormatR8, {{0, 0, 2048}}}, {kDrmFormatGR88, {{0, 2048 * 1088, 2048}}}};
+  auto p = nv12_planes_from_drm(separate, 1920, 1080);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->luma.fd, 7);
+  EXPECT_EQ(p->luma.fourcc, kDrmFormatR8);
+  EXPECT_EQ(p->luma.width, 1920);
+  EXPECT_EQ(p->luma.height, 1080);
+  EXPECT_EQ(p->luma.pitch, 2048u);
+  EXPECT_EQ(p->luma.modifier, 0x0100000000000002ULL);
+  EXPECT_EQ(p->chroma.fourcc, kDrmFormatGR88);
+  EXPECT_EQ(p->chroma.offset, 2048u * 1088u);
+  EXPECT_EQ(p->chroma.width, 960);
+  EXPECT_EQ(p->chroma.height, 540);
+  // One NV12 layer with two planes in two objects.
+  DrmLayout composed;
+  composed.objects = {{3, 0}, {4, 0}};
+  composed.layers = {{kDrmFormatNV12, {{0, 0, 640}, {1, 64, 640}}}};
+  auto q = nv12_planes_from_drm(composed, 640, 360);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->luma.fd, 3);
+  EXPECT_EQ(q->chroma.fd, 4);
+  EXPECT_EQ(q->chroma.offset, 64u);
+  EXPECT_EQ(q->chroma.fourcc, kDrmFormatGR88);
+  // Anything else is refused rather than guessed: another format, a missing object.
+  DrmLayout other = separate;
+  other.layers[1].fourcc = drm_fourcc('R', 'G', '8', '8');
+  EXPECT_FALSE(nv12_planes_from_drm(other, 1920, 1080));
+  DrmLayout dangling = composed;
+  dangling.layers[0].planes[1].object = 5;
+  EXPECT_FALSE(nv12_planes_from_drm(dangling, 640, 360));
+  EXPECT_EQ(kDrmFormatNV12, 0x3231564eu);  // 'NV12' as the kernel defines it
 }

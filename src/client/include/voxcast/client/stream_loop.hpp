@@ -167,8 +167,8 @@ class ClientStreamLoop {
   // a GUI posts a repaint from it and returns at once).
   void set_present_callback(std::function<void()> callback);
   // A display that can take pictures in GPU memory (the viewer's canvas, when its GL
-  // context is on the decoding GPU) asks for them; from the next access unit a CUDA
-  // decoder's pictures then stay there (YuvImage::device). Off again: system memory.
+  // context is on the decoding GPU) asks for them; from the next access unit a CUDA or
+  // VA-API decoder's pictures then stay there (YuvImage::device). Off again: system memory.
   void keep_frames_on_device(bool keep);
   // Latest decoded picture converted to RGBA; false when there is none yet.
   bool latest_rgba(std::vector<uint8_t>* rgba, int* width, int* height) const;

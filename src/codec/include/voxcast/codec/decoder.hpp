@@ -26,7 +26,7 @@ class H264Decoder {
   std::string name() const;  // "software" or the hwaccel's name
   // Why a requested hardware decoder is not used (empty when none was asked for or it works).
   const std::string& fallback_reason() const;
-  // Pictures of a CUDA hardware decoder stay in GPU memory (YuvImage::device, planes
+  // Pictures of a CUDA or VA-API decoder stay in GPU memory (YuvImage::device, planes
   // empty) instead of being copied to system memory; for a display that imports them.
   // Software and other hardware decoders are not affected.
   void keep_on_device(bool keep);

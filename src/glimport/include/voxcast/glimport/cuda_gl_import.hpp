@@ -1,30 +1,15 @@
 #pragma once
-// Hardware-decoded pictures into a display's GL textures without leaving the GPU: the
-// CUDA decoder's NV12 planes are copied device-to-device into two textures registered
-// with CUDA (luma GL_R8 w×h, chroma GL_RG8 w/2×h/2), which a shader converts to RGB.
-// Used when the GL context runs on an NVIDIA GPU; everywhere else open() says why not,
-// and the display takes pictures in system memory instead.
-//
+// NVDEC pictures into GL: the CUDA decoder's NV12 planes are copied device-to-device
+// into two textures registered with CUDA. Used when the GL context runs on an NVIDIA GPU.
 // The CUDA driver is loaded at run time (ffnvcodec's loader, as FFmpeg and mpv do), so
-// the binary runs on machines without it. Every call needs the GL context that was
-// current at open() to be current again.
+// the binary runs on machines without it.
 #include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
 
-#include "voxcast/codec/device_picture.hpp"
-#include "voxcast/protocol/result.hpp"
+#include "voxcast/glimport/frame_importer.hpp"
 
 namespace voxcast::glimport {
 
-struct Nv12Textures {
-  unsigned luma = 0;    // GL_R8, width × height
-  unsigned chroma = 0;  // GL_RG8 (U, V), width/2 × height/2
-  int width = 0, height = 0;
-};
-
-class CudaGlImporter {
+class CudaGlImporter final : public FrameImporter {
  public:
   // Errors: "glimport.no_cuda" (no CUDA driver here), "glimport.not_cuda_gl" (the
   // current GL context is not on a CUDA GPU), "glimport.cuda" (a driver call failed).
@@ -35,10 +20,11 @@ class CudaGlImporter {
 
   // Copies `picture` into the textures (sized on first use and on a size change).
   // "glimport.other_context": the picture was decoded on another GPU or context.
-  std::optional<protocol::Error> import(const codec::DevicePicture& picture);
-  const Nv12Textures& textures() const;
+  std::optional<protocol::Error> import(const codec::DevicePicture& picture) override;
+  const Nv12Textures& textures() const override;
+  std::string describe() const override;
+  uint64_t imports() const override;
   const std::string& device_name() const;  // the CUDA device behind the GL context
-  uint64_t imports() const;
 
  private:
   CudaGlImporter();
