@@ -117,7 +117,7 @@ void FrameCanvas::initializeGL() {
   initializeOpenGLFunctions();
   build_program(&program_, kFragmentI420);
   build_program(&program_nv12_, kFragmentNv12);
-  // Decoded pictures can stay on the GPU when this context runs on a CUDA GPU.
+  // Hardware-decoded pictures stay on the GPU when this context can take them there.
   auto opened = glimport::open_frame_importer();
   if (opened.importer) {
     importer_ = std::move(opened.importer);

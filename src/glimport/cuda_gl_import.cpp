@@ -3,6 +3,8 @@
 #include <GL/gl.h>
 #include <GL/glext.h>
 
+#include "plane_textures.hpp"
+
 // The loader prints to stderr by default; a missing driver is an expected outcome here,
 // reported through open()'s error instead.
 #define FFNV_LOG_FUNC(logctx, msg, ...) ((void)0)
@@ -42,19 +44,14 @@ struct CudaGlImporter::Impl {
   // Two textures of the picture's size, registered with CUDA for writing.
   std::optional<protocol::Error> allocate(int width, int height) {
     release_textures();
+    GLuint names[2] = {0, 0};
+    create_plane_textures(names);
     GLint bound = 0;
     glGetIntegerv(GL_TEXTURE_BINDING_2D, &bound);
-    GLuint names[2] = {0, 0};
-    glGenTextures(2, names);
     const GLint formats[2] = {GL_R8, GL_RG8};
     const GLenum layouts[2] = {GL_RED, GL_RG};
     for (int i = 0; i < 2; ++i) {
       glBindTexture(GL_TEXTURE_2D, names[i]);
-      // No mipmaps: the texture is complete with level 0 alone (CUDA registers it then).
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
       glTexImage2D(GL_TEXTURE_2D, 0, formats[i], i == 0 ? width : width / 2, i == 0 ? height : height / 2, 0,
                    layouts[i], GL_UNSIGNED_BYTE, nullptr);
     }

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "plane_textures.hpp"
+
 namespace voxcast::glimport {
 
 using protocol::make_error;
@@ -81,17 +83,7 @@ protocol::Result<std::unique_ptr<DmabufGlImporter>> DmabufGlImporter::open() {
   if (!I.create_image || !I.destroy_image || !I.image_target || !has_extension(gl_extensions, "GL_OES_EGL_image"))
     return make_error("glimport.no_dmabuf", "GL cannot bind EGL images to textures (no GL_OES_EGL_image)");
   GLuint names[2] = {0, 0};
-  GLint bound = 0;
-  glGetIntegerv(GL_TEXTURE_BINDING_2D, &bound);
-  glGenTextures(2, names);
-  for (GLuint t : names) {
-    glBindTexture(GL_TEXTURE_2D, t);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-  }
-  glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(bound));
+  create_plane_textures(names);
   I.textures.luma = names[0];
   I.textures.chroma = names[1];
   return importer;

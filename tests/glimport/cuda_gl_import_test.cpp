@@ -104,21 +104,9 @@ TEST(CudaGlImport, SaysWhyItCannotWorkOrWorks) {
 }
 
 TEST(CudaGlImport, NvdecPicturesReachTexturesBitExact) {
-  std::unique_ptr<test::HeadlessGl> gl;
-  std::unique_ptr<CudaGlImporter> importer;
-  std::string why = "EGL lists no devices";
-  for (EGLDeviceEXT d : test::HeadlessGl::devices()) {
-    auto candidate = std::make_unique<test::HeadlessGl>(d);
-    if (!candidate->ok()) continue;
-    auto opened = CudaGlImporter::open();
-    if (opened) {
-      gl = std::move(candidate);
-      importer = std::move(opened).value();
-      break;
-    }
-    why = opened.error().message;
-  }
-  if (!importer) GTEST_SKIP() << "no GL context on a CUDA GPU here (" << why << ")";
+  auto context = test::open_cuda_gl_context();
+  if (!context.importer) GTEST_SKIP() << "no GL context on a CUDA GPU here (" << context.why_not << ")";
+  CudaGlImporter* importer = context.importer.get();
 
   const int w = 1920, h = 1080, frames = 40, hoarded = 30;  // what a viewer shows
   auto aus = encode_clip(w, h, frames + hoarded);

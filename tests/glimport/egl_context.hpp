@@ -5,8 +5,11 @@
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "voxcast/glimport/cuda_gl_import.hpp"
 
 namespace voxcast::test {
 
@@ -68,5 +71,28 @@ class HeadlessGl {
   bool initialized_ = false;
   std::string error_, vendor_;
 };
+
+// The first EGL device whose context runs on a CUDA GPU, made current, with its
+// importer; `why_not` says why there is none.
+struct CudaGlContext {
+  std::unique_ptr<HeadlessGl> gl;
+  std::unique_ptr<glimport::CudaGlImporter> importer;
+  std::string why_not = "EGL lists no devices";
+};
+inline CudaGlContext open_cuda_gl_context() {
+  CudaGlContext out;
+  for (EGLDeviceEXT d : HeadlessGl::devices()) {
+    auto gl = std::make_unique<HeadlessGl>(d);
+    if (!gl->ok()) continue;
+    auto opened = glimport::CudaGlImporter::open();
+    if (opened) {
+      out.gl = std::move(gl);
+      out.importer = std::move(opened).value();
+      return out;
+    }
+    out.why_not = opened.error().message;
+  }
+  return out;
+}
 
 }  // namespace voxcast::test

@@ -17,21 +17,9 @@ namespace voxcast {
 namespace {
 
 TEST(CudaGlImport, StreamLoopKeepsNvdecPicturesOnTheGpu) {
-  std::unique_ptr<test::HeadlessGl> gl;
-  std::unique_ptr<glimport::CudaGlImporter> importer;
-  std::string why = "EGL lists no devices";
-  for (EGLDeviceEXT d : test::HeadlessGl::devices()) {
-    auto candidate = std::make_unique<test::HeadlessGl>(d);
-    if (!candidate->ok()) continue;
-    auto opened = glimport::CudaGlImporter::open();
-    if (opened) {
-      gl = std::move(candidate);
-      importer = std::move(opened).value();
-      break;
-    }
-    why = opened.error().message;
-  }
-  if (!importer) GTEST_SKIP() << "no GL context on a CUDA GPU here (" << why << ")";
+  auto context = test::open_cuda_gl_context();
+  if (!context.importer) GTEST_SKIP() << "no GL context on a CUDA GPU here (" << context.why_not << ")";
+  glimport::CudaGlImporter* importer = context.importer.get();
 
   testing::TestServer server;
   auto config = server.client_config();
