@@ -98,12 +98,16 @@ DmabufGlImporter::~DmabufGlImporter() {
 }
 
 std::optional<protocol::Error> DmabufGlImporter::import(const codec::DevicePicture& picture) {
-  Impl& I = *impl_;
   auto planes = picture.dmabuf_planes();
   if (!planes) return make_error("glimport.format", "not a VA-API NV12 picture that exports as dma-bufs");
+  return import_planes(*planes, picture.width(), picture.height());
+}
+
+std::optional<protocol::Error> DmabufGlImporter::import_planes(const codec::DmabufNv12& planes, int width, int height) {
+  Impl& I = *impl_;
   // The previous picture's images go first: the caller lets that picture go after this.
   I.destroy_images();
-  const codec::DmabufPlane* sources[2] = {&planes->luma, &planes->chroma};
+  const codec::DmabufPlane* sources[2] = {&planes.luma, &planes.chroma};
   const GLuint targets[2] = {I.textures.luma, I.textures.chroma};
   GLint bound = 0;
   glGetIntegerv(GL_TEXTURE_BINDING_2D, &bound);
@@ -128,8 +132,8 @@ std::optional<protocol::Error> DmabufGlImporter::import(const codec::DevicePictu
     I.image_target(GL_TEXTURE_2D, static_cast<GLeglImageOES>(I.images[i]));
   }
   glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(bound));
-  I.textures.width = picture.width();
-  I.textures.height = picture.height();
+  I.textures.width = width;
+  I.textures.height = height;
   I.imports += 1;
   return std::nullopt;
 }

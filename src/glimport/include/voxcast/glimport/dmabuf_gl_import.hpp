@@ -26,6 +26,9 @@ class DmabufGlImporter final : public FrameImporter {
 
   // "glimport.format" (not a VA-API NV12 picture), "glimport.egl" (the driver refused it).
   std::optional<protocol::Error> import(const codec::DevicePicture& picture) override;
+  // The same for planes already described as dma-bufs (import() maps the picture, then
+  // calls this); the fds stay the caller's.
+  std::optional<protocol::Error> import_planes(const codec::DmabufNv12& planes, int width, int height);
   const Nv12Textures& textures() const override;
   std::string describe() const override { return "VA-API dma-buf, EGL"; }
   uint64_t imports() const override;
