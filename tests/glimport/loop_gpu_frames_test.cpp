@@ -32,9 +32,9 @@ TEST(CudaGlImport, StreamLoopKeepsNvdecPicturesOnTheGpu) {
   int imported = 0;
   for (int z = 1; z <= 3; ++z) {
     // A slider move: a new frame arrives; the presented one is imported.
-    const uint64_t before = loop.stats().frames_decoded;
+    const uint64_t before = loop.metrics().frames_presented;
     loop.set_dims_index("z", z);
-    ASSERT_TRUE(loop.wait_until([&] { return loop.stats().frames_decoded > before; }, 10));
+    ASSERT_TRUE(loop.wait_until([&] { return loop.metrics().frames_presented > before; }, 10));
     auto lease = loop.acquire_presented();
     if (!lease) continue;
     auto frame = lease->frame(client::LeaseRole::renderer);

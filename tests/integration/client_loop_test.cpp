@@ -59,6 +59,33 @@ TEST(ClientLoop, ThePresentedFrameIsLentToTheRendererAndTheCallbackFires) {
   EXPECT_TRUE(held->closed());
 }
 
+TEST(ClientLoop, AskingForGpuFramesLeavesSoftwarePicturesInSystemMemory) {
+  // A display that imports GPU pictures asks for them; a software decoder has none to
+  // keep, so its pictures still arrive with their planes, and the stream goes on.
+  TestServer srv;
+  auto config = srv.client_config();
+  config.decoder = "software";
+  client::ClientStreamLoop c(config);
+  c.keep_frames_on_device(true);
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded >= 1; }, 5));
+  c.set_dims_index("z", 2);
+  ASSERT_TRUE(c.wait_until([&] { return c.metrics().frames_presented >= 2; }, 5));
+  auto lease = c.acquire_presented();
+  ASSERT_TRUE(lease);
+  auto frame = lease->frame(client::LeaseRole::renderer);
+  ASSERT_TRUE(frame);
+  EXPECT_FALSE(frame->device);
+  EXPECT_EQ(frame->y.size(), static_cast<size_t>(frame->width) * static_cast<size_t>(frame->height));
+  EXPECT_EQ(lease->release(client::LeaseRole::renderer), client::LeaseResult::ok);
+  auto pic = c.latest_picture();
+  ASSERT_TRUE(pic);
+  EXPECT_FALSE(pic->device);
+  c.keep_frames_on_device(false);
+  c.stop();
+  EXPECT_EQ(client::FrameLease::live_leases(), 0);
+}
+
 TEST(ClientLoop, HistoryStaysBoundedOnALongSession) {
   TestServer srv;
   client::ClientConfig cc = srv.client_config();
