@@ -29,7 +29,6 @@ DecodeOutcome decode_access_unit(DecoderSlot* slot, protocol::ByteSpan au) {
     slot->injected_left -= 1;
     error = "injected decoder failure";
   } else {
-    slot->decoder->keep_on_device(slot->keep_on_device);
     auto r = slot->decoder->decode(au);
     if (r) {
       slot->consecutive_failures = 0;

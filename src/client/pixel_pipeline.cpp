@@ -111,7 +111,7 @@ void ClientStreamLoop::Impl::media_loop() {
         if (auto annexb = protocol::avcc_to_annexb(m.payload)) dump.write(reinterpret_cast<const char*>(annexb->data()), static_cast<std::streamsize>(annexb->size()));
       }
       double t0 = steady_ms();
-      decoder.keep_on_device = frames_on_device.load();
+      decoder.decoder->keep_on_device(frames_on_device.load());
       DecodeOutcome out = decode_access_unit(&decoder, m.payload);
       rec.decode_ms = steady_ms() - t0;
       if (out.failed) {

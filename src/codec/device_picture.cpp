@@ -1,5 +1,7 @@
 #include "voxcast/codec/device_picture.hpp"
 
+#include <cassert>
+
 #include "av_error.hpp"
 #include "nv12.hpp"
 
@@ -21,7 +23,8 @@ std::shared_ptr<const DevicePicture> DevicePicture::adopt(void* av_frame, std::s
   if (p->outstanding_) p->outstanding_->fetch_add(1);
   p->width_ = f->width;
   p->height_ = f->height;
-  p->api_ = f->format == AV_PIX_FMT_CUDA ? Api::cuda : f->format == AV_PIX_FMT_VAAPI ? Api::vaapi : Api::other;
+  assert((f->format == AV_PIX_FMT_CUDA || f->format == AV_PIX_FMT_VAAPI) && "a CUDA or VA-API picture");
+  p->api_ = f->format == AV_PIX_FMT_CUDA ? Api::cuda : Api::vaapi;
   return p;
 }
 

@@ -108,17 +108,14 @@ std::optional<protocol::Error> DmabufGlImporter::import_planes(const codec::Dmab
   // The previous picture's images go first: the caller lets that picture go after this.
   I.destroy_images();
   const codec::DmabufPlane* sources[2] = {&planes.luma, &planes.chroma};
+  for (const auto* plane : sources)
+    if (!I.modifiers && plane->modifier != kDrmFormatModInvalid && plane->modifier != 0)
+      return make_error("glimport.egl", "the surface is tiled (format modifier) and EGL takes no modifiers");
   const GLuint targets[2] = {I.textures.luma, I.textures.chroma};
   GLint bound = 0;
   glGetIntegerv(GL_TEXTURE_BINDING_2D, &bound);
   for (int i = 0; i < 2; ++i) {
-    const auto& plane = *sources[i];
-    if (!I.modifiers && plane.modifier != kDrmFormatModInvalid && plane.modifier != 0) {
-      I.destroy_images();
-      glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(bound));
-      return make_error("glimport.egl", "the surface is tiled (format modifier) and EGL takes no modifiers");
-    }
-    auto attributes = dmabuf_image_attributes(plane, I.modifiers);
+    auto attributes = dmabuf_image_attributes(*sources[i], I.modifiers);
     I.images[i] = I.create_image(I.display, EGL_NO_CONTEXT, EGL_LINUX_DMA_BUF_EXT, nullptr, attributes.data());
     if (I.images[i] == EGL_NO_IMAGE_KHR) {
       const EGLint error = eglGetError();

@@ -72,12 +72,6 @@ TEST(DmabufGlImport, OpenNeedsAnEglContextWithDmabufImport) {
   if (contexts == 0) GTEST_SKIP() << "no EGL device gave a desktop GL context";
 }
 
-}  // namespace
-}  // namespace voxcast
-
-namespace voxcast {
-namespace {
-
 // A GL texture exported as a dma-buf (EGL_MESA_image_dma_buf_export), for feeding the
 // importer real dma-bufs without a VA-API device.
 struct ExportedPlane {

@@ -22,7 +22,6 @@ struct DecoderSlot {
   DecoderPolicy policy;
   std::unique_ptr<codec::H264Decoder> decoder;
   bool forced_software = false;
-  bool keep_on_device = false;  // a CUDA or VA-API decoder's pictures stay in GPU memory
   int consecutive_failures = 0;
   int injected_left = 0;
   uint64_t failures = 0, recreations = 0, fallbacks_to_software = 0;

@@ -59,7 +59,7 @@ std::optional<DmabufNv12> nv12_planes_from_drm(const DrmLayout& layout, int widt
 
 class DevicePicture {
  public:
-  enum class Api { cuda, vaapi, other };
+  enum class Api { cuda, vaapi };
   // The two NV12 planes as CUDA device pointers, valid in `context` (a CUcontext: the
   // device's primary context, so a display can retain the same one).
   struct CudaPlanes {
@@ -82,7 +82,7 @@ class DevicePicture {
   // The picture in system memory as I420, for whoever cannot use it where it is.
   protocol::Result<YuvImage> download() const;
 
-  // Takes over `av_frame` (an AVFrame* in a hardware pixel format; the decoder's side).
+  // Takes over `av_frame` (an AVFrame* in AV_PIX_FMT_CUDA or _VAAPI; the decoder's side).
   // `outstanding` (may be null) counts the decoder's pictures alive: one more until this
   // one is freed.
   static std::shared_ptr<const DevicePicture> adopt(void* av_frame, std::shared_ptr<std::atomic<int>> outstanding);
@@ -94,7 +94,7 @@ class DevicePicture {
   mutable std::once_flag mapped_once_;
   mutable void* drm_frame_ = nullptr;  // AVFrame* in DRM_PRIME, the mapping of frame_
   mutable std::optional<DmabufNv12> dmabuf_;
-  Api api_ = Api::other;
+  Api api_ = Api::cuda;
   int width_ = 0, height_ = 0;
 };
 
