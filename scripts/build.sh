@@ -2,6 +2,7 @@
 # Configures and builds voxcast. Usage: scripts/build.sh [BUILD_DIR] [extra cmake args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/ccache-env.sh
 BUILD_DIR="${1:-build}"
 shift || true
 JOBS="$(nproc)"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-export CCACHE_DIR="${CCACHE_DIR:-$PWD/.ccache}"
+source scripts/ccache-env.sh
 JOBS="$(nproc)"
 
 VOXCAST_BUILD_TYPE=Debug ./scripts/build.sh build-asan -DVOXCAST_SANITIZE=ON
