@@ -47,6 +47,7 @@ std::variant<std::vector<std::array<double, 2>>, DataError> estimate_contrast(co
     if (p && (*p)[1] > (*p)[0]) {
       lim = *p;
     } else if (p) {
+      values.erase(std::remove_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); }), values.end());
       auto mm = std::minmax_element(values.begin(), values.end());
       if (*mm.second > *mm.first) lim = {*mm.first, *mm.second};
       else if ((*p)[0] != 0) lim = {std::min(0.0, (*p)[0]), std::max(0.0, (*p)[0])};

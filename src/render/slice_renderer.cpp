@@ -28,6 +28,11 @@ LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap) {
   return lut;
 }
 
+void clamp_infinities(float* values, size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    if (std::isinf(values[i])) values[i] = values[i] > 0 ? kInfinityStandIn : -kInfinityStandIn;
+}
+
 SliceRenderer::SliceRenderer(int threads, double wait_ms) : pool_(threads), wait_ms_(wait_ms) {}
 
 const LayerLut& LutCache::get(const LayerState& layer, bool* rebuilt) {
@@ -98,11 +103,17 @@ Axis1D sample_axis(int pixels, double first_world, double world_per_px, double s
   return a;
 }
 
+// LUT entry of a value; -1 for NaN, which is not drawn (napari shows NaN transparent).
+// NaN fails every comparison, so it must be caught before the clamps: cast to int it
+// would index far outside the table.
 inline int lut_index(const LayerLut& lut, float v) {
   float x = (v - lut.lo) * lut.scale;
+  if (std::isnan(x)) return -1;
   x = x < 0.0f ? 0.0f : (x > kLutSize - 1 ? static_cast<float>(kLutSize - 1) : x);
   return static_cast<int>(x + 0.5f);
 }
+// Whether a LUT entry is drawn: not NaN, and not a label image's background.
+inline bool drawn(const LayerLut& lut, int index) { return index > 0 || (index == 0 && !lut.transparent_zero); }
 
 inline void blend(float* acc, const Rgb& c, float a, Blending mode) {
   switch (mode) {
@@ -130,23 +141,22 @@ inline void blend(float* acc, const Rgb& c, float a, Blending mode) {
 }
 
 // Composites one layer's contribution to canvas row `py` into `acc` (3 floats/pixel).
-void draw_layer_row(const LayerPass& L, int py, int width, float* acc, std::vector<Rgb>* row_colors) {
+void draw_layer_row(const LayerPass& L, int py, int width, float* acc, std::vector<int>* row_index) {
   const Axis1D& cols = *L.col_axis;
   const Axis1D& rows = *L.row_axis;
   auto upy = static_cast<size_t>(py);
   if (L.interpolation == Interpolation::nearest) {
     int32_t iy = rows.nearest[upy];
     if (iy < 0) return;
-    // Colour each source column of this row once, then spread it over the canvas.
+    // Look up each source column of this row once, then spread it over the canvas.
     const float* src = L.values + static_cast<int64_t>(iy) * L.stride_row;
-    row_colors->resize(static_cast<size_t>(L.cols));
-    Rgb* rc = row_colors->data();
-    for (int64_t x = 0; x < L.cols; ++x) rc[x] = L.lut->table[static_cast<size_t>(lut_index(*L.lut, src[x * L.stride_col]))];
+    row_index->resize(static_cast<size_t>(L.cols));
+    int* ri = row_index->data();
+    for (int64_t x = 0; x < L.cols; ++x) ri[x] = lut_index(*L.lut, src[x * L.stride_col]);
     for (int px = 0; px < width; ++px) {
       int32_t ix = cols.nearest[static_cast<size_t>(px)];
-      if (ix < 0) continue;
-      if (L.lut->transparent_zero && lut_index(*L.lut, src[ix * L.stride_col]) == 0) continue;
-      blend(acc + px * 3, rc[ix], L.opacity, L.blending);
+      if (ix < 0 || !drawn(*L.lut, ri[ix])) continue;
+      blend(acc + px * 3, L.lut->table[static_cast<size_t>(ri[ix])], L.opacity, L.blending);
     }
     return;
   }
@@ -166,7 +176,7 @@ void draw_layer_row(const LayerPass& L, int py, int width, float* acc, std::vect
     float b = r1[x0 * L.stride_col] + (r1[x1 * L.stride_col] - r1[x0 * L.stride_col]) * tx;
     float v = a + (b - a) * ty;
     int index = lut_index(*L.lut, v);
-    if (L.lut->transparent_zero && index == 0) continue;
+    if (!drawn(*L.lut, index)) continue;
     blend(acc + px * 3, L.lut->table[static_cast<size_t>(index)], L.opacity, L.blending);
   }
 }
@@ -197,7 +207,7 @@ void composite_nearest_row(const std::vector<LayerPass>& passes, const Axis1D& c
     const float* src = L.values + static_cast<int64_t>(iy) * L.stride_row;
     for (int32_t x = c0; x <= c1; ++x) {
       int index = lut_index(*L.lut, src[x * L.stride_col]);
-      if (L.lut->transparent_zero && index == 0) continue;
+      if (!drawn(*L.lut, index)) continue;
       blend(acc->data() + static_cast<size_t>(x - c0) * 3, L.lut->table[static_cast<size_t>(index)], L.opacity, L.blending);
     }
   }
@@ -326,6 +336,7 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
     p.key.clear();
     return nullptr;
   }
+  clamp_infinities(p.values.data(), p.values.size());
   last_.voxels += plan.box.count();
   p.key = std::move(key);
   p.level = level;
@@ -399,7 +410,7 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
   const size_t row_bytes = static_cast<size_t>(W) * 4;
   pool_.parallel_for(H, [&](int begin, int end) {
     std::vector<float> acc(static_cast<size_t>(W) * 3);
-    std::vector<Rgb> row_colors;
+    std::vector<int> row_index;
     std::vector<uint32_t> packed;
     for (int py = begin; py < end; ++py) {
       uint8_t* dst = rgba + static_cast<size_t>(py) * row_bytes;
@@ -414,7 +425,7 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
         continue;
       }
       std::fill(acc.begin(), acc.end(), 0.0f);
-      for (const LayerPass& L : passes) draw_layer_row(L, py, W, acc.data(), &row_colors);
+      for (const LayerPass& L : passes) draw_layer_row(L, py, W, acc.data(), &row_index);
       for (int px = 0; px < W; ++px) {
         dst[px * 4 + 0] = to_u8(acc[static_cast<size_t>(px) * 3 + 0]);
         dst[px * 4 + 1] = to_u8(acc[static_cast<size_t>(px) * 3 + 1]);

@@ -67,8 +67,10 @@ struct LayerMarch {
   return c0 + (c1 - c0) * fz;
 }
 
+// NaN-safe: a NaN (from NaN limits) becomes 0 instead of passing both clamps.
 inline float normalized(const LayerMarch& L, float v) {
-  return std::clamp((v - L.lo) / (L.hi - L.lo), 0.0f, 1.0f);
+  float n = (v - L.lo) / (L.hi - L.lo);
+  return n > 0.0f ? (n < 1.0f ? n : 1.0f) : 0.0f;
 }
 inline const Rgb& lut_at(const LayerMarch& L, float t) {
   return L.lut->table[static_cast<size_t>(t * (kLutSize - 1) + 0.5f)];
@@ -365,6 +367,21 @@ VolumeGeometry base_geometry(const DimsState& dims, const data::VolumeInfo& info
   return g;
 }
 
+void replace_non_finite(std::vector<float>* values) {
+  float lo = INFINITY;
+  bool any = false;
+  for (float v : *values) {
+    if (!std::isfinite(v)) any = true;
+    else lo = std::min(lo, v);
+  }
+  if (!any) return;
+  if (std::isinf(lo)) lo = 0.0f;  // nothing finite at all
+  for (float& v : *values) {
+    if (std::isnan(v)) v = lo;
+    else if (std::isinf(v)) v = v > 0 ? kInfinityStandIn : -kInfinityStandIn;
+  }
+}
+
 std::vector<int64_t> volume_key(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
                                 int source_level) {
   auto key = layer_read(scene.dims, volume_axes(volume_geometry(scene.dims)), layer, source).key;
@@ -401,6 +418,7 @@ std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerSt
     for (size_t a = src_axis + 1; a < read.box.size.size(); ++a) s *= read.box.size[a];
     stride[i] = s;
   }
+  replace_non_finite(&raw);
   xyz->resize(raw.size());
   for (int64_t z = 0; z < g.size[2]; ++z)
     for (int64_t y = 0; y < g.size[1]; ++y)

@@ -94,3 +94,30 @@ TEST(CudaRenderer, MultiscaleLevelFollowsTheScreenFootprint) {
   EXPECT_EQ(cpu.last().level, 2);
   EXPECT_GE(codec::psnr_rgba(c.rgba.data(), g.rgba.data(), c.width, c.height), 40.0);
 }
+
+// NaN outside a mask and ±inf: the GPU sees what the CPU sees (replace_non_finite in the
+// shared read), so every mode matches the CPU renderer and nothing reads outside the LUT.
+TEST(CudaRenderer, NanAndInfinitiesMatchTheCpuRenderer) {
+  std::string why;
+  if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+  voxcast::testing::FunctionVolume vol(1, 24, 32, 40, [](int, int z, int y, int x) {
+    if (x < 20 && y < 16) return NAN;
+    if (x == 39 && y == 31) return z % 2 ? INFINITY : -INFINITY;
+    return static_cast<float>(50 + 40 * std::sin(0.3 * x) * std::cos(0.25 * y) * std::sin(0.35 * z + 0.3));
+  });
+  for (RenderMode mode : {RenderMode::mip, RenderMode::minip, RenderMode::average, RenderMode::attenuated_mip,
+                          RenderMode::iso, RenderMode::translucent, RenderMode::additive}) {
+    Scene s = scene3d(vol, 160, 120);
+    s.layers[0].rendering = mode;
+    VolumeRenderer cpu(4, 33);
+    CudaVolumeRenderer gpu;
+    Frame a, b;
+    ASSERT_FALSE(cpu.render(s, vol, &a));
+    auto err = gpu.render(s, vol, &b);
+    ASSERT_FALSE(err) << err->message;
+    ASSERT_EQ(a.rgba.size(), b.rgba.size());
+    double psnr = codec::psnr_rgba(a.rgba.data(), b.rgba.data(), a.width, a.height);
+    std::printf("cuda vs cpu with NaN %-15s PSNR %.1f dB\n", render_mode_name(mode), psnr);
+    EXPECT_GE(psnr, 40.0) << render_mode_name(mode);
+  }
+}

@@ -47,6 +47,12 @@ class LutCache {
   std::map<std::string, Entry> entries_;
 };
 
+// Stand-in for ±inf in what the renderers sample: beyond any contrast limit (the ends of
+// the colormap), yet the difference of two stand-ins stays finite, so interpolating next
+// to an infinity gives a number, not inf - inf = NaN. NaN itself is kept: not drawn.
+inline constexpr float kInfinityStandIn = 1e37f;
+void clamp_infinities(float* values, size_t count);
+
 struct SliceRenderStats {
   int level = 0;          // multiscale level drawn (the coarsest over the layers)
   int wanted_level = 0;   // the level the zoom asks for

@@ -33,8 +33,15 @@ struct VolumeBlock {
 void allocate_bricks(VolumeBlock* block, const std::array<int64_t, 3>& size);
 void build_brick_max(VolumeBlock* block);
 
+// What the ray casters (CPU and CUDA) see for non-finite data, so no NaN reaches a
+// sum, an interpolation or a LUT index: NaN becomes the block's smallest finite value
+// (it adds nothing in mip, attenuated mip, translucent and additive modes — napari draws
+// NaN transparent), ±inf becomes ±kInfinityStandIn.
+void replace_non_finite(std::vector<float>* values);
+
 // Reads a layer's 3D block at `source_level` for the scene's current step as floats,
-// x fastest, whatever the source's axis order; `key` names what was read (for caches).
+// x fastest, whatever the source's axis order, non-finite values replaced
+// (replace_non_finite); `key` names what was read (for caches).
 std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerState& layer,
                                                const data::VolumeSource& source, std::vector<float>* xyz,
                                                std::vector<int64_t>* key, int source_level = 0);
