@@ -13,7 +13,10 @@ PACKAGES=(
   lcov
   qt6-base-dev libqt6opengl6-dev libgl-dev libegl-dev libxkbcommon-dev
   xvfb xauth libgl1-mesa-dri libegl-mesa0 fonts-dejavu-core
+  nodejs chromium
 )
+# npm comes with NodeSource's nodejs; with Debian's nodejs it is a package of its own.
+command -v npm >/dev/null || PACKAGES+=(npm)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
