@@ -115,10 +115,10 @@ export const PPS = Uint8Array.from([0x68, 0xeb, 0xe3, 0xcb]);
 export const AVCC_B64 = Buffer.from([1, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0, SPS.length, ...SPS, 1, 0, PPS.length, ...PPS]).toString("base64");
 
 // One pixel message: header + AVCC access unit (keyframes carry SPS/PPS), with the SEI.
-export function pixelMessage(seq: number, key: boolean, sceneVersion = 0): ArrayBuffer {
+export function pixelMessage(seq: number, key: boolean, sceneVersion = 0, sps: Uint8Array = SPS): ArrayBuffer {
   const slice = Uint8Array.from([key ? 0x65 : 0x41, 0x88, 0x84, 0x00, 0x10]);
   const sei = buildFrameMetaSei({ scene_version: sceneVersion, capture_time: Date.now() / 1000, render_us: 1000, encode_us: 2000, quality: 0 });
-  const au = joinAvcc(key ? [SPS, PPS, sei, slice] : [sei, slice]);
+  const au = joinAvcc(key ? [sps, PPS, sei, slice] : [sei, slice]);
   const header = writePixelHeader({ seq, timestamp: Date.now() / 1000, width: 64, height: 48, codec: 1, flags: key ? 1 : 0 });
   const out = new Uint8Array(header.length + au.length);
   out.set(header);

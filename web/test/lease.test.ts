@@ -101,3 +101,16 @@ test("hardware is preferred when supported; a decoder error falls back to softwa
   assert.equal(liveLeases(acct), 0);
   assert.ok(backend.frames.every((f) => f.closes === 1));
 });
+
+test("an avcC with other extension bytes but the same SPS/PPS does not re-configure", async () => {
+  const backend = new FakeBackend();
+  const media = new MediaPipeline(backend, (d) => d.lease.release("presenter"), () => {}, makeAccounting());
+  await media.configureFromBase64(AVCC_B64);
+  const extended = Uint8Array.from([...Buffer.from(AVCC_B64, "base64"), 0xfd, 0xf8, 0xf8, 0x00]);
+  await media.configure(extended);
+  assert.equal(backend.configs.length, 1);
+  assert.equal(media.decode(new Uint8Array([0, 0, 0, 1, 0x41]), false, 1), -1, "a delta frame before the first keyframe");
+  assert.ok(media.decode(new Uint8Array([0, 0, 0, 1, 0x65]), true, 2) > 0);
+  await settle();
+  media.close();
+});

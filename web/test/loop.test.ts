@@ -234,6 +234,15 @@ test("a gap asks for a keyframe once and drops to it; a new SPS re-configures th
   await settle();
   assert.equal(backend.decodes, 3);
   assert.equal(backend.configs.length, 1, "same SPS/PPS: no re-configuration");
+  // The server re-configured its encoder (a new size): the keyframe's SPS differs.
+  const sps2 = Uint8Array.from([0x67, 0x64, 0x00, 0x28, 0xac, 0xd9]);
+  px.receive(pixelMessage(8, true, 0, sps2));
+  px.receive(pixelMessage(9, false));
+  await settle();
+  await settle();
+  assert.equal(backend.configs.length, 2, "a new SPS re-configures the decoder");
+  assert.equal(backend.configs[1]!.codec, "avc1.640028");
+  assert.equal(backend.decodes, 5, "the keyframe and the frame after it, held while configuring, decode");
   loop.stop();
   assert.equal(liveLeases(pageLeases), 0);
 });

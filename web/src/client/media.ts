@@ -93,6 +93,13 @@ export function avccParameterSets(avcc: Uint8Array): { sps: Uint8Array; pps: Uin
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+// Two avcC records describe the same stream when their SPS and PPS match (the extension
+// bytes an encoder adds for High profiles do not matter to the decoder).
+function sameParameters(a: Uint8Array, b: Uint8Array): boolean {
+  if (sameBytes(a, b)) return true;
+  const pa = avccParameterSets(a), pb = avccParameterSets(b);
+  return pa !== null && pb !== null && sameBytes(pa.sps, pb.sps) && sameBytes(pa.pps, pb.pps);
+}
 
 export interface Decoded {
   lease: FrameLease;
@@ -111,6 +118,7 @@ export class MediaPipeline {
   #seqOf = new Map<number, number>(); // decode id -> seq
   readonly acct: LeaseAccounting;
   failed = false; // a decoder error since the last keyframe: wait for an IDR
+  needsKeyframe = true; // a new configuration decodes from a keyframe on
   errors = 0;
   configs = 0;
   lastError = "";
@@ -132,7 +140,7 @@ export class MediaPipeline {
 
   // Configures for `avcc` unless that is what runs; resolves when ready (or failed).
   configure(avcc: Uint8Array): Promise<void> {
-    if (this.#avcc && sameBytes(this.#avcc, avcc) && this.#decoder && !this.failed) return this.#configuring ?? Promise.resolve();
+    if (this.#avcc && this.#decoder && !this.failed && sameParameters(this.#avcc, avcc)) return this.#configuring ?? Promise.resolve();
     this.#avcc = avcc;
     const job = this.#open(avcc).finally(() => {
       if (this.#configuring === job) this.#configuring = null;
@@ -201,14 +209,18 @@ export class MediaPipeline {
     );
     d.configure(config);
     this.#decoder = d;
+    this.needsKeyframe = true;
     this.configs += 1;
     this.failed = false;
     this.name = config.hardwareAcceleration === "prefer-hardware" ? "webcodecs (hardware preferred)" : "webcodecs (software)";
   }
 
-  // Decodes one access unit; returns its decode id, or 0 when the decoder is not ready.
+  // Decodes one access unit; returns its decode id, 0 when the decoder is not ready, -1
+  // when a delta frame comes before the first keyframe of this configuration.
   decode(au: Uint8Array, key: boolean, seq: number): number {
     if (!this.configured || this.failed) return 0;
+    if (this.needsKeyframe && !key) return -1;
+    this.needsKeyframe = false;
     const id = this.#nextId++;
     this.#seqOf.set(id, seq);
     if (this.#seqOf.size > 256) this.#seqOf.delete(this.#seqOf.keys().next().value!);

@@ -54,7 +54,7 @@ export const defaultConfig = (controlUrl: string, pixelUrl: string, token: strin
   platform: "browser",
   connectTimeoutMs: 5000,
   reconnectMinMs: 50,
-  reconnectMaxMs: 1000,
+  reconnectMaxMs: 500,
   callTimeoutMs: 15000,
   throttleIntervalMs: 1000 / 60,
   presenter: defaultPresenterConfig(),
@@ -630,7 +630,12 @@ export class ClientStreamLoop {
   #decode(au: Uint8Array, h: PixelHeader, rec: FrameRecord): void {
     rec.decodeStartMs = nowMs();
     const id = this.media.decode(au, isKeyframe(h), h.seq);
-    if (id === 0) return;
+    if (id === -1 && !this.gate.waitingForKeyframe) {
+      // A new configuration starts at a keyframe: wait for one, ask once.
+      this.gate.waitingForKeyframe = true;
+      this.requestKeyframe();
+    }
+    if (id <= 0) return;
     this.frames.set(id, rec);
     if (this.frames.size > 256) this.frames.delete(this.frames.keys().next().value!);
   }
