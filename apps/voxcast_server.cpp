@@ -2,16 +2,26 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "voxcast/codec/encoder.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/data/open_dataset.hpp"
+#include "voxcast/server/http_routes.hpp"
 #include "voxcast/server/server.hpp"
 
 using namespace voxcast;
 
 namespace {
+// The browser client installed beside the binary: build/bin/voxcast-server serves build/web.
+std::string default_web_root() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  return (exe.parent_path().parent_path() / "web").string();
+}
+
 bool parse_size(const std::string& s, int* w, int* h) {
   char tail = 0;
   return std::sscanf(s.c_str(), "%dx%d%c", w, h, &tail) == 2 && *w > 0 && *h > 0;
@@ -58,7 +68,11 @@ int main(int argc, char** argv) {
   app.add_option("--threads", cfg.threads, "render/encode threads (0: all cores)")->capture_default_str();
   app.add_option("--heartbeat", cfg.heartbeat_s, "heartbeat period in seconds")->check(CLI::Range(0.05, 3600.0))->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
-  app.add_option("--connection-file", connection_file, "also write the connection string to this file");
+  app.add_option("--connection-file", connection_file,
+                 "also write the connection string (line 1) and the browser URL (line 2) to this file");
+  cfg.web_root = default_web_root();
+  app.add_option("--web-root", cfg.web_root, "the browser client's files, served on the control port")
+      ->envname("VOXCAST_WEB_ROOT");
   CLI11_PARSE(app, argc, argv);
 
   LogLevel level;
@@ -106,11 +120,22 @@ int main(int argc, char** argv) {
   std::printf("  control %s://%s:%u   pixel %s://%s:%u\n", scheme, cfg.host.c_str(), srv.control_port(), scheme,
               cfg.host.c_str(), srv.pixel_port());
   if (srv.tls()) std::printf("  TLS certificate SHA-256 %s\n", srv.tls_fingerprint().c_str());
+  std::string url = srv.browser_url();
+  if (server::web_client_built(cfg.web_root))
+    std::printf("  open in a browser:\n    %s\n", url.c_str());
+  else
+    std::printf("  the web client is not built (scripts/build-web.sh builds it; needs Node.js and npm)\n");
   std::printf("  connect with:\n    voxcast-headless --connect '%s'\n", conn.c_str());
   std::fflush(stdout);
   if (!connection_file.empty()) {
-    std::ofstream f(connection_file);
-    f << conn << "\n";
+    // Written whole, then renamed: a script waiting for the file never reads half of it.
+    std::string partial = connection_file + ".partial";
+    {
+      std::ofstream f(partial);
+      f << conn << "\n" << url << "\n";
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial, connection_file, ec);
   }
   int sig = 0;
   sigwait(&signals, &sig);

@@ -185,11 +185,15 @@ void ViewerWindow::refresh() {
     camera_from_pose(m.camera, m.ndisplay, video.width(), video.height(), &camera_);
   const auto loop_state = loop_->loop_state();
   const bool down = loop_state.phase == client::LinkPhase::reconnecting;
-  if (down != banner_->isVisible()) {
-    banner_->setText(QString::fromStdString("Connection lost — reconnecting… (" + loop_state.last_error + ")"));
+  if (down) {
+    // A planned stop says so ("the server stopped … waiting for it"), a fault says why it failed.
+    banner_->setText(QString::fromStdString(
+        loop_state.server_goodbye.empty() ? "Connection lost — reconnecting… (" + loop_state.last_error + ")"
+                                          : "The server stopped (" + loop_state.server_goodbye +
+                                                ") — waiting for it to come back…"));
     banner_->setGeometry(0, 0, canvas_->width(), 34);
-    banner_->setVisible(down);
   }
+  if (down != banner_->isVisible()) banner_->setVisible(down);
 }
 
 void ViewerWindow::refresh_status() {
@@ -211,6 +215,11 @@ void ViewerWindow::refresh_status() {
                       .arg(p50(mt.decode_ms), 0, 'f', 1)
                       .arg(mbit, 0, 'f', 2)
                       .arg(QString::fromStdString(st.decoder)));
+  if (loop_state.server_errors != shown_server_errors_) {
+    // notify.error (a chunk that cannot be read, a failed render) reaches the user.
+    shown_server_errors_ = loop_state.server_errors;
+    statusBar()->showMessage(QString::fromStdString("server error: " + loop_state.server_error), 15000);
+  }
   server_->setText(QString::fromStdString("server: render " + m.metadata.value("renderer", std::string("?")) + " · encode " +
                                           m.metadata.value("encoder", std::string("?"))));
   if (overlay_->isVisible()) {

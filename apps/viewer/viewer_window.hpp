@@ -67,6 +67,7 @@ class ViewerWindow : public QMainWindow {
   std::future<client::CommandResult> pending_contrast_;  // napari.auto_contrast in flight
   double interacting_until_ms_ = 0;  // the local camera leads until then
   uint64_t last_bytes_ = 0;
+  uint64_t shown_server_errors_ = 0;  // notify.error count already shown in the status bar
   double last_status_ms_ = 0;
 };
 

@@ -30,7 +30,10 @@ nlohmann::json to_json(const LoopState& s) {
           {"next_retry_ms", s.next_retry_ms},
           {"sessions", s.sessions},
           {"outbox_depth", s.outbox_depth},
-          {"last_error", s.last_error}};
+          {"last_error", s.last_error},
+          {"server_goodbye", s.server_goodbye},
+          {"server_error", s.server_error},
+          {"server_errors", s.server_errors}};
 }
 
 std::string describe(const LoopState& s) {
@@ -43,6 +46,8 @@ std::string describe(const LoopState& s) {
   if (s.reconnect_attempts > 0)
     out += " retry " + std::to_string(s.reconnect_attempts) + " in " + std::to_string(static_cast<int>(s.next_retry_ms)) + " ms";
   if (!s.last_error.empty()) out += " (" + s.last_error + ")";
+  if (!s.server_goodbye.empty()) out += " server said goodbye: " + s.server_goodbye;
+  if (!s.server_error.empty()) out += " server error: " + s.server_error;
   return out;
 }
 

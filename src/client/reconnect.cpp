@@ -41,7 +41,11 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
     } else {
       close_socket(pixel);
     }
-    double delay_ms = config.reconnect_min_ms;
+    // A server that said goodbye is stopping on purpose (a restart, an upgrade): ask again
+    // at a calm, steady pace so its return is noticed within a second without a storm.
+    const bool planned = full && !loop.server_goodbye.empty();
+    const double planned_delay_ms = std::min(1000.0, config.reconnect_max_ms);
+    double delay_ms = planned ? planned_delay_ms : config.reconnect_min_ms;
     while (!stopping) {
       if (!full && !loop.control_up) break;  // the control channel went too: a new session
       std::optional<protocol::Error> err;
@@ -51,11 +55,12 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
       log_debug("client", "reconnect failed: " + err->message);
       loop.reconnect_attempts += 1;
       loop.next_retry_ms = delay_ms;
-      loop.last_error = err->message;
+      loop.last_error = planned ? "the server stopped (" + loop.server_goodbye + "); waiting for it to come back"
+                                : err->message;
       publish_loop();
       wait.expires_after(std::chrono::milliseconds(static_cast<int64_t>(delay_ms)));
       co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
-      delay_ms = std::min(delay_ms * 2, config.reconnect_max_ms);
+      delay_ms = planned ? planned_delay_ms : std::min(delay_ms * 2, config.reconnect_max_ms);
     }
     if (stopping) break;
     if (!full && !loop.control_up) continue;
@@ -78,6 +83,7 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
     loop.reconnect_attempts = 0;
     loop.next_retry_ms = 0;
     loop.last_error.clear();
+    loop.server_goodbye.clear();
     publish_loop();
     std::lock_guard lock(mutex);
     if (full) stats.reconnects += 1;

@@ -61,6 +61,20 @@ asio::awaitable<void> ClientStreamLoop::Impl::control_read_loop(std::shared_ptr<
         log_debug("client", "dropped an invalid control frame: " + parsed.error().message);
         continue;
       }
+      if (parsed->type == type::kSessionGoodbye) {
+        auto bye = protocol::parse_session_goodbye(parsed->payload);
+        loop.server_goodbye = bye ? bye->code.value_or("goodbye") + ": " + bye->message.value_or("") : "goodbye";
+        log_info("client", "the server said goodbye (" + loop.server_goodbye + ")");
+        publish_loop();
+      } else if (parsed->type == type::kNotifyError) {
+        // Shown to the user (viewers' status, --stats) rather than lost in a log.
+        if (auto err = protocol::parse_notify_error(parsed->payload)) {
+          loop.server_error = err->code + ": " + err->message;
+          loop.server_errors += 1;
+          log_info("client", "server error " + loop.server_error);
+          publish_loop();
+        }
+      }
       if (parsed->type == type::kSessionHeartbeat) {
         // Liveness is answered here, on the network thread, whatever the app does.
         Envelope ack;

@@ -1,5 +1,5 @@
 // Control WebSocket transport: handshake, heartbeat, ordered outbox. What a frame
-// means is decided in control_dispatch.cpp.
+// means is decided in control_dispatch.cpp; how a connection became one, in front_door.cpp.
 #include <utility>  // boost 1.74 awaitable.hpp needs std::exchange declared first
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,9 +17,10 @@ using asio::use_awaitable;
 
 std::string now_frame_id(const char* prefix) { return make_frame_id(prefix); }
 
-ControlSession::ControlSession(Server::Core& core, tcp::socket socket)
+ControlSession::ControlSession(Server::Core& core, net::WsStream ws, beast::http::request<beast::http::string_body> upgrade)
     : core_(core),
-      ws_(std::move(socket), core.tls.get()),
+      ws_(std::move(ws)),
+      upgrade_(std::move(upgrade)),
       outbox_signal_(core.io),
       hello_timer_(core.io),
       heartbeat_timer_(core.io) {
@@ -73,15 +74,13 @@ void ControlSession::on_hello_timeout() {
 asio::awaitable<void> ControlSession::run() {
   auto self = shared_from_this();
   try {
-    ws_.tcp().expires_after(std::chrono::seconds(10));
-    co_await ws_.server_tls_handshake();
-    ws_.tcp().expires_never();
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeouts.idle_timeout = std::chrono::seconds(60);
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     ws_.read_message_max(16u << 20);
-    co_await ws_.accept();
+    co_await ws_.accept(upgrade_);
+    upgrade_ = {};
     ws_.text(true);
     asio::co_spawn(core_.io, [self] { return self->write_loop(); }, asio::detached);
 

@@ -10,39 +10,21 @@
 #include "server_core.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/protocol/pixel_header.hpp"
+#include "voxcast/server/http_routes.hpp"
 
 namespace voxcast::server {
 
 using asio::use_awaitable;
 namespace http = beast::http;
 
-namespace {
-// Token from `?token=` in the target or from "Authorization: Bearer".
-std::string token_of(const http::request<http::string_body>& req) {
-  auto raw_target = req.target();
-  std::string_view target(raw_target.data(), raw_target.size());
-  auto q = target.find('?');
-  if (q != std::string_view::npos) {
-    std::string_view query = target.substr(q + 1);
-    while (!query.empty()) {
-      auto amp = query.find('&');
-      std::string_view kv = query.substr(0, amp);
-      if (kv.substr(0, 6) == "token=") return std::string(kv.substr(6));
-      if (amp == std::string_view::npos) break;
-      query.remove_prefix(amp + 1);
-    }
-  }
-  auto auth = req.find(http::field::authorization);
-  if (auth != req.end()) {
-    std::string_view v(auth->value().data(), auth->value().size());
-    if (v.substr(0, 7) == "Bearer ") return std::string(v.substr(7));
-  }
-  return {};
-}
-}  // namespace
 
 PixelSession::PixelSession(Server::Core& core, tcp::socket socket)
     : core_(core), ws_(std::move(socket), core.tls.get()), queue_signal_(core.io) {
+  queue_signal_.expires_at(asio::steady_timer::time_point::max());
+}
+
+PixelSession::PixelSession(Server::Core& core, net::WsStream ws, http::request<http::string_body> upgrade)
+    : core_(core), ws_(std::move(ws)), upgrade_(std::move(upgrade)), queue_signal_(core.io) {
   queue_signal_.expires_at(asio::steady_timer::time_point::max());
 }
 
@@ -81,14 +63,31 @@ void PixelSession::close() {
 
 asio::awaitable<void> PixelSession::run() {
   auto self = shared_from_this();
-  bool attached = false;
+  if (upgrade_) {
+    auto req = std::move(*upgrade_);
+    upgrade_.reset();
+    co_await serve(std::move(req));
+    co_return;
+  }
+  http::request<http::string_body> req;
   try {
     beast::flat_buffer buffer;
-    http::request<http::string_body> req;
     ws_.tcp().expires_after(std::chrono::seconds(10));
     co_await ws_.server_tls_handshake();
     co_await ws_.read_request(buffer, req);
     ws_.tcp().expires_never();
+  } catch (const boost::system::system_error& e) {
+    log_debug("pixel", std::string("pixel client ended before its upgrade: ") + e.code().message());
+    co_return;
+  }
+  co_await serve(std::move(req));
+}
+
+asio::awaitable<void> PixelSession::serve(http::request<http::string_body> req) {
+  auto self = shared_from_this();
+  bool attached = false;
+  try {
+    beast::flat_buffer buffer;
     auto refuse = [&](http::status status, std::string body) {
       auto res = std::make_shared<http::response<http::string_body>>(status, req.version());
       res->set(http::field::content_type, "text/plain");
@@ -96,10 +95,14 @@ asio::awaitable<void> PixelSession::run() {
       res->prepare_payload();
       return res;
     };
+    auto auth = req.find(http::field::authorization);
+    std::string given = request_token(std::string_view(req.target().data(), req.target().size()),
+                                      auth == req.end() ? std::string_view()
+                                                        : std::string_view(auth->value().data(), auth->value().size()));
     std::shared_ptr<http::response<http::string_body>> refusal;
     if (!websocket::is_upgrade(req)) {
       refusal = refuse(http::status::bad_request, "voxcast pixel channel: WebSocket upgrade expected\n");
-    } else if (core_.config.require_token && !token_matches(core_.config.token, token_of(req))) {
+    } else if (core_.config.require_token && !token_matches(core_.config.token, given)) {
       refusal = refuse(http::status::unauthorized, "voxcast pixel channel: invalid or missing token\n");
     }
     if (refusal) {

@@ -12,6 +12,7 @@
 #include "voxcast/core/log.hpp"
 #include "voxcast/core/random_id.hpp"
 #include "voxcast/net/tls.hpp"
+#include "voxcast/server/http_routes.hpp"
 
 namespace voxcast::server {
 
@@ -86,7 +87,7 @@ asio::awaitable<void> Server::Core::accept_control() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<ControlSession>(*this, std::move(socket))->start();
+    asio::co_spawn(io, serve_control_port(std::move(socket)), asio::detached);
   }
 }
 
@@ -258,6 +259,11 @@ std::string Server::connection_string() const {
   // A self-signed certificate is trusted by its fingerprint; a CA-signed one by its CA.
   if (core_->config.tls_self_signed) o.fingerprint = core_->tls_fingerprint;
   return format_connection_string(o);
+}
+
+std::string Server::browser_url() const {
+  return server::browser_url(tls(), core_->config.host, control_port(),
+                             core_->config.require_token ? core_->config.token : "");
 }
 
 bool Server::tls() const { return core_->tls != nullptr; }

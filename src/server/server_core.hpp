@@ -119,6 +119,12 @@ struct Server::Core {
   std::string shown_path(const std::string& path) const;
   asio::awaitable<void> accept_control();
   asio::awaitable<void> accept_pixel();
+
+  // front_door.cpp: the control port's first request decides what a connection is — the
+  // control WebSocket, the pixel channel on /pixel, or plain HTTP (web client, /healthz,
+  // /metrics).
+  asio::awaitable<void> serve_control_port(tcp::socket socket);
+  beast::http::response<beast::http::string_body> answer_http(const beast::http::request<beast::http::string_body>& req);
 };
 
 // Per-session explicit state (printable through describe()).
@@ -136,7 +142,8 @@ struct ControlSessionState {
 
 class ControlSession : public std::enable_shared_from_this<ControlSession> {
  public:
-  ControlSession(Server::Core& core, tcp::socket socket);
+  // A connection whose first request (`upgrade`, already read) asked for a WebSocket.
+  ControlSession(Server::Core& core, net::WsStream ws, beast::http::request<beast::http::string_body> upgrade);
   void start();
   // Queues a frame; resumable topics get this session's seq and a fresh token.
   void send(protocol::Envelope e);
@@ -154,6 +161,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
 
   Server::Core& core_;
   net::WsStream ws_;
+  beast::http::request<beast::http::string_body> upgrade_;
   asio::steady_timer outbox_signal_;
   asio::steady_timer hello_timer_;
   asio::steady_timer heartbeat_timer_;
@@ -175,7 +183,10 @@ struct PixelSessionState {
 
 class PixelSession : public std::enable_shared_from_this<PixelSession> {
  public:
+  // On the pixel port: TLS and the upgrade request are read by the session.
   PixelSession(Server::Core& core, tcp::socket socket);
+  // On the control port's /pixel path: the front door has read the upgrade request.
+  PixelSession(Server::Core& core, net::WsStream ws, beast::http::request<beast::http::string_body> upgrade);
   void start();
   // Offers one frame; returns false when it was skipped for this client.
   bool offer(const std::shared_ptr<const OutgoingFrame>& frame);
@@ -184,10 +195,12 @@ class PixelSession : public std::enable_shared_from_this<PixelSession> {
 
  private:
   asio::awaitable<void> run();
+  asio::awaitable<void> serve(beast::http::request<beast::http::string_body> req);
   asio::awaitable<void> write_loop();
 
   Server::Core& core_;
   net::WsStream ws_;
+  std::optional<beast::http::request<beast::http::string_body>> upgrade_;  // set: read by the front door
   asio::steady_timer queue_signal_;
   std::deque<std::shared_ptr<const OutgoingFrame>> queue_;
   PixelSessionState state_;

@@ -234,6 +234,11 @@ TEST(Dataset, BadDataIsReportedToTheSenderAndNothingElseChanges) {
   std::string what = (*note)["payload"]["message"];
   EXPECT_NE(what.find("torn.zarr/0/3."), std::string::npos) << what;
   EXPECT_NE(what.find("blosc"), std::string::npos) << what;
+  // The client core keeps it for the viewers' status: the user learns why the plane is empty.
+  EXPECT_TRUE(viewer.wait_until([&] { return viewer.loop_state().server_errors > 0; }, 10));
+  EXPECT_NE(viewer.loop_state().server_error.find("data.read_failed: torn.zarr/0/3."), std::string::npos)
+      << viewer.loop_state().server_error;
+  EXPECT_NE(client::describe(viewer.loop_state()).find("server error: data.read_failed"), std::string::npos);
   EXPECT_EQ(srv.get().stats().control_clients, 3);
   // Moving to an intact plane shows pictures again.
   uint64_t before = srv.get().stats().frames_sent;

@@ -35,6 +35,7 @@ TestServer::TestServer(TestServerOptions o) {
   cfg.tls_self_signed = o.tls_self_signed;
   cfg.tls_cert_file = o.tls_cert_file;
   cfg.tls_key_file = o.tls_key_file;
+  cfg.web_root = o.web_root;
   data::SyntheticOptions so;
   so.depth = 8;
   so.height = 96;

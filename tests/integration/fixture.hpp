@@ -21,6 +21,7 @@ struct TestServerOptions {
   std::function<std::unique_ptr<data::VolumeSource>()> make_source;  // default: small synthetic cells
   bool tls_self_signed = false;  // wss with a certificate made at start (clients pin it)
   std::string tls_cert_file, tls_key_file;
+  std::string web_root;  // the browser client's files served on the control port
 };
 
 class TestServer {

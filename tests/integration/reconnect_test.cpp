@@ -8,6 +8,34 @@ using namespace voxcast;
 using namespace voxcast::testing;
 using protocol::Json;
 
+TEST(Reconnect, PlannedShutdownIsWaitedOutCalmly) {
+  RestartableServer srv;
+  client::ClientConfig cc = srv.get().client_config();  // default back-off: 50 ms doubling to 1 s
+  client::ClientStreamLoop c(cc);
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded > 0; }, 5));
+  srv.kill();  // a planned stop: the server says goodbye first
+  ASSERT_TRUE(c.wait_until([&] { return c.loop_state().phase == client::LinkPhase::reconnecting; }, 5));
+  int most_attempts = 0;
+  double until = steady_ms() + 3000;
+  while (steady_ms() < until) {
+    most_attempts = std::max(most_attempts, c.loop_state().reconnect_attempts);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto outage = c.loop_state();
+  EXPECT_NE(outage.server_goodbye.find("server_shutdown"), std::string::npos) << client::describe(outage);
+  EXPECT_NE(outage.last_error.find("waiting for it to come back"), std::string::npos) << outage.last_error;
+  EXPECT_GE(most_attempts, 2) << "it keeps asking";
+  EXPECT_LE(most_attempts, 5) << "a handful of attempts in 3 s, not a storm";
+  srv.restart();
+  double back_ms = steady_ms();
+  EXPECT_TRUE(c.wait_until([&] { return c.stats().reconnects >= 1 && c.stats().link == "up"; }, 5));
+  EXPECT_LT(steady_ms() - back_ms, 1500) << "noticed within about a second";
+  auto loop = c.loop_state();
+  EXPECT_TRUE(loop.server_goodbye.empty()) << client::describe(loop);
+  EXPECT_TRUE(loop.last_error.empty());
+}
+
 TEST(Reconnect, ServerRestartResumesTheSessionAndRestoresTheView) {
   RestartableServer srv;
   client::ClientConfig cc = srv.get().client_config();

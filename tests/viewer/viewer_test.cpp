@@ -15,6 +15,9 @@
 #include "recent_connections.hpp"
 #include "viewer_window.hpp"
 #include "voxcast/data/zarr.hpp"
+#include "voxcast/data/open_dataset.hpp"
+#include <QStatusBar>
+#include <fstream>
 #include <filesystem>
 #include <unistd.h>
 #include "voxcast/codec/png.hpp"
@@ -354,6 +357,39 @@ TEST(Viewer, OpensADatasetFromTheServersDataRoot) {
   again.open("../etc");
   ASSERT_TRUE(pump_until([&] { return !again.busy() || again.message()->text().contains("cannot"); }, 10));
   EXPECT_TRUE(pump_until([&] { return again.message()->text().contains(".."); }, 5)) << again.message()->text().toStdString();
+  std::filesystem::remove_all(root);
+}
+
+TEST(Viewer, AChunkTheServerCannotReadIsShownInTheStatusBar) {
+  char tmpl[] = "/tmp/voxcast-viewer-torn-XXXXXX";
+  const std::string root = mkdtemp(tmpl);
+  data::ZarrArrayMeta m;
+  m.shape = {4, 32, 48};
+  m.chunks = {1, 16, 16};
+  m.dtype = data::DType::u16;
+  m.compressor.id = "blosc";
+  ASSERT_FALSE(data::write_zarr_array(root + "/torn.zarr", m,
+                                      [](const std::vector<int64_t>&, const std::vector<int64_t>& shape,
+                                         std::vector<uint8_t>* bytes) {
+                                        auto* v = reinterpret_cast<uint16_t*>(bytes->data());
+                                        for (int64_t i = 0; i < shape[0] * shape[1] * shape[2]; ++i) *v++ = 500;
+                                        return true;
+                                      }));
+  // The middle plane (what the first frame shows) cannot be decoded.
+  for (const auto& e : std::filesystem::directory_iterator(root + "/torn.zarr"))
+    if (e.path().filename().string().rfind("2.", 0) == 0) std::ofstream(e.path()) << "not a blosc chunk";
+  TestServerOptions o;
+  o.make_source = [root] {
+    data::OpenOptions oo;
+    oo.cache = std::make_shared<data::ChunkCache>(size_t{64} << 20, 0);
+    auto opened = data::open_dataset(root + "/torn.zarr", oo);
+    return std::move(std::get<0>(opened));
+  };
+  TestServer srv(o);
+  Session s(srv);
+  ASSERT_TRUE(pump_until([&] { return s.window.statusBar()->currentMessage().contains("data.read_failed"); }, 10))
+      << "status: " << s.window.statusBar()->currentMessage().toStdString();
+  EXPECT_TRUE(s.window.statusBar()->currentMessage().contains("server error"));
   std::filesystem::remove_all(root);
 }
 

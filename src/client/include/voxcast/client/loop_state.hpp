@@ -34,6 +34,12 @@ struct LoopState {
   uint64_t sessions = 0;         // sessions opened (1 + full reconnects)
   size_t outbox_depth = 0;       // control frames queued on the io thread
   std::string last_error;        // why the last connect attempt failed
+  // The server's session.goodbye ("server_shutdown: server is shutting down"): a planned
+  // stop, so the client waits for it at a calm pace instead of hammering it.
+  std::string server_goodbye;
+  // The server's last notify.error ("data.read_failed: …") and how many came so far.
+  std::string server_error;
+  uint64_t server_errors = 0;
 };
 
 nlohmann::json to_json(const LoopState& s);

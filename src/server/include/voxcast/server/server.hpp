@@ -38,6 +38,9 @@ struct ServerConfig {
   std::string tls_cert_file;
   std::string tls_key_file;
   bool tls_self_signed = false;
+  // The browser client's files, served on the control port ("" or no index.html there:
+  // / says the web client is not built and how to build it).
+  std::string web_root;
 };
 
 // Counters of the network side, copied out on request.
@@ -69,6 +72,8 @@ class Server {
   uint16_t pixel_port() const;
   const std::string& token() const;  // empty without auth
   std::string connection_string() const;
+  // The ready-to-open browser address with the token (http, or https with TLS).
+  std::string browser_url() const;
   bool tls() const;
   const std::string& tls_fingerprint() const;  // of the served certificate; empty without TLS
   ServerStats stats() const;
