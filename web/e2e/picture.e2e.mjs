@@ -137,7 +137,7 @@ t("600 frames with no VideoFrame left open", async () => {
   await page.evaluate(async (from) => {
     const v = window.__voxcast;
     let z = 0, dir = 1;
-    const end = Date.now() + 120000;
+    const end = Date.now() + 150000;
     while (v.loop.metrics.framesDecoded - from < 600 && Date.now() < end) {
       z += dir;
       if (z >= 31 || z <= 0) dir = -dir;

@@ -114,3 +114,17 @@ test("an avcC with other extension bytes but the same SPS/PPS does not re-config
   await settle();
   media.close();
 });
+
+test("presenter, server-timestamp mode: due = capture time + the least delay seen + the target; growth is slewed", () => {
+  const p = makePresenter({ ...defaultPresenterConfig(), mode: "server_timestamp", latencyMs: 5, warmupMs: 0 }, 0);
+  const q = (seq: number, server: number, arrival: number) => ({ seq, serverMs: server, arrivalMs: arrival, dueMs: 0, lease: null });
+  submitFrame(p, q(1, 1000, 1030), 1030); // 30 ms one-way
+  assert.equal(p.queue[0]!.dueMs, 1000 + 30 + 5);
+  submitFrame(p, q(2, 1016, 1036), 1036); // 20 ms: a faster path is taken at once
+  assert.equal(p.offsetMs, 20);
+  submitFrame(p, q(3, 1032, 1100), 1100); // 68 ms: the window minimum stays 20
+  assert.equal(p.offsetMs, 20);
+  assert.equal(takeDueFrame(p, 1040)!.seq, 1, "only the first is due");
+  assert.equal(takeDueFrame(p, 1100)!.seq, 3, "the newest due frame wins");
+  assert.equal(p.superseded, 1);
+});
