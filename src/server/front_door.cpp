@@ -122,7 +122,22 @@ asio::awaitable<void> Server::Core::serve_control_port(tcp::socket socket) {
     for (bool first = true; !stopping; first = false) {
       http::request<http::string_body> req;
       ws.tcp().expires_after(first ? kFirstRequestTimeout : kKeepAliveIdle);
-      co_await ws.read_request(buffer, req);
+      bool malformed = false;
+      try {
+        co_await ws.read_request(buffer, req);
+      } catch (const boost::system::system_error& e) {
+        if (e.code().category() != http::make_error_code(http::error::bad_method).category()) throw;
+        malformed = true;
+      }
+      if (malformed) {
+        // Not HTTP (a TLS hello on a plain port, garbage): say so, as a WebSocket server
+        // does, so the peer reads a clear failure rather than a reset.
+        auto res = plain_response(http::status::bad_request, 11, "text/plain", "voxcast: not an HTTP request\n");
+        res.keep_alive(false);
+        res.prepare_payload();
+        co_await ws.write_response(res);
+        break;
+      }
       ws.tcp().expires_never();
       if (websocket::is_upgrade(req)) {
         if (route_request(view_of(req.method_string()), view_of(req.target()), true) == Route::pixel_ws)
