@@ -37,5 +37,7 @@ int run_orbit_3d(const BenchConfig& cfg);
 int run_read(const BenchConfig& cfg);
 int run_jump_2d(const BenchConfig& cfg);
 int run_sparse(const BenchConfig& cfg);
+// The browser client (headless Chromium through `driver`, a node script) vs latency-2d.
+int run_latency_web(const BenchConfig& cfg, const std::string& driver);
 
 }  // namespace voxcast::bench

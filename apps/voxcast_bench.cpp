@@ -258,6 +258,8 @@ int main(int argc, char** argv) {
   auto* read = app.add_subcommand("read", "chunk read+decode throughput of a local OME-Zarr vs plain reading");
   auto* jump = app.add_subcommand("jump-2d", "random dims jumps on an uncached 3-level pyramid (>= 2 GB)");
   auto* sparse = app.add_subcommand("sparse", "open a sparse OME-Zarr of over 10 TB and show its first frame");
+  auto* web = app.add_subcommand("latency-web", "the browser client (headless Chromium) scrubbing dims, latency-2d as baseline");
+  std::string web_driver = std::string(VOXCAST_WEB_DIR) + "/bench/latency-web.mjs";
   for (auto* sub : {read, jump, sparse}) {
     sub->add_option("--dataset", cfg.dataset, "dataset (default: generate one under --work-dir)");
     sub->add_option("--work-dir", cfg.work_dir, "where generated datasets are kept")->capture_default_str();
@@ -267,7 +269,8 @@ int main(int argc, char** argv) {
     sub->add_option("--json", cfg.json_path, "write results as JSON");
   }
   jump->add_option("--steps", cfg.steps, "jumps (default 40)");
-  for (auto* sub : {latency, orbit}) {
+  web->add_option("--driver", web_driver, "the node script driving Chromium")->capture_default_str();
+  for (auto* sub : {latency, orbit, web}) {
     sub->add_option("--steps", cfg.steps, "intents to send (latency-2d: 300, orbit-3d: 120)");
     sub->add_option("--rate", cfg.rate, "intents per second")->capture_default_str();
     sub->add_option("--size", size, "video size WxH")->capture_default_str();
@@ -302,5 +305,6 @@ int main(int argc, char** argv) {
   }
   if (cfg.steps <= 0) cfg.steps = 300;
   if (cfg.dataset.empty()) cfg.dataset = "synthetic";
+  if (web->parsed()) return run_latency_web(cfg, web_driver);
   return run_latency_2d(cfg);
 }
