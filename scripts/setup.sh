@@ -5,11 +5,11 @@ PACKAGES=(
   build-essential cmake pkg-config ccache
   libboost-dev nlohmann-json3-dev libcli11-dev
   libavcodec-dev libavutil-dev ffmpeg libffmpeg-nvenc-dev
-  libpng-dev zlib1g-dev libssl-dev
+  libpng-dev libjpeg62-turbo-dev zlib1g-dev libssl-dev
   libgtest-dev libbenchmark-dev
   libblosc-dev libzstd-dev libtiff-dev
   mricron-data
-  python3-zarr python3-numcodecs python3-tifffile python3-nibabel python3-numpy
+  python3-zarr python3-numcodecs python3-tifffile python3-nibabel python3-numpy python3-pil
   lcov
   qt6-base-dev libqt6opengl6-dev libgl-dev libegl-dev libxkbcommon-dev
   xvfb xauth libgl1-mesa-dri libegl-mesa0 fonts-dejavu-core

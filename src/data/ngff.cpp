@@ -89,6 +89,11 @@ std::variant<NgffImage, std::string> parse_ngff(const json& attrs) {
             ch.contrast_hi = w["end"].get<double>();
             window = ch.contrast_hi > ch.contrast_lo;
           }
+          // The slider spans the window's min..max (the data range omero states) when given.
+          if (w.contains("min") && w.contains("max") && w["min"].is_number() && w["max"].is_number()) {
+            ch.range_lo = w["min"].get<double>();
+            ch.range_hi = w["max"].get<double>();
+          }
         }
       }
       image.channels.push_back(ch);
@@ -112,22 +117,48 @@ std::vector<Axis> default_axes(size_t rank) {
 std::string colormap_for_color(const std::string& hex) {
   unsigned r = 0, g = 0, b = 0;
   std::string h = hex.size() >= 6 ? hex.substr(hex.size() - 6) : hex;
-  if (h.size() != 6 || std::sscanf(h.c_str(), "%02x%02x%02x", &r, &g, &b) != 3) return "";
-  bool R = r > 127, G = g > 127, B = b > 127;
-  if (R && G && B) return "gray";
-  if (R && G) return "yellow";
-  if (R && B) return "magenta";
-  if (G && B) return "cyan";
-  if (R) return "red";
-  if (G) return "green";
-  if (B) return "blue";
-  return "gray";
+  if (h.size() != 6 || h.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos ||
+      std::sscanf(h.c_str(), "%02x%02x%02x", &r, &g, &b) != 3)
+    return "";
+  // napari makes a colormap from black to exactly this colour; the primaries keep their names.
+  static const std::pair<unsigned, const char*> named[] = {{0xffffff, "gray"},  {0xff0000, "red"},   {0x00ff00, "green"},
+                                                           {0x0000ff, "blue"},  {0x00ffff, "cyan"},  {0xff00ff, "magenta"},
+                                                           {0xffff00, "yellow"}};
+  const unsigned rgb = (r << 16) | (g << 8) | b;
+  for (const auto& [value, name] : named)
+    if (rgb == value) return name;
+  if (rgb == 0) return "gray";  // black would show nothing
+  char out[8];
+  std::snprintf(out, sizeof out, "#%02x%02x%02x", r, g, b);
+  return out;
+}
+
+void mark_rgb(VolumeInfo* info, const NgffImage& image, bool plain) {
+  const size_t rank = info->shape.size();
+  if (rank < 3) return;
+  if (plain) {
+    const int64_t samples = info->shape.back();
+    if (info->channel_axis >= 0 || (samples != 3 && samples != 4)) return;
+    std::vector<Axis> axes = default_axes(rank - 1);
+    axes.push_back(Axis{"c", "channel", 1.0, 0.0, ""});
+    info->axes = std::move(axes);
+    info->channel_axis = static_cast<int>(rank) - 1;
+    info->rgb = true;
+    return;
+  }
+  if (info->channel_axis < 0 || info->dtype != DType::u8) return;
+  const int64_t samples = info->shape[static_cast<size_t>(info->channel_axis)];
+  if ((samples != 3 && samples != 4) || image.channels.size() < 3) return;
+  const char* primaries[] = {"red", "green", "blue"};
+  for (size_t c = 0; c < 3; ++c)
+    if (image.channels[c].colormap != primaries[c]) return;
+  info->rgb = true;
 }
 
 std::string default_channel_colormap(int channel, int channels) {
   if (channels <= 1) return "gray";
   if (channels == 2) return channel == 0 ? "magenta" : "green";
-  static const char* cycle[] = {"cyan", "magenta", "yellow", "red", "green", "blue"};
+  static const char* cycle[] = {"cyan", "yellow", "magenta", "red", "green", "blue"};  // napari's CYMRGB
   return cycle[channel % 6];
 }
 
@@ -179,7 +210,7 @@ std::optional<DataError> fill_default_contrast(ChunkedSource& source, const Ngff
     if (!has_window) dtype_range(info.dtype, &ch.contrast_lo, &ch.contrast_hi);
     need_estimate = need_estimate || !has_window;
   }
-  source.set_channels(std::move(resolved));
+  source.set_channels(resolved);
   if (!need_estimate) return std::nullopt;
   auto est = estimate_contrast(source);
   // Unreadable data at open (a corrupt chunk) leaves the dtype range: the rest can still be shown.
@@ -188,8 +219,12 @@ std::optional<DataError> fill_default_contrast(ChunkedSource& source, const Ngff
   for (int c = 0; c < channels; ++c) {
     auto uc = static_cast<size_t>(c);
     bool has_window = uc < image.channel_window.size() && image.channel_window[uc];
-    if (!has_window) source.set_contrast(uc, lims[uc][0], lims[uc][1]);
+    if (has_window) continue;
+    // napari: limits and slider both span the data's range.
+    resolved[uc].contrast_lo = resolved[uc].range_lo = lims[uc][0];
+    resolved[uc].contrast_hi = resolved[uc].range_hi = lims[uc][1];
   }
+  source.set_channels(std::move(resolved));
   return std::nullopt;
 }
 

@@ -33,6 +33,10 @@ std::vector<double> level_factors(const NgffImage& image, size_t l, size_t rank)
 std::vector<Axis> default_axes(size_t rank);
 // Colormap name for an omero colour "RRGGBB".
 std::string colormap_for_color(const std::string& hex);
+// napari's rgb=True where the data says colour: a plain array (no multiscales) whose last
+// axis holds 3 or 4 samples (napari's guess_rgb; axes renamed ..., y, x, c), or an
+// OME-Zarr uint8 channel axis of 3 or 4 whose omero colours are red, green, blue.
+void mark_rgb(VolumeInfo* info, const NgffImage& image, bool plain);
 // napari's defaults: one channel gray, two magenta/green, more cycle through hues.
 std::string default_channel_colormap(int channel, int channels);
 

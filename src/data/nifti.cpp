@@ -7,8 +7,10 @@
 
 #include "file_io.hpp"
 #include "voxcast/data/codecs.hpp"
+#include "voxcast/data/contrast.hpp"
 #include "voxcast/data/dtype.hpp"
 #include "voxcast/data/in_memory.hpp"
+#include "voxcast/data/label_table.hpp"
 
 namespace voxcast::data {
 namespace {
@@ -219,28 +221,17 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_nifti(const std::str
     info.channels[0].contrast_lo = 0;
     info.channels[0].contrast_hi = 255;
     info.channels[0].blending = "translucent";
-    info.channels[0].opacity = 0.45;
+    info.channels[0].opacity = 0.7;  // napari's Labels default
+    info.channels[0].label_table = find_label_table(path);
   }
   auto src = std::make_unique<InMemoryArray>(std::move(info), std::move(out));
   if (labels) return std::unique_ptr<VolumeSource>(std::move(src));
   auto& mi = src->mutable_info();
-  // The whole volume is in memory: napari's default, the data range (of the middle slice,
-  // which is where the first view is).
-  std::vector<float> mid(static_cast<size_t>(ny * nx));
-  Box box;
-  box.start.assign(mi.shape.size(), 0);
-  box.size = mi.shape;
-  box.start[box.start.size() - 3] = nz / 2;
-  box.size[box.size.size() - 3] = 1;
-  if (nt > 1) box.size[0] = 1;
-  if (!src->read_level(0, box, mid.data())) {
-    auto [lo, hi] = std::minmax_element(mid.begin(), mid.end());
-    if (*hi > *lo) {
-      mi.channels[0].contrast_lo = *lo;
-      mi.channels[0].contrast_hi = *hi;
-    } else {
-      dtype_range(out_type, &mi.channels[0].contrast_lo, &mi.channels[0].contrast_hi);
-    }
+  // napari's default: the data's range (the whole volume is in memory).
+  auto est = estimate_contrast(*src);
+  if (auto* lims = std::get_if<std::vector<std::array<double, 2>>>(&est)) {
+    mi.channels[0].contrast_lo = mi.channels[0].range_lo = (*lims)[0][0];
+    mi.channels[0].contrast_hi = mi.channels[0].range_hi = (*lims)[0][1];
   }
   return std::unique_ptr<VolumeSource>(std::move(src));
 }

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "voxcast/data/nifti.hpp"
+#include "voxcast/data/picture.hpp"
 #include "voxcast/data/stack.hpp"
 #include "voxcast/data/synthetic.hpp"
 #include "voxcast/data/tiff.hpp"
@@ -23,7 +24,7 @@ std::shared_ptr<ChunkCache> shared_chunk_cache() {
 
 const char* dataset_kinds() {
   return "'synthetic', 'synthetic:CxZxYxX', 'brain', an OME-Zarr/Zarr v2 directory, a .tif/.tiff/.ome.tif file, "
-         "a .nii/.nii.gz file, or A+B to overlay images";
+         "a .nii/.nii.gz file, a .png/.jpg picture, or A+B to overlay images";
 }
 
 bool brain_sample_available() {
@@ -65,6 +66,8 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_one(const std::strin
   }
   if (looks_like_nifti(path)) return open_nifti(path);
   if (looks_like_tiff(path)) return open_tiff(path, cache);
+  if (looks_like_png(path)) return open_png(path);
+  if (looks_like_jpeg(path)) return open_jpeg(path);
   return DataError{path, std::string("unknown format; voxcast opens ") + dataset_kinds()};
 }
 

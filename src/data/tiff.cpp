@@ -50,7 +50,9 @@ struct Page {
 struct LevelLayout {
   uint32_t width = 0, height = 0;
   uint32_t chunk_w = 0, chunk_h = 0;
+  uint16_t samples = 1;  // 3 or 4: RGB(A), interleaved
   bool tiled = false;
+  bool jpeg_ycbcr = false;  // JPEG-compressed YCbCr: libtiff converts to RGB when asked
 };
 
 class TiffSource final : public ChunkedSource {
@@ -68,9 +70,10 @@ class TiffSource final : public ChunkedSource {
 
  protected:
   ChunkResult load_chunk(int level, const std::vector<int64_t>& coords) const override {
-    const size_t rank = coords.size();
+    // coords: the page axes, then y, x (and the RGB samples' single chunk).
+    const size_t outer = page_strides_.size();
     int64_t page = 0;
-    for (size_t a = 0; a + 2 < rank; ++a) page += coords[a] * page_strides_[a];
+    for (size_t a = 0; a < outer; ++a) page += coords[a] * page_strides_[a];
     const LevelLayout& L = layouts_[static_cast<size_t>(level)];
     TIFF* tif = take_handle();
     if (!tif) return DataError{path_, "cannot reopen: " + tiff_error};
@@ -78,17 +81,19 @@ class TiffSource final : public ChunkedSource {
     uint64_t off = level == 0 ? p.offset : p.subifds[static_cast<size_t>(level - 1)];
     auto chunk = std::make_shared<Chunk>();
     const size_t item = dtype_size(info_.dtype);
-    const size_t bytes = static_cast<size_t>(L.chunk_w) * L.chunk_h * item;
+    const size_t bytes = static_cast<size_t>(L.chunk_w) * L.chunk_h * item * L.samples;
     chunk->bytes.assign(bytes, 0);
     std::string error;
     if (!TIFFSetSubDirectory(tif, off)) {
       error = "cannot read page " + std::to_string(page) + ": " + tiff_error;
     } else if (L.tiled) {
-      auto x = static_cast<uint32_t>(coords[rank - 1]) * L.chunk_w, y = static_cast<uint32_t>(coords[rank - 2]) * L.chunk_h;
+      if (L.jpeg_ycbcr) TIFFSetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
+      auto x = static_cast<uint32_t>(coords[outer + 1]) * L.chunk_w, y = static_cast<uint32_t>(coords[outer]) * L.chunk_h;
       tmsize_t got = TIFFReadEncodedTile(tif, TIFFComputeTile(tif, x, y, 0, 0), chunk->bytes.data(), static_cast<tmsize_t>(bytes));
       if (got < 0) error = "page " + std::to_string(page) + " tile: " + tiff_error;
     } else {
-      auto strip = static_cast<uint32_t>(coords[rank - 2]);
+      if (L.jpeg_ycbcr) TIFFSetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
+      auto strip = static_cast<uint32_t>(coords[outer]);
       tmsize_t got = TIFFReadEncodedStrip(tif, strip, chunk->bytes.data(), static_cast<tmsize_t>(bytes));
       if (got < 0) error = "page " + std::to_string(page) + " strip " + std::to_string(strip) + ": " + tiff_error;
     }
@@ -134,7 +139,15 @@ std::optional<DataError> read_layout(TIFF* tif, const std::string& path, LevelLa
   TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
   TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
   if (w == 0 || h == 0) return DataError{path, "page without width/height"};
-  if (spp != 1) return DataError{path, std::to_string(spp) + " samples per pixel (RGB) is not supported; store channels as pages"};
+  if (spp != 1 && spp != 3 && spp != 4)
+    return DataError{path, std::to_string(spp) + " samples per pixel: only 1 (grey), 3 (RGB) and 4 (RGBA) are supported"};
+  if (spp != 1 && planar != PLANARCONFIG_CONTIG)
+    return DataError{path, "RGB stored as separate planes is not supported; store the samples interleaved"};
+  uint16_t photometric = PHOTOMETRIC_MINISBLACK, compression = COMPRESSION_NONE;
+  TIFFGetFieldDefaulted(tif, TIFFTAG_PHOTOMETRIC, &photometric);
+  TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+  L->samples = spp;
+  L->jpeg_ycbcr = photometric == PHOTOMETRIC_YCBCR && compression == COMPRESSION_JPEG;
   if (format == SAMPLEFORMAT_IEEEFP && bits == 32) *dtype = DType::f32;
   else if (format == SAMPLEFORMAT_IEEEFP && bits == 64) *dtype = DType::f64;
   else if (format == SAMPLEFORMAT_INT && bits == 8) *dtype = DType::i8;
@@ -206,6 +219,13 @@ std::optional<OmePixels> parse_ome_pixels(const std::string& xml) {
   }
   px.unit_x = attr(tag, "PhysicalSizeXUnit");
   px.unit_z = attr(tag, "PhysicalSizeZUnit");
+  px.unit_t = attr(tag, "TimeIncrementUnit");
+  try {
+    std::string ti = attr(tag, "TimeIncrement");
+    if (!ti.empty()) px.time_increment = std::stod(ti);
+  } catch (...) {
+    px.time_increment = 0;
+  }
   // Channels follow inside <Pixels>.
   size_t end = xml.find("</Pixels>", p);
   size_t c = p;
@@ -216,6 +236,48 @@ std::optional<OmePixels> parse_ome_pixels(const std::string& xml) {
     px.channel_colors.push_back(color_of(attr(ctag, "Color")));
   }
   return px;
+}
+
+std::optional<ImageJMeta> parse_imagej(const std::string& text) {
+  if (text.rfind("ImageJ=", 0) != 0) return std::nullopt;
+  ImageJMeta m;
+  size_t p = 0;
+  while (p < text.size()) {
+    size_t e = text.find('\n', p);
+    if (e == std::string::npos) e = text.size();
+    std::string line = text.substr(p, e - p);
+    p = e + 1;
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    try {
+      if (key == "images") m.images = std::stoll(value);
+      else if (key == "channels") m.channels = std::max<int64_t>(1, std::stoll(value));
+      else if (key == "slices") m.slices = std::max<int64_t>(1, std::stoll(value));
+      else if (key == "frames") m.frames = std::max<int64_t>(1, std::stoll(value));
+      else if (key == "spacing") m.spacing = std::stod(value);
+      else if (key == "finterval") m.finterval = std::stod(value);
+      else if (key == "unit") m.unit = value;
+      else if (key == "tunit") m.tunit = value;
+    } catch (...) {
+      // A malformed number leaves that field at its default.
+    }
+  }
+  return m;
+}
+
+std::string unit_name(const std::string& unit) {
+  static const std::pair<const char*, const char*> known[] = {
+      {"micron", "micrometer"}, {"microns", "micrometer"}, {"um", "micrometer"},     {"\\u00B5m", "micrometer"},
+      {"\xC2\xB5m", "micrometer"}, {"\xCE\xBCm", "micrometer"}, {"micrometer", "micrometer"},
+      {"nm", "nanometer"},      {"nanometer", "nanometer"}, {"mm", "millimeter"},   {"millimeter", "millimeter"},
+      {"cm", "centimeter"},     {"m", "meter"},             {"s", "second"},        {"sec", "second"},
+      {"second", "second"},     {"seconds", "second"},      {"ms", "millisecond"},  {"msec", "millisecond"},
+      {"millisecond", "millisecond"}, {"min", "minute"},    {"minute", "minute"},   {"h", "hour"},
+      {"hour", "hour"}};
+  for (const auto& [from, to] : known)
+    if (unit == from) return to;
+  return "";
 }
 
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_tiff(const std::string& path,
@@ -275,6 +337,11 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_tiff(const std::stri
       strides[d] = stride;
       stride *= sizes[d];
     }
+    auto ome_unit = [](const std::string& u, const char* fallback) {
+      if (u.empty()) return std::string(fallback);
+      std::string n = unit_name(u);
+      return n.empty() ? u : n;
+    };
     for (char d : {'T', 'C', 'Z'}) {
       if (sizes[d] <= 1) continue;
       Axis a;
@@ -282,7 +349,11 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_tiff(const std::stri
       a.type = d == 'T' ? "time" : d == 'C' ? "channel" : "space";
       if (d == 'Z' && ome->physical_z > 0) {
         a.scale = ome->physical_z;
-        a.unit = ome->unit_z.empty() ? "micrometer" : ome->unit_z;
+        a.unit = ome_unit(ome->unit_z, "micrometer");
+      }
+      if (d == 'T' && ome->time_increment > 0) {
+        a.scale = ome->time_increment;
+        a.unit = ome_unit(ome->unit_t, "second");
       }
       outer.push_back(a);
       outer_shape.push_back(sizes[d]);
@@ -290,7 +361,7 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_tiff(const std::stri
     }
     if (ome->physical_y > 0) ay.scale = ome->physical_y;
     if (ome->physical_x > 0) ax.scale = ome->physical_x;
-    ay.unit = ax.unit = ome->physical_x > 0 ? (ome->unit_x.empty() ? "micrometer" : ome->unit_x) : "";
+    ay.unit = ax.unit = ome->physical_x > 0 ? ome_unit(ome->unit_x, "micrometer") : "";
     for (size_t c = 0; c < ome->channel_names.size(); ++c) {
       ChannelInfo ch;
       ch.name = ome->channel_names[c];
@@ -303,6 +374,30 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_tiff(const std::stri
       meta.channels.push_back(ch);
       meta.channel_window.push_back(false);
     }
+  } else if (auto ij = parse_imagej(description); ij && ij->channels * ij->slices * ij->frames == npages) {
+    // A Fiji hyperstack: pages run C fastest, then Z, then T (TZCYX).
+    info.kind = "imagej-tiff";
+    const std::string unit = unit_name(ij->unit);
+    const std::string tunit = ij->tunit.empty() ? "second" : unit_name(ij->tunit);
+    struct Dim {
+      int64_t size, stride;
+      Axis axis;
+    } dims[] = {{ij->frames, ij->channels * ij->slices, {"t", "time", ij->finterval > 0 ? ij->finterval : 1.0, 0.0, ij->finterval > 0 ? tunit : ""}},
+                {ij->slices, ij->channels, {"z", "space", ij->spacing > 0 ? ij->spacing : 1.0, 0.0, ij->spacing > 0 ? unit : ""}},
+                {ij->channels, 1, {"c", "channel", 1.0, 0.0, ""}}};
+    // napari shows TZCYX with the channel axis split into layers: keep Fiji's order.
+    for (const Dim& d : {dims[0], dims[1], dims[2]}) {
+      if (d.size <= 1) continue;
+      outer.push_back(d.axis);
+      outer_shape.push_back(d.size);
+      page_strides.push_back(d.stride);
+    }
+    // ImageJ stores the pixel size as the resolution: pixels per unit.
+    float xres = 0, yres = 0;
+    TIFFSetDirectory(tif, 0);
+    if (TIFFGetField(tif, TIFFTAG_XRESOLUTION, &xres) && xres > 0) ax.scale = 1.0 / xres;
+    if (TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yres) && yres > 0) ay.scale = 1.0 / yres;
+    if (xres > 0 || yres > 0) ay.unit = ax.unit = unit;
   } else {
     // tifffile's shaped description {"shape": [...]} names the page axes; else pages are z.
     auto j = nlohmann::json::parse(description, nullptr, false);
@@ -310,6 +405,7 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_tiff(const std::stri
     if (j.is_object() && j.contains("shape") && j["shape"].is_array())
       for (const auto& v : j["shape"])
         if (v.is_number_integer()) shape.push_back(v.get<int64_t>());
+    if (L0.samples > 1 && !shape.empty() && shape.back() == L0.samples) shape.pop_back();  // RGB: the samples
     int64_t product = 1;
     for (size_t i = 0; i + 2 < shape.size(); ++i) product *= shape[i];
     if (shape.size() >= 3 && product == npages && shape[shape.size() - 2] == L0.height &&
@@ -338,6 +434,15 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_tiff(const std::stri
   info.shape.push_back(L0.width);
   for (size_t a = 0; a < info.axes.size(); ++a)
     if (info.axes[a].type == "channel") info.channel_axis = static_cast<int>(a);
+  const bool rgb = L0.samples > 1;
+  if (rgb) {
+    // RGB(A) samples, interleaved: a last axis of 3 or 4, shown as one colour layer.
+    if (info.channel_axis >= 0) return DataError{path, "RGB samples in a file that also has a channel axis are not supported"};
+    info.axes.push_back(Axis{"c", "channel", 1.0, 0.0, ""});
+    info.shape.push_back(L0.samples);
+    info.channel_axis = static_cast<int>(info.axes.size()) - 1;
+    info.rgb = true;
+  }
   for (const auto& L : layouts) {
     LevelInfo li;
     li.shape = outer_shape;
@@ -349,6 +454,12 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_tiff(const std::stri
     li.factor.assign(outer_shape.size(), 1.0);
     li.factor.push_back(static_cast<double>(L0.height) / L.height);
     li.factor.push_back(static_cast<double>(L0.width) / L.width);
+    if (rgb) {
+      if (L.samples != L0.samples) return DataError{path, "pyramid levels with different samples per pixel"};
+      li.shape.push_back(L.samples);
+      li.chunks.push_back(L.samples);
+      li.factor.push_back(1.0);
+    }
     info.levels.push_back(std::move(li));
   }
   guard.reset();

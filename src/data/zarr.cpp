@@ -192,6 +192,7 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::stri
     li.factor = level_factors(image, l, vi.shape.size());
     vi.levels.push_back(std::move(li));
   }
+  mark_rgb(&vi, image, !attrs.contains("multiscales"));
   auto src = std::make_unique<ZarrSource>(std::move(cache), std::move(vi), std::move(dirs), std::move(metas));
   if (auto err = fill_default_contrast(*src, image)) return *err;
   return std::unique_ptr<VolumeSource>(std::move(src));

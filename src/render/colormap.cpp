@@ -3,70 +3,45 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "colormap_tables.hpp"
 
 namespace voxcast::render {
 namespace {
 
-using Poly = std::array<std::array<double, 3>, 7>;
+Rgb from_table(const float (&t)[256][3], size_t i) { return {t[i][0], t[i][1], t[i][2]}; }
 
-// Degree-6 polynomial fits of matplotlib's perceptual maps (Matt Zucker, public domain);
-// max error well under one 8-bit step.
-constexpr Poly kViridis = {{{0.2777273272234177, 0.005407344544966578, 0.3340998053353061},
-                            {0.1050930431085774, 1.404613529898575, 1.384590162594685},
-                            {-0.3308618287255563, 0.214847559468213, 0.09509516302823659},
-                            {-4.634230498983486, -5.799100973351585, -19.33244095627987},
-                            {6.228269936347081, 14.17993336680509, 56.69055260068105},
-                            {4.776384997670288, -13.74514537774601, -65.35303263337234},
-                            {-5.435455855934631, 4.645852612178535, 26.3124352495832}}};
-constexpr Poly kMagma = {{{-0.002136485053939582, -0.000749655052795221, -0.005386127855323933},
-                          {0.2516605407371642, 0.6775232436837668, 2.494026599312351},
-                          {8.353717279216625, -3.577719514958484, 0.3144679030132573},
-                          {-27.66873308576866, 14.26473078096533, -13.64921318813922},
-                          {52.17613981234068, -27.94360607168351, 12.94416944238394},
-                          {-50.76852536473588, 29.04658282127291, 4.23415299384598},
-                          {18.65570506591883, -11.48977351997711, -5.601961508734096}}};
-constexpr Poly kInferno = {{{0.0002189403691192265, 0.001651004631001012, -0.01948089843709184},
-                            {0.1065134194856116, 0.5639564367884091, 3.932712388889277},
-                            {11.60249308247187, -3.972853965665698, -15.9423941062914},
-                            {-41.70399613139459, 17.43639888205313, 44.35414519872813},
-                            {77.162935699427, -33.40235894210092, -81.80730925738993},
-                            {-71.31942824499214, 32.62606426397723, 73.20951985803202},
-                            {25.13112622477341, -12.24266895238567, -23.07032500287172}}};
-
-Rgb eval_poly(const Poly& p, double t) {
-  double c[3] = {0, 0, 0};
-  for (int k = 6; k >= 0; --k)
-    for (int i = 0; i < 3; ++i) c[i] = c[i] * t + p[static_cast<size_t>(k)][static_cast<size_t>(i)];
-  auto f = [](double v) { return static_cast<float>(std::clamp(v, 0.0, 1.0)); };
-  return {f(c[0]), f(c[1]), f(c[2])};
-}
-
-// Google's Turbo, polynomial approximation (Anton Mikhailov, Apache-2.0 snippet).
-Rgb turbo(double x) {
-  double x2 = x * x, x3 = x2 * x, x4 = x2 * x2, x5 = x4 * x;
-  double r = 0.13572138 + 4.61539260 * x - 42.66032258 * x2 + 132.13108234 * x3 - 152.94239396 * x4 + 59.28637943 * x5;
-  double g = 0.09140261 + 2.19418839 * x + 4.84296658 * x2 - 14.18503333 * x3 + 4.27729857 * x4 + 2.82956604 * x5;
-  double b = 0.10667330 + 12.64194608 * x - 60.58204836 * x2 + 110.36276771 * x3 - 89.90310912 * x4 + 27.34824973 * x5;
-  auto f = [](double v) { return static_cast<float>(std::clamp(v, 0.0, 1.0)); };
-  return {f(r), f(g), f(b)};
-}
-
-// Integer labels 0..255 (contrast 0..255): 0 is black (adds nothing when blended
-// additively), the others walk the hue circle by the golden angle so neighbours differ.
+// The table behind the "label" name (3D and legacy users index it by value 0..255).
 Colormap label_colormap() {
   Colormap c;
   c.name = "label";
   c.discrete = true;
   c.transparent_zero = true;
-  for (size_t i = 1; i < 256; ++i) {
-    double h = std::fmod(static_cast<double>(i) * 0.618033988749895, 1.0) * 6.0;
-    double s = i % 2 ? 0.85 : 0.65, v = i % 3 ? 1.0 : 0.8;
-    double f = h - std::floor(h), p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-    double rgb[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
-    const double* o = rgb[static_cast<int>(h) % 6];
-    c.table[i] = {static_cast<float>(o[0]), static_cast<float>(o[1]), static_cast<float>(o[2])};
-  }
+  c.labels = true;
+  for (size_t i = 0; i < 256; ++i) c.table[i] = label_color(static_cast<int64_t>(i));
   return c;
+}
+
+// "#rrggbb" (or "rrggbb"): its channels in 0..1; false when it is not one.
+bool parse_hex(std::string_view s, Rgb* out) {
+  if (!s.empty() && s[0] == '#') s.remove_prefix(1);
+  if (s.size() != 6) return false;
+  auto digit = [](char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+  };
+  float v[3];
+  for (size_t i = 0; i < 3; ++i) {
+    int hi = digit(s[2 * i]), lo = digit(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    v[i] = static_cast<float>(hi * 16 + lo) / 255.0f;
+  }
+  *out = {v[0], v[1], v[2]};
+  return true;
 }
 
 std::string lower(std::string_view s) {
@@ -84,36 +59,51 @@ const std::vector<std::string>& colormap_names() {
   return names;
 }
 
+Rgb label_color(int64_t id) {
+  if (id == 0) return {0, 0, 0};
+  constexpr int64_t n = kLabelCycle;
+  const int64_t k = ((id - 1) % n + n) % n + 1;  // Python's modulo: negative ids cycle too
+  const unsigned char* c = kNapariLabelColors[k];
+  return {static_cast<float>(c[0]) / 255.0f, static_cast<float>(c[1]) / 255.0f, static_cast<float>(c[2]) / 255.0f};
+}
+
 std::optional<Colormap> find_colormap(std::string_view name) {
   std::string n = lower(name);
   if (n == "grey") n = "gray";
-  Rgb tint{};
-  bool linear = true;
-  if (n == "gray") tint = {1, 1, 1};
-  else if (n == "green") tint = {0, 1, 0};
-  else if (n == "magenta") tint = {1, 0, 1};
-  else if (n == "cyan") tint = {0, 1, 1};
-  else if (n == "red") tint = {1, 0, 0};
-  else if (n == "blue") tint = {0, 0, 1};
-  else if (n == "yellow") tint = {1, 1, 0};
-  else if (n == "viridis" || n == "magma" || n == "inferno" || n == "turbo" || n == "label") linear = false;
-  else return std::nullopt;
+  if (n == "label" || n == "labels") return label_colormap();
   Colormap c;
   c.name = n;
-  if (n == "label") return label_colormap();
-  for (size_t i = 0; i < 256; ++i) {
-    double t = static_cast<double>(i) / 255.0;
-    if (linear) {
-      c.table[i] = {static_cast<float>(tint.r * t), static_cast<float>(tint.g * t), static_cast<float>(tint.b * t)};
-    } else if (n == "viridis") {
-      c.table[i] = eval_poly(kViridis, t);
-    } else if (n == "magma") {
-      c.table[i] = eval_poly(kMagma, t);
-    } else if (n == "inferno") {
-      c.table[i] = eval_poly(kInferno, t);
-    } else {
-      c.table[i] = turbo(t);
+  const float(*table)[256][3] = n == "viridis" ? &kViridisTable
+                               : n == "magma"  ? &kMagmaTable
+                               : n == "inferno" ? &kInfernoTable
+                               : n == "turbo"  ? &kTurboTable
+                                               : nullptr;
+  if (table) {
+    for (size_t i = 0; i < 256; ++i) c.table[i] = from_table(*table, i);
+    return c;
+  }
+  // napari's simple colormaps: black to one colour, linearly (a named primary or "#rrggbb",
+  // as napari makes of an OME channel colour).
+  static const std::pair<const char*, Rgb> named[] = {{"gray", {1, 1, 1}},    {"green", {0, 1, 0}}, {"magenta", {1, 0, 1}},
+                                                      {"cyan", {0, 1, 1}},    {"red", {1, 0, 0}},   {"blue", {0, 0, 1}},
+                                                      {"yellow", {1, 1, 0}}};
+  Rgb tint{};
+  bool found = false;
+  for (const auto& [nm, rgb] : named)
+    if (n == nm) {
+      tint = rgb;
+      found = true;
     }
+  if (!found) {
+    if (!parse_hex(n, &tint)) return std::nullopt;
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "#%02x%02x%02x", static_cast<unsigned>(std::lround(tint.r * 255)),
+                  static_cast<unsigned>(std::lround(tint.g * 255)), static_cast<unsigned>(std::lround(tint.b * 255)));
+    c.name = hex;
+  }
+  for (size_t i = 0; i < 256; ++i) {
+    auto t = static_cast<float>(i) / 255.0f;
+    c.table[i] = {tint.r * t, tint.g * t, tint.b * t};
   }
   return c;
 }

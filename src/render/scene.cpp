@@ -121,18 +121,24 @@ Scene make_initial_scene(const data::VolumeInfo& info, int width, int height) {
   double lo = 0, hi = 1;
   data::dtype_range(info.dtype, &lo, &hi);
   int channels = info.channel_axis >= 0 ? static_cast<int>(info.shape[static_cast<size_t>(info.channel_axis)]) : 1;
-  for (int c = 0; c < channels; ++c) {
+  // An RGB(A) image is one layer drawn in colour (napari's rgb=True).
+  const int layers = info.rgb ? 1 : channels;
+  for (int c = 0; c < layers; ++c) {
     LayerState l;
     l.id = "layer-" + std::to_string(c);
     l.channel = info.channel_axis >= 0 ? c : -1;
+    l.rgb = info.rgb;
     const data::ChannelInfo* ch = static_cast<size_t>(c) < info.channels.size() ? &info.channels[static_cast<size_t>(c)] : nullptr;
-    l.name = ch && !ch->name.empty() ? ch->name : info.name;
-    l.colormap = ch && !ch->colormap.empty() ? ch->colormap : (channels == 1 ? "gray" : "green");
+    l.name = ch && !ch->name.empty() && !info.rgb ? ch->name : info.name;
+    l.colormap = ch && !ch->colormap.empty() ? ch->colormap : (layers == 1 ? "gray" : "green");
+    if (info.rgb) l.colormap = "gray";
     l.contrast_limits = ch ? std::array<double, 2>{ch->contrast_lo, ch->contrast_hi} : std::array<double, 2>{lo, hi};
     l.contrast_range = {lo, hi};
-    if (ch && ch->labels) l.contrast_range = {0, 255};
+    if (ch && ch->range_hi > ch->range_lo) l.contrast_range = {ch->range_lo, ch->range_hi};
+    // The slider always reaches the limits it starts at.
+    l.contrast_range = {std::min(l.contrast_range[0], l.contrast_limits[0]), std::max(l.contrast_range[1], l.contrast_limits[1])};
     // napari: channel layers blend additively; a lone image is translucent over black.
-    l.blending = channels > 1 ? Blending::additive : Blending::translucent;
+    l.blending = layers > 1 ? Blending::additive : Blending::translucent;
     if (ch && !ch->blending.empty())
       if (auto b = parse_blending(ch->blending)) l.blending = *b;
     if (ch) l.opacity = ch->opacity;

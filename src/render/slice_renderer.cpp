@@ -12,7 +12,8 @@
 
 namespace voxcast::render {
 
-LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap) {
+LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap,
+                         std::shared_ptr<const data::LabelTable> label_table) {
   LayerLut lut;
   lut.table.resize(kLutSize);
   double lo = layer.contrast_limits[0], hi = layer.contrast_limits[1];
@@ -25,7 +26,37 @@ LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap) {
     double g = layer.gamma == 1.0 ? t : std::pow(t, layer.gamma);
     lut.table[static_cast<size_t>(i)] = sample(cmap, static_cast<float>(g));
   }
+  lut.labels = cmap.labels;
+  if (lut.labels) {
+    // A dense table for the small ids (most label images), up to the largest explicit id.
+    int64_t dense = kLabelCycle + 1;
+    if (label_table && !label_table->colors.empty())
+      dense = std::max(dense, std::min<int64_t>(label_table->colors.rbegin()->first + 1, int64_t{1} << 16));
+    lut.label_rgba.resize(static_cast<size_t>(dense));
+    for (int64_t id = 1; id < dense; ++id) {
+      Rgb c = label_color(id);
+      lut.label_rgba[static_cast<size_t>(id)] = {c.r, c.g, c.b, 1.0f};
+    }
+    if (label_table)
+      for (const auto& [id, rgba] : label_table->colors)
+        if (id > 0 && id < dense) lut.label_rgba[static_cast<size_t>(id)] = rgba;
+    lut.label_rgba[0] = {0, 0, 0, 0};  // the background is never drawn
+    lut.label_table = std::move(label_table);
+  }
   return lut;
+}
+
+std::array<float, 4> label_rgba(const LayerLut& lut, float value) {
+  // Ids are integers; a float label image's fractions round down (napari casts to int).
+  if (!(std::abs(value) < 9.0e18f)) return {0, 0, 0, 0};  // NaN, ±inf, beyond int64
+  auto id = static_cast<int64_t>(value);
+  if (id >= 0 && id < static_cast<int64_t>(lut.label_rgba.size())) return lut.label_rgba[static_cast<size_t>(id)];
+  if (lut.label_table) {
+    auto it = lut.label_table->colors.find(id);
+    if (it != lut.label_table->colors.end()) return it->second;
+  }
+  Rgb c = label_color(id);
+  return {c.r, c.g, c.b, 1.0f};
 }
 
 void clamp_infinities(float* values, size_t count) {
@@ -35,17 +66,23 @@ void clamp_infinities(float* values, size_t count) {
 
 SliceRenderer::SliceRenderer(int threads, double wait_ms) : pool_(threads), wait_ms_(wait_ms) {}
 
-const LayerLut& LutCache::get(const LayerState& layer, bool* rebuilt) {
+const LayerLut& LutCache::get(const LayerState& layer, bool* rebuilt) { return get(layer, nullptr, rebuilt); }
+
+const LayerLut& LutCache::get(const LayerState& layer, std::shared_ptr<const data::LabelTable> label_table,
+                              bool* rebuilt) {
   Entry& c = entries_[layer.id];
+  // The entry holds its table, so a new dataset's table never shares the old one's address.
   bool stale = c.lut.table.empty() || c.colormap != layer.colormap || c.limits != layer.contrast_limits ||
-               c.gamma != layer.gamma;
+               c.gamma != layer.gamma || c.label_table != label_table;
   if (stale) {
-    auto cmap = find_colormap(layer.colormap);
+    // RGB layers map each sample through contrast and gamma alone: the gray ramp.
+    auto cmap = find_colormap(layer.rgb ? "gray" : layer.colormap);
     if (!cmap) cmap = find_colormap("gray");  // the ledger only admits known names
     c.colormap = layer.colormap;
     c.limits = layer.contrast_limits;
     c.gamma = layer.gamma;
-    c.lut = build_layer_lut(layer, *cmap);
+    c.label_table = label_table;
+    c.lut = build_layer_lut(layer, *cmap, std::move(label_table));
   }
   if (rebuilt) *rebuilt = stale;
   return c.lut;
@@ -63,6 +100,8 @@ struct Axis1D {
 struct LayerPass {
   const float* values;
   int64_t rows, cols, stride_row, stride_col;
+  int channels;  // > 1: an RGB(A) layer, samples stride_channel apart
+  int64_t stride_channel;
   const LayerLut* lut;
   float opacity;
   Blending blending;
@@ -140,23 +179,50 @@ inline void blend(float* acc, const Rgb& c, float a, Blending mode) {
   }
 }
 
+// Colour and opacity of one sample of a layer, its first channel at `v` and the others
+// `stride` apart (RGB layers); false when it is not drawn (NaN, a label's background).
+inline bool sample_color(const LayerPass& L, const float* v, int64_t stride, Rgb* c, float* alpha) {
+  const LayerLut& lut = *L.lut;
+  if (lut.labels) {
+    auto rgba = label_rgba(lut, *v);
+    *c = {rgba[0], rgba[1], rgba[2]};
+    *alpha = L.opacity * rgba[3];
+    return rgba[3] > 0;
+  }
+  if (L.channels > 1) {
+    // napari's rgb=True: each sample through the same contrast and gamma, alpha from the 4th.
+    float out[4] = {0, 0, 0, 1};
+    for (int k = 0; k < L.channels && k < 4; ++k) {
+      int i = lut_index(lut, v[k * stride]);
+      if (i < 0) return false;
+      out[k] = lut.table[static_cast<size_t>(i)].r;
+    }
+    *c = {out[0], out[1], out[2]};
+    *alpha = L.opacity * out[3];
+    return true;
+  }
+  int i = lut_index(lut, *v);
+  if (!drawn(lut, i)) return false;
+  *c = lut.table[static_cast<size_t>(i)];
+  *alpha = L.opacity;
+  return true;
+}
+
 // Composites one layer's contribution to canvas row `py` into `acc` (3 floats/pixel).
-void draw_layer_row(const LayerPass& L, int py, int width, float* acc, std::vector<int>* row_index) {
+void draw_layer_row(const LayerPass& L, int py, int width, float* acc) {
   const Axis1D& cols = *L.col_axis;
   const Axis1D& rows = *L.row_axis;
   auto upy = static_cast<size_t>(py);
+  Rgb c;
+  float alpha = 0;
   if (L.interpolation == Interpolation::nearest) {
     int32_t iy = rows.nearest[upy];
     if (iy < 0) return;
-    // Look up each source column of this row once, then spread it over the canvas.
     const float* src = L.values + static_cast<int64_t>(iy) * L.stride_row;
-    row_index->resize(static_cast<size_t>(L.cols));
-    int* ri = row_index->data();
-    for (int64_t x = 0; x < L.cols; ++x) ri[x] = lut_index(*L.lut, src[x * L.stride_col]);
     for (int px = 0; px < width; ++px) {
       int32_t ix = cols.nearest[static_cast<size_t>(px)];
-      if (ix < 0 || !drawn(*L.lut, ri[ix])) continue;
-      blend(acc + px * 3, L.lut->table[static_cast<size_t>(ri[ix])], L.opacity, L.blending);
+      if (ix < 0 || !sample_color(L, src + ix * L.stride_col, L.stride_channel, &c, &alpha)) continue;
+      blend(acc + px * 3, c, alpha, L.blending);
     }
     return;
   }
@@ -166,18 +232,22 @@ void draw_layer_row(const LayerPass& L, int py, int width, float* acc, std::vect
   int32_t y1 = std::min<int32_t>(y0 + 1, static_cast<int32_t>(L.rows - 1));
   const float* r0 = L.values + static_cast<int64_t>(y0) * L.stride_row;
   const float* r1 = L.values + static_cast<int64_t>(y1) * L.stride_row;
+  const int channels = std::min(L.channels, 4);
+  float v[4];
   for (int px = 0; px < width; ++px) {
     auto upx = static_cast<size_t>(px);
     int32_t x0 = cols.i0[upx];
     if (x0 < 0) continue;
     int64_t x1 = std::min<int64_t>(x0 + 1, L.cols - 1);
     float tx = cols.t[upx];
-    float a = r0[x0 * L.stride_col] + (r0[x1 * L.stride_col] - r0[x0 * L.stride_col]) * tx;
-    float b = r1[x0 * L.stride_col] + (r1[x1 * L.stride_col] - r1[x0 * L.stride_col]) * tx;
-    float v = a + (b - a) * ty;
-    int index = lut_index(*L.lut, v);
-    if (!drawn(*L.lut, index)) continue;
-    blend(acc + px * 3, L.lut->table[static_cast<size_t>(index)], L.opacity, L.blending);
+    for (int k = 0; k < channels; ++k) {
+      const int64_t o = k * L.stride_channel;
+      float a = r0[x0 * L.stride_col + o] + (r0[x1 * L.stride_col + o] - r0[x0 * L.stride_col + o]) * tx;
+      float b = r1[x0 * L.stride_col + o] + (r1[x1 * L.stride_col + o] - r1[x0 * L.stride_col + o]) * tx;
+      v[k] = a + (b - a) * ty;
+    }
+    if (!sample_color(L, v, 1, &c, &alpha)) continue;
+    blend(acc + px * 3, c, alpha, L.blending);
   }
 }
 
@@ -203,12 +273,13 @@ void composite_nearest_row(const std::vector<LayerPass>& passes, const Axis1D& c
   const auto n = static_cast<size_t>(c1 - c0 + 1);
   acc->assign(n * 3, 0.0f);
   packed->resize(n);
+  Rgb c;
+  float alpha = 0;
   for (const LayerPass& L : passes) {
     const float* src = L.values + static_cast<int64_t>(iy) * L.stride_row;
     for (int32_t x = c0; x <= c1; ++x) {
-      int index = lut_index(*L.lut, src[x * L.stride_col]);
-      if (!drawn(*L.lut, index)) continue;
-      blend(acc->data() + static_cast<size_t>(x - c0) * 3, L.lut->table[static_cast<size_t>(index)], L.opacity, L.blending);
+      if (!sample_color(L, src + x * L.stride_col, L.stride_channel, &c, &alpha)) continue;
+      blend(acc->data() + static_cast<size_t>(x - c0) * 3, c, alpha, L.blending);
     }
   }
   for (size_t i = 0; i < n; ++i) (*packed)[i] = pack_rgba(acc->data() + i * 3);
@@ -277,7 +348,11 @@ bool plan_plane(const Scene& scene, const LayerState& layer, const data::VolumeI
     auto step = static_cast<int64_t>(std::floor(static_cast<double>(d.current_step[a]) / lv.factor[src]));
     p->box.start[src] = std::clamp<int64_t>(step, 0, lv.shape[src] - 1);
   }
-  if (info.channel_axis >= 0) p->box.start[static_cast<size_t>(info.channel_axis)] = layer.channel;
+  if (info.channel_axis >= 0) {
+    const auto ca = static_cast<size_t>(info.channel_axis);
+    p->box.start[ca] = layer.rgb ? 0 : layer.channel;
+    p->box.size[ca] = layer.rgb ? std::min<int64_t>(lv.shape[ca], 4) : 1;
+  }
   p->box.start[sy] = r0;
   p->box.size[sy] = r1 - r0;
   p->box.start[sx] = c0;
@@ -346,10 +421,18 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
   p.cols = plan.cols;
   p.scale_y = plan.scale_y;
   p.scale_x = plan.scale_x;
-  // The box is in source axis order; the displayed y axis may come after x.
-  bool y_first = d.source_axis[ay] < d.source_axis[ax];
-  p.stride_row = y_first ? p.cols : 1;
-  p.stride_col = y_first ? 1 : p.rows;
+  // The box is in source axis order (the displayed y axis may come after x, an RGB axis
+  // anywhere): strides from its sizes.
+  std::vector<int64_t> stride(plan.box.size.size(), 1);
+  for (size_t a = stride.size() - 1; a-- > 0;) stride[a] = stride[a + 1] * plan.box.size[a + 1];
+  p.stride_row = stride[static_cast<size_t>(d.source_axis[ay])];
+  p.stride_col = stride[static_cast<size_t>(d.source_axis[ax])];
+  p.channels = 1;
+  p.stride_channel = 0;
+  if (layer.rgb && info.channel_axis >= 0) {
+    p.channels = static_cast<int>(plan.box.size[static_cast<size_t>(info.channel_axis)]);
+    p.stride_channel = stride[static_cast<size_t>(info.channel_axis)];
+  }
   return &p;
 }
 
@@ -386,10 +469,16 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
                                   plane->scale_x, plane->cols),
                       sample_axis(H, rect.top - static_cast<double>(plane->row0) * plane->scale_y, world_per_px,
                                   plane->scale_y, plane->rows));
+    const data::VolumeInfo& info = source.info();
+    const auto ci = static_cast<size_t>(std::max(0, layer.channel));
+    auto label_table = ci < info.channels.size() ? info.channels[ci].label_table : nullptr;
+    const LayerLut& lut = luts_.get(layer, label_table);
+    // Labels are ids: never interpolated (napari draws them nearest).
+    Interpolation interp = lut.labels ? Interpolation::nearest : layer.interpolation;
     passes.push_back({plane->values.data(), plane->rows, plane->cols, plane->stride_row, plane->stride_col,
-                      &luts_.get(layer), static_cast<float>(layer.opacity), layer.blending, layer.interpolation,
-                      &axes.back().first, &axes.back().second});
-    all_nearest = all_nearest && layer.interpolation == Interpolation::nearest;
+                      plane->channels, plane->stride_channel, &lut, static_cast<float>(layer.opacity),
+                      layer.blending, interp, &axes.back().first, &axes.back().second});
+    all_nearest = all_nearest && interp == Interpolation::nearest;
     if (first && (first->level != plane->level || first->row0 != plane->row0 || first->col0 != plane->col0))
       shared_geometry = false;
     if (!first) first = plane;
@@ -410,7 +499,6 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
   const size_t row_bytes = static_cast<size_t>(W) * 4;
   pool_.parallel_for(H, [&](int begin, int end) {
     std::vector<float> acc(static_cast<size_t>(W) * 3);
-    std::vector<int> row_index;
     std::vector<uint32_t> packed;
     for (int py = begin; py < end; ++py) {
       uint8_t* dst = rgba + static_cast<size_t>(py) * row_bytes;
@@ -425,7 +513,7 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
         continue;
       }
       std::fill(acc.begin(), acc.end(), 0.0f);
-      for (const LayerPass& L : passes) draw_layer_row(L, py, W, acc.data(), &row_index);
+      for (const LayerPass& L : passes) draw_layer_row(L, py, W, acc.data());
       for (int px = 0; px < W; ++px) {
         dst[px * 4 + 0] = to_u8(acc[static_cast<size_t>(px) * 3 + 0]);
         dst[px * 4 + 1] = to_u8(acc[static_cast<size_t>(px) * 3 + 1]);

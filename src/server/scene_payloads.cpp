@@ -1,5 +1,7 @@
 #include "voxcast/server/scene_payloads.hpp"
 
+#include <algorithm>
+
 #include "voxcast/render/camera2d.hpp"
 
 namespace voxcast::server {
@@ -31,13 +33,27 @@ Json layer_controls(const render::LayerState& l) {
           {"attenuation", l.attenuation}};
 }
 
+namespace {
+constexpr size_t kMaxLabelNames = 20000;  // larger tables stay on the server (a notify stays small)
+}  // namespace
+
 protocol::Json layer_metadata(const render::Scene& s, const render::LayerState& l) {
   Json m = {{"contrast_range", {l.contrast_range[0], l.contrast_range[1]}}};
   if (s.source) {
     const auto& info = s.source->info();
     m["dtype"] = data::dtype_name(info.dtype);
-    if (l.channel >= 0 && static_cast<size_t>(l.channel) < info.channels.size() && info.channels[static_cast<size_t>(l.channel)].labels)
+    if (l.rgb) m["rgb"] = true;
+    const auto ci = static_cast<size_t>(std::max(0, l.channel));
+    if (ci < info.channels.size() && info.channels[ci].labels) {
       m["labels"] = true;
+      // Names by id (an atlas's table), so a client can name the region under the cursor.
+      const auto& table = info.channels[ci].label_table;
+      if (table && !table->names.empty() && table->names.size() <= kMaxLabelNames) {
+        Json names = Json::object();
+        for (const auto& [id, name] : table->names) names[std::to_string(id)] = name;
+        m["label_names"] = std::move(names);
+      }
+    }
   }
   return m;
 }

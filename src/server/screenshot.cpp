@@ -1,5 +1,10 @@
 // napari.screenshot: the current view rendered as a still (finest level, full
-// resolution, no video compression) at 1x, 2x or 4x the stream size, returned as PNG.
+// resolution, no video compression) at 1x, 2x or 4x the stream size, or of the client's
+// canvas (`width`, `height` in device pixels: the picture the canvas would show, its
+// aspect, not the letterboxed video), returned as PNG.
+#include <algorithm>
+#include <cmath>
+
 #include "server_core.hpp"
 #include "voxcast/codec/png.hpp"
 #include "voxcast/protocol/base64.hpp"
@@ -14,13 +19,25 @@ using protocol::Json;
 namespace type = protocol::type;
 
 namespace {
-render::Scene screenshot_scene(const render::Scene& shown, int scale) {
+constexpr int64_t kMaxScreenshotPixels = int64_t{16384} * 16384;
+
+// The view of `shown` (its video, `shown.width` x `shown.height`) as a canvas of
+// `canvas_w` x `canvas_h` shows it — the video fitted in, content at the same size,
+// what lies beyond the video's edges filled in — at `scale` times the pixels.
+render::Scene screenshot_scene(const render::Scene& shown, int canvas_w, int canvas_h, int scale) {
   render::Scene s = shown;
-  s.width = shown.width * scale;
-  s.height = shown.height * scale;
-  // The same view with `scale` times the pixels: zoom is canvas pixels per world unit.
-  s.camera.zoom = shown.camera.zoom * scale;
-  if (s.camera3d.fov == 0) s.camera3d.zoom = shown.camera3d.zoom * scale;
+  const double fit = std::min(static_cast<double>(canvas_w) / shown.width, static_cast<double>(canvas_h) / shown.height);
+  s.width = canvas_w * scale;
+  s.height = canvas_h * scale;
+  // zoom is canvas pixels per world unit: the fitted video's scale, times `scale`.
+  s.camera.zoom = shown.camera.zoom * fit * scale;
+  if (s.camera3d.fov == 0) {
+    s.camera3d.zoom = shown.camera3d.zoom * fit * scale;
+  } else {
+    // Perspective: the field of view spans the canvas height, the video's spans fit * its height.
+    const double half = std::tan(shown.camera3d.fov * M_PI / 360.0) * canvas_h / (fit * shown.height);
+    s.camera3d.fov = std::min(179.0, 360.0 / M_PI * std::atan(half));
+  }
   s.interactive = false;
   return s;
 }
@@ -36,8 +53,18 @@ void Server::Core::handle_screenshot(const std::shared_ptr<ControlSession>& sp, 
       return s.send(command_error(fid, "command.invalid", "scale must be 1, 2 or 4"));
     scale = v.get<int>();
   }
+  int canvas_w = ledger.scene.width, canvas_h = ledger.scene.height;
+  if (call.kwargs.contains("width") || call.kwargs.contains("height")) {
+    const Json& w = call.kwargs.value("width", Json()), &h = call.kwargs.value("height", Json());
+    if (!w.is_number_integer() || !h.is_number_integer() || w.get<int64_t>() < 2 || h.get<int64_t>() < 2 ||
+        w.get<int64_t>() * h.get<int64_t>() * scale * scale > kMaxScreenshotPixels)
+      return s.send(command_error(fid, "command.invalid",
+                                  "width and height must be integers >= 2, at most 16384 x 16384 pixels times the scale"));
+    canvas_w = static_cast<int>(w.get<int64_t>());
+    canvas_h = static_cast<int>(h.get<int64_t>());
+  }
   std::weak_ptr<ControlSession> who = sp;
-  render::Scene scene = screenshot_scene(ledger.scene, scale);
+  render::Scene scene = screenshot_scene(ledger.scene, canvas_w, canvas_h, scale);
   const int threads = config.threads;
   // Rendering a still can take a while (4x, 3D): off the network and render threads.
   const bool started = screenshot.start([this, who, fid, scene = std::move(scene), scale, threads] {

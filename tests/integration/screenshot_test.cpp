@@ -1,6 +1,8 @@
 // napari.screenshot: the server's still render of the current view, as PNG, at 1x/2x/4x.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "fixture.hpp"
 #include "voxcast/codec/png.hpp"
 #include "voxcast/protocol/base64.hpp"
@@ -94,4 +96,34 @@ TEST(Screenshot, Works3D) {
   EXPECT_GE(codec::psnr_rgba(shown.data(), p->rgba.data(), w, h), 30.0);
   EXPECT_EQ(r.result["scale"], 1);
   EXPECT_GT(r.result.value("render_ms", 0.0), 0.0);
+}
+
+// A canvas of another aspect (a portrait window half the video's width): the picture has
+// the canvas's size times the scale, the video's view fitted in the middle at the size the
+// canvas shows it, and the data beyond the video's edges filled in instead of black bars.
+TEST(Screenshot, CanvasSizedAtTheCanvasAspect) {
+  TestServer srv;
+  client::ClientStreamLoop c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.mirror().have_scene; }, 5));
+  auto one = c.call("napari.screenshot", Json::object(), 20).get();
+  auto still = decode(one);
+  ASSERT_TRUE(still) << one.code << ": " << one.message;
+  const int w = still->width, h = still->height, cw = w / 2, ch = h;
+  auto r = c.call("napari.screenshot", Json{{"scale", 2}, {"width", cw}, {"height", ch}}, 20).get();
+  auto p = decode(r);
+  ASSERT_TRUE(p) << r.code << ": " << r.message;
+  ASSERT_EQ(p->width, 2 * cw);
+  ASSERT_EQ(p->height, 2 * ch);
+  // fit = 1/2: the video's view occupies w/2 x h/2 canvas pixels (w x h at 2x), centred.
+  const int top = (2 * ch - h) / 2;
+  std::vector<uint8_t> band(static_cast<size_t>(w) * static_cast<size_t>(h) * 4);
+  for (int y = 0; y < h; ++y)
+    std::memcpy(&band[static_cast<size_t>(y) * static_cast<size_t>(w) * 4],
+                &p->rgba[(static_cast<size_t>(top + y) * static_cast<size_t>(2 * cw)) * 4], static_cast<size_t>(w) * 4);
+  EXPECT_GE(codec::psnr_rgba(band.data(), still->rgba.data(), w, h), 25.0) << "the same view at the canvas's size";
+  auto bad = c.call("napari.screenshot", Json{{"width", 1}, {"height", 100}}, 5).get();
+  EXPECT_EQ(bad.code, "command.invalid");
+  auto huge = c.call("napari.screenshot", Json{{"scale", 4}, {"width", 8000}, {"height", 8000}}, 5).get();
+  EXPECT_EQ(huge.code, "command.invalid");
 }

@@ -1,5 +1,8 @@
 #pragma once
+#include <array>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +22,14 @@ struct Axis {
   std::string unit;
 };
 
+// What a label image says about its ids: colours (OME-Zarr image-label, an atlas's
+// table) and names (an atlas, image-label properties). Ids without a colour take
+// napari's cyclic label colours.
+struct LabelTable {
+  std::map<int64_t, std::array<float, 4>> colors;  // RGBA in 0..1
+  std::map<int64_t, std::string> names;
+};
+
 struct ChannelInfo {
   std::string name;
   std::string colormap;         // default colormap name
@@ -28,6 +39,9 @@ struct ChannelInfo {
   std::string blending;  // "" = the viewer's default
   double opacity = 1.0;
   bool labels = false;   // integer labels: no contrast estimation, shown with a label colormap
+  std::shared_ptr<const LabelTable> label_table;  // labels: colours and names by id (may be null)
+  // The contrast slider's span (napari's contrast_limits_range); lo == hi: the dtype's range.
+  double range_lo = 0.0, range_hi = 0.0;
 };
 
 inline ChannelInfo make_channel(std::string name, std::string colormap, double lo, double hi) {
@@ -54,6 +68,9 @@ struct VolumeInfo {
   std::vector<int64_t> shape;
   DType dtype = DType::u16;
   int channel_axis = -1;  // -1: single channel
+  // The channel axis holds the samples of one colour image (3: RGB, 4: RGBA), shown as one
+  // layer in colour (napari's rgb=True) rather than one layer per channel.
+  bool rgb = false;
   std::vector<ChannelInfo> channels;  // one per channel (1 when channel_axis < 0)
   std::vector<LevelInfo> levels;      // at least one; levels[0].shape == shape
   std::vector<std::string> codecs;    // how chunks are stored, for voxcast-info ("blosc/lz4", ...)

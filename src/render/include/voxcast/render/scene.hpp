@@ -27,6 +27,7 @@ struct LayerState {
   std::string id;  // "layer-0", ...
   std::string name;
   int channel = -1;  // index on the source's channel axis; -1 when it has none
+  bool rgb = false;  // shows every sample of the channel axis as one colour image (napari's rgb=True)
   bool visible = true;
   double opacity = 1.0;
   std::string colormap = "gray";

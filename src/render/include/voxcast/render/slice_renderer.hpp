@@ -27,8 +27,18 @@ struct LayerLut {
   float lo = 0.0f;
   float scale = 0.0f;  // (kLutSize - 1) / (hi - lo)
   bool transparent_zero = false;  // entry 0 is not drawn (label background)
+  // Label images in 2D: the value is an id, coloured by id whatever its size (the table
+  // above stays for 3D). Ids below label_rgba.size() are looked up there (explicit
+  // colours with their alpha, napari's cycle elsewhere); larger ids take the cycle or
+  // their explicit colour.
+  bool labels = false;
+  std::vector<std::array<float, 4>> label_rgba;
+  std::shared_ptr<const data::LabelTable> label_table;
 };
-LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap);
+LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap,
+                         std::shared_ptr<const data::LabelTable> label_table = nullptr);
+// Colour and alpha of a label value (alpha 0: not drawn: background, NaN, transparent).
+std::array<float, 4> label_rgba(const LayerLut& lut, float value);
 
 // Per-layer transfer functions, rebuilt only when colormap, contrast or gamma change
 // (shared by the 2D, 3D and CUDA renderers).
@@ -36,12 +46,16 @@ class LutCache {
  public:
   // `rebuilt` (optional) tells whether the table changed since the last call.
   const LayerLut& get(const LayerState& layer, bool* rebuilt = nullptr);
+  // With the layer's label colours (a label image's table, from its source).
+  const LayerLut& get(const LayerState& layer, std::shared_ptr<const data::LabelTable> label_table,
+                      bool* rebuilt = nullptr);
 
  private:
   struct Entry {
     std::string colormap;
     std::array<double, 2> limits{};
     double gamma = 0;
+    std::shared_ptr<const data::LabelTable> label_table;
     LayerLut lut;
   };
   std::map<std::string, Entry> entries_;
@@ -88,6 +102,8 @@ class SliceRenderer {
     int64_t row0 = 0, col0 = 0;            // region origin in level voxels
     int64_t rows = 0, cols = 0;            // region extent along the displayed y and x axes
     int64_t stride_row = 0, stride_col = 0;
+    int channels = 1;                      // an RGB(A) layer's samples, stride_channel apart
+    int64_t stride_channel = 0;
     double scale_y = 1, scale_x = 1;       // world units per voxel of this level
   };
   struct Want {

@@ -18,8 +18,9 @@ protocol::NotifyDims dims_payload(const render::Scene& s);
 // {center:[x,y], zoom, rect:[left, bottom, width, height]} (2D pose).
 protocol::Json camera_pose(const render::Scene& s);
 protocol::Json layer_controls(const render::LayerState& l);
-// Layer metadata for notify.layers: the dtype-aware contrast range (what a contrast slider
-// spans), the dtype, and whether the layer holds labels.
+// Layer metadata for notify.layers: the contrast range (what a contrast slider spans:
+// napari's contrast_limits_range), the dtype, whether the layer is RGB or holds labels,
+// and a label image's names by id ("label_names": {"1": "Precentral_L", ...}).
 protocol::Json layer_metadata(const render::Scene& s, const render::LayerState& l);
 
 }  // namespace voxcast::server
