@@ -149,6 +149,11 @@ void LayerPanel::update_from(const client::ClientMirror& m,
   three_d_->setVisible(m.ndisplay == 3);
   if (layer) {
     auto get = [&](const char* key) { return displayed(selected_, key); };
+    // A colour the server made a map of (an OME channel's "#rrggbb") joins the list.
+    if (auto cm = get("colormap"); cm.is_string() && colormap_->findText(QString::fromStdString(cm.get<std::string>())) < 0) {
+      QSignalBlocker block(colormap_);
+      colormap_->addItem(QString::fromStdString(cm.get<std::string>()));
+    }
     set_combo(colormap_, get("colormap"));
     set_combo(blending_, get("blending"));
     set_combo(interpolation_, get("interpolation"));

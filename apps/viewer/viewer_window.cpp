@@ -9,6 +9,7 @@
 #include <QMessageBox>
 #include <QStatusBar>
 #include <QVBoxLayout>
+#include <fstream>
 
 #include "open_dialog.hpp"
 #include "voxcast/client/report.hpp"
@@ -161,6 +162,12 @@ void ViewerWindow::send_camera() {
 }
 
 void ViewerWindow::refresh() {
+  if (pending_screenshot_.valid() && pending_screenshot_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    const QString error = QString::fromStdString(pending_screenshot_.get());
+    if (error.isEmpty()) statusBar()->showMessage("saved " + pending_screenshot_path_, 5000);
+    else statusBar()->showMessage("screenshot: " + error, 10000);
+    emit screenshot_finished(pending_screenshot_path_, error);
+  }
   if (!loop_) return;
   if (pending_contrast_.valid() && pending_contrast_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
     // The server measured the view; the limits go back as an ordinary layer intent.
@@ -237,29 +244,31 @@ void ViewerWindow::refresh_status() {
   }
 }
 
-void ViewerWindow::save_screenshot(const QString& path, int scale, QString* error) {
-  if (!loop_) return;
-  auto r = loop_->call("napari.screenshot", {{"scale", scale}}, 60).get();
-  if (!r.ok) {
-    *error = QString::fromStdString(r.message + " (" + r.code + ")");
-    return;
-  }
-  auto png = protocol::base64_decode(r.result.value("data", std::string()));
-  QFile f(path);
-  if (!png || !f.open(QIODevice::WriteOnly) ||
-      f.write(reinterpret_cast<const char*>(png->data()), static_cast<qint64>(png->size())) != static_cast<qint64>(png->size()))
-    *error = "cannot write " + path;
+bool ViewerWindow::start_screenshot(const QString& path, int scale) {
+  if (!loop_ || pending_screenshot_.valid()) return false;
+  const qreal dpr = canvas_->devicePixelRatioF();
+  const int w = std::max(2, qRound(canvas_->width() * dpr)), h = std::max(2, qRound(canvas_->height() * dpr));
+  auto reply = loop_->call("napari.screenshot", {{"scale", scale}, {"width", w}, {"height", h}}, 120);
+  pending_screenshot_path_ = path;
+  // The wait, the base64 decoding and the file (100 MB at 4x) stay off the GUI thread.
+  pending_screenshot_ = std::async(std::launch::async, [reply = std::move(reply), file = path.toStdString()]() mutable {
+    auto r = reply.get();
+    if (!r.ok) return r.message + " (" + r.code + ")";
+    auto png = protocol::base64_decode(r.result.value("data", std::string()));
+    if (!png) return std::string("the server's picture is not base64");
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(png->data()), static_cast<std::streamsize>(png->size()));
+    return out ? std::string() : "cannot write " + file;
+  });
+  statusBar()->showMessage(QString("rendering a %1 x %2 screenshot…").arg(w * scale).arg(h * scale));
+  return true;
 }
 
 void ViewerWindow::screenshot_dialog() {
   ScreenshotChoice choice;
+  if (pending_screenshot_.valid()) return statusBar()->showMessage("a screenshot is being saved", 3000);
   if (!ask_screenshot(this, &choice)) return;
-  QString error;
-  QApplication::setOverrideCursor(Qt::WaitCursor);
-  save_screenshot(choice.path, choice.scale, &error);
-  QApplication::restoreOverrideCursor();
-  if (!error.isEmpty()) QMessageBox::warning(this, "Screenshot", error);
-  else statusBar()->showMessage("saved " + choice.path, 5000);
+  start_screenshot(choice.path, choice.scale);
 }
 
 void ViewerWindow::open_dataset_dialog() {

@@ -7,7 +7,9 @@
 #include <QLabel>
 #include <QMainWindow>
 #include <QTimer>
+#include <future>
 #include <memory>
+#include <string>
 
 #include "camera_control.hpp"
 #include "dims_panel.hpp"
@@ -38,7 +40,14 @@ class ViewerWindow : public QMainWindow {
   QLabel* status_rates() { return rates_; }
   QLabel* status_server() { return server_; }
   void toggle_ndisplay();
-  void save_screenshot(const QString& path, int scale, QString* error);  // blocking
+  // napari.screenshot of what the canvas shows, at its size in device pixels times
+  // `scale`, written to `path` off the GUI thread; false when one is already pending.
+  // screenshot_finished follows (error empty on success).
+  bool start_screenshot(const QString& path, int scale);
+  bool screenshot_pending() const { return pending_screenshot_.valid(); }
+
+ signals:
+  void screenshot_finished(const QString& path, const QString& error);
 
  protected:
   void closeEvent(QCloseEvent* e) override;
@@ -65,6 +74,8 @@ class ViewerWindow : public QMainWindow {
   QTimer refresh_timer_, status_timer_;
   LocalCamera camera_;
   std::future<client::CommandResult> pending_contrast_;  // napari.auto_contrast in flight
+  std::future<std::string> pending_screenshot_;  // the reply awaited and the file written: the error, or ""
+  QString pending_screenshot_path_;
   double interacting_until_ms_ = 0;  // the local camera leads until then
   uint64_t last_bytes_ = 0;
   uint64_t shown_server_errors_ = 0;  // notify.error count already shown in the status bar

@@ -6,6 +6,7 @@
 
 #include <QApplication>
 #include <QTest>
+#include <QTimer>
 #include <QWheelEvent>
 #include <cmath>
 
@@ -292,18 +293,36 @@ TEST(Viewer, ClosingMidStreamLeaksNothing) {
   EXPECT_EQ(client::FrameLease::release_errors(), errors) << "no role released twice";
 }
 
-TEST(Viewer, SavesTheServersStillAsAScreenshotAt2x) {
+// The screenshot is the canvas's picture (its size in device pixels, times the scale), and
+// the GUI thread keeps running while the server renders it and the file is written.
+TEST(Viewer, ScreenshotAtTheCanvasSizeDoesNotBlockTheUi) {
   TestServer srv(cells());
   Session s(srv);
   ASSERT_TRUE(s.settle());
+  s.window.canvas()->resize(kW / 2, kH);  // a portrait canvas: the letterboxed video is not what it shows
+  QTest::qWait(50);
+  const qreal dpr = s.window.canvas()->devicePixelRatioF();
+  const int cw = qRound(s.window.canvas()->width() * dpr), ch = qRound(s.window.canvas()->height() * dpr);
   const std::string path = "/tmp/voxcast-viewer-shot-" + std::to_string(getpid()) + ".png";
-  QString error;
-  s.window.save_screenshot(QString::fromStdString(path), 2, &error);
-  ASSERT_TRUE(error.isEmpty()) << error.toStdString();
+  QString finished_error = "not finished";
+  QObject::connect(&s.window, &viewer::ViewerWindow::screenshot_finished,
+                   [&](const QString&, const QString& error) { finished_error = error; });
+  const double t0 = steady_ms();
+  ASSERT_TRUE(s.window.start_screenshot(QString::fromStdString(path), 2));
+  EXPECT_LT(steady_ms() - t0, 100.0) << "starting returns at once";
+  EXPECT_TRUE(s.window.screenshot_pending());
+  EXPECT_FALSE(s.window.start_screenshot(QString::fromStdString(path), 2)) << "one at a time";
+  int ticks = 0;
+  QTimer tick;
+  QObject::connect(&tick, &QTimer::timeout, [&] { ++ticks; });
+  tick.start(5);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !s.window.screenshot_pending(); }, 30000));
+  EXPECT_TRUE(finished_error.isEmpty()) << finished_error.toStdString();
+  EXPECT_GT(ticks, 2) << "the event loop ran while the screenshot was made";
   Rgba png;
   ASSERT_FALSE(codec::read_png_rgba(path, &png.px, &png.width, &png.height));
-  EXPECT_EQ(png.width, 2 * kW);
-  EXPECT_EQ(png.height, 2 * kH);
+  EXPECT_EQ(png.width, 2 * cw);
+  EXPECT_EQ(png.height, 2 * ch);
   std::remove(path.c_str());
 }
 
