@@ -14,6 +14,7 @@
 #include "voxcast/codec/png.hpp"
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/log.hpp"
+#include "voxcast/protocol/json.hpp"
 
 using namespace voxcast;
 
@@ -24,8 +25,8 @@ std::optional<protocol::StateUpdate> parse_send(const std::string& spec) {
   if (eq == std::string::npos) return std::nullopt;
   auto path = client::split_property(spec.substr(0, eq));
   if (!path) return std::nullopt;
-  protocol::Json value = protocol::Json::parse(spec.substr(eq + 1), nullptr, false);
-  if (value.is_discarded()) value = spec.substr(eq + 1);  // bare words are strings
+  auto parsed = protocol::parse_json(spec.substr(eq + 1));
+  protocol::Json value = parsed ? std::move(parsed).value() : protocol::Json(spec.substr(eq + 1));  // bare words are strings
   return protocol::StateUpdate{path->scope, path->target, path->key, value};
 }
 }  // namespace
@@ -78,8 +79,10 @@ int main(int argc, char** argv) {
   std::vector<Timed> script;
   if (!script_path.empty()) {
     std::ifstream f(script_path);
-    auto j = protocol::Json::parse(f, nullptr, false);
-    if (!f || j.is_discarded() || !j.is_array()) {
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto parsed = protocol::parse_json(text);
+    const protocol::Json j = parsed ? std::move(parsed).value() : protocol::Json();
+    if (!f || !j.is_array()) {
       std::fprintf(stderr, "voxcast-headless: --script %s: expected a JSON array of intents\n", script_path.c_str());
       return 2;
     }

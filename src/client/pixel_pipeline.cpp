@@ -30,12 +30,14 @@ asio::awaitable<void> ClientStreamLoop::Impl::pixel_read_loop(std::shared_ptr<ne
       protocol::ByteSpan bytes(static_cast<const uint8_t*>(data.data()), data.size());
       auto header = protocol::read_pixel_header(bytes);
       if (!header) continue;
+      backoff_frame(&backoff);
       PixelMessage m{*header, protocol::Bytes(bytes.begin() + protocol::kPixelHeaderSize, bytes.end()), steady_ms(),
                      wall_seconds() * 1000.0, epoch};
       pixel_inbox.push(std::move(m));
     }
   } catch (const boost::system::system_error& e) {
     log_debug("client", std::string("pixel reader ended: ") + e.code().message());
+    if (ws == pixel) loss_reason = e.code().message();
   }
   if (ws == pixel) link_lost(false);
 }

@@ -32,7 +32,9 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
       }
       changed.notify_all();
     }
-    log_info("client", full ? "connection lost: reconnecting" : "pixel channel lost: reconnecting it");
+    const std::string why = loss_reason.empty() ? "closed" : loss_reason;
+    loop.last_error = (full ? "connection lost: " : "pixel channel lost: ") + why;
+    log_info("client", loop.last_error + "; reconnecting");
     if (full) {
       running = false;
       outbox.clear();  // frames of the old session; intents are replayed from the view instead
@@ -41,12 +43,24 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
     } else {
       close_socket(pixel);
     }
-    // A server that said goodbye is stopping on purpose (a restart, an upgrade): ask again
-    // at a calm, steady pace so its return is noticed within a second without a storm.
+    // A session that died before it was healthy does not reset the back-off: a server that
+    // welcomes and then drops every session gets a growing, jittered wait, not a storm.
+    const BackoffPolicy policy = backoff_policy();
+    double delay_ms = backoff_link_lost(&backoff, policy, steady_ms(), config.connect_pixels);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    // A server that said goodbye is stopping on purpose (a restart, an upgrade): after the
+    // first attempt, ask again at a calm, steady pace so its return is noticed within a
+    // second without a storm.
     const bool planned = full && !loop.server_goodbye.empty();
     const double planned_delay_ms = std::min(1000.0, config.reconnect_max_ms);
-    double delay_ms = planned ? planned_delay_ms : config.reconnect_min_ms;
     while (!stopping) {
+      if (delay_ms > 0) {
+        loop.next_retry_ms = delay_ms;
+        publish_loop();
+        wait.expires_after(std::chrono::milliseconds(static_cast<int64_t>(backoff_jittered(delay_ms, policy, unit(rng)))));
+        co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (stopping) break;
+      }
       if (!full && !loop.control_up) break;  // the control channel went too: a new session
       std::optional<protocol::Error> err;
       if (full) err = co_await connect_control();
@@ -54,13 +68,9 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
       if (!err) break;
       log_debug("client", "reconnect failed: " + err->message);
       loop.reconnect_attempts += 1;
-      loop.next_retry_ms = delay_ms;
       loop.last_error = planned ? "the server stopped (" + loop.server_goodbye + "); waiting for it to come back"
                                 : err->message;
-      publish_loop();
-      wait.expires_after(std::chrono::milliseconds(static_cast<int64_t>(delay_ms)));
-      co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
-      delay_ms = planned ? planned_delay_ms : std::min(delay_ms * 2, config.reconnect_max_ms);
+      delay_ms = planned ? planned_delay_ms : backoff_attempt_failed(&backoff, policy);
     }
     if (stopping) break;
     if (!full && !loop.control_up) continue;
@@ -79,6 +89,8 @@ asio::awaitable<void> ClientStreamLoop::Impl::supervise() {
       start_control();
     }
     if (config.connect_pixels) start_pixel();
+    backoff_session_up(&backoff, steady_ms());
+    loss_reason.clear();
     loop.phase = LinkPhase::streaming;
     loop.reconnect_attempts = 0;
     loop.next_retry_ms = 0;

@@ -86,6 +86,7 @@ asio::awaitable<void> ClientStreamLoop::Impl::control_read_loop(std::shared_ptr<
     }
   } catch (const boost::system::system_error& e) {
     log_debug("client", std::string("control reader ended: ") + e.code().message());
+    if (ws == control) loss_reason = e.code().message();
   }
   if (ws == control) link_lost(true);
 }

@@ -35,6 +35,7 @@ std::optional<protocol::Error> ClientStreamLoop::connect() {
       I.running = true;
       I.loop.phase = LinkPhase::streaming;
       I.loop.sessions = 1;
+      backoff_session_up(&I.backoff, steady_ms());
       I.start_control();
       if (I.config.connect_pixels) I.start_pixel();
       if (I.config.reconnect) asio::co_spawn(I.io, I.supervise(), asio::detached);

@@ -16,8 +16,10 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
+#include "voxcast/client/backoff.hpp"
 #include "voxcast/client/decode_gate.hpp"
 #include "voxcast/client/stream_loop.hpp"
 #include "voxcast/client/decoder_slot.hpp"
@@ -131,6 +133,16 @@ struct ClientStreamLoop::Impl {
   std::atomic<bool> running{false};
   std::atomic<bool> frames_on_device{false};  // set by the display, read by the media thread
   std::atomic<uint32_t> counter{0};
+  // io thread: reconnect back-off across sessions, and why the link last went down.
+  Backoff backoff;
+  std::mt19937 rng{std::random_device{}()};
+  std::string loss_reason;
+  BackoffPolicy backoff_policy() const {
+    BackoffPolicy p;
+    p.min_ms = config.reconnect_min_ms;
+    p.max_ms = config.reconnect_max_ms;
+    return p;
+  }
 
   // Shared with the app: guarded by `mutex`, changes signalled on `changed`.
   mutable std::mutex mutex;

@@ -8,11 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "voxcast/data/confined.hpp"
+
 namespace voxcast::data {
 
 // Reads `path`; *missing is set (and no error returned) when the file does not exist.
+// With `confine_root` (canonical), a file that resolves outside it is refused.
 inline std::optional<std::string> read_whole_file(const std::string& path, std::vector<uint8_t>* out,
-                                                  bool* missing = nullptr) {
+                                                  bool* missing = nullptr, const std::string& confine_root = {}) {
   if (missing) *missing = false;
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
@@ -21,6 +24,10 @@ inline std::optional<std::string> read_whole_file(const std::string& path, std::
       return std::nullopt;
     }
     return std::string("cannot open: ") + std::strerror(errno);
+  }
+  if (auto outside = check_opened_within(fileno(f), confine_root)) {
+    std::fclose(f);
+    return outside;
   }
   out->clear();
   uint8_t buf[1 << 16];

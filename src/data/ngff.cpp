@@ -36,6 +36,25 @@ std::optional<std::string> read_transforms(const json& list, std::vector<double>
 }
 }  // namespace
 
+nlohmann::json parse_metadata_json(const std::string& text, std::string* why) {
+  constexpr int kMaxDepth = 64;
+  bool too_deep = false;
+  // The parser itself is iterative; the callback keeps anything deeper from being built.
+  auto j = nlohmann::json::parse(
+      text,
+      [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        if (depth <= kMaxDepth) return true;
+        too_deep = true;
+        return false;
+      },
+      false);
+  why->clear();
+  if (too_deep) *why = "JSON nests deeper than " + std::to_string(kMaxDepth) + " levels";
+  else if (j.is_discarded()) *why = "not valid JSON";
+  if (!why->empty()) return nullptr;
+  return j;
+}
+
 std::variant<NgffImage, std::string> parse_ngff(const json& attrs) {
   NgffImage image;
   const json& ms = attrs["multiscales"];

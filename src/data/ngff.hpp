@@ -25,6 +25,11 @@ struct NgffImage {
 };
 
 std::variant<NgffImage, std::string> parse_ngff(const nlohmann::json& attrs);
+
+// Metadata text (.zarray, .zattrs, a TIFF description) as JSON; *why is set (and null
+// returned) when it is malformed or nests deeper than 64 levels: copying or dumping a
+// value recurses once per level, so a file nested 150 000 deep would overflow the stack.
+nlohmann::json parse_metadata_json(const std::string& text, std::string* why);
 // Axes, channel axis and channels for an array of `rank` dimensions.
 std::variant<VolumeInfo, std::string> ngff_volume_info(const NgffImage& image, size_t rank);
 // Voxel size of level `l` over level 0, per axis.

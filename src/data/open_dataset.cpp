@@ -61,7 +61,7 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_one(const std::strin
   std::error_code ec;
   if (!fs::exists(path, ec)) return DataError{path, "no such file or directory"};
   if (fs::is_directory(path, ec)) {
-    if (looks_like_zarr(path)) return open_zarr(path, cache);
+    if (looks_like_zarr(path)) return open_zarr(path, cache, o.confine_root);
     return DataError{path, "a directory without Zarr metadata (.zarray/.zgroup/.zattrs)"};
   }
   if (looks_like_nifti(path)) return open_nifti(path);

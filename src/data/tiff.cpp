@@ -400,7 +400,8 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_tiff(const std::stri
     if (xres > 0 || yres > 0) ay.unit = ax.unit = unit;
   } else {
     // tifffile's shaped description {"shape": [...]} names the page axes; else pages are z.
-    auto j = nlohmann::json::parse(description, nullptr, false);
+    std::string why;
+    const nlohmann::json j = parse_metadata_json(description, &why);
     std::vector<int64_t> shape;
     if (j.is_object() && j.contains("shape") && j["shape"].is_array())
       for (const auto& v : j["shape"])

@@ -10,14 +10,17 @@
 #include "voxcast/core/thread_pool.hpp"
 #include "voxcast/data/chunked_source.hpp"
 #include "voxcast/data/dtype.hpp"
+#include "voxcast/data/extent.hpp"
 
 namespace voxcast::data {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::variant<ZarrArrayMeta, std::string> parse_zarray(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::string("not valid JSON");
+  std::string why;
+  const json j = parse_metadata_json(text, &why);
+  if (!why.empty()) return why;
+  if (!j.is_object()) return std::string("not a JSON object");
   ZarrArrayMeta m;
   if (!j.contains("zarr_format") || j["zarr_format"] != 2) return std::string("zarr_format must be 2");
   auto ints = [&](const char* k, std::vector<int64_t>* out) -> bool {
@@ -35,6 +38,7 @@ std::variant<ZarrArrayMeta, std::string> parse_zarray(const std::string& text) {
     if (m.shape[a] < 0) return std::string("shape has a negative extent");
     if (m.chunks[a] < 1) return std::string("chunks must be positive");
   }
+  if (auto why = check_extent(m.shape, m.chunks)) return *why;
   if (!j.contains("dtype") || !j["dtype"].is_string()) return std::string("dtype must be a string");
   auto dt = parse_numpy_dtype(j["dtype"].get<std::string>(), &m.big_endian);
   if (!dt) return "unsupported dtype '" + j["dtype"].get<std::string>() + "' (u1, u2, u4, i1, i2, i4, f4, f8 are)";
@@ -80,10 +84,10 @@ bool looks_like_zarr(const std::string& path) {
 
 namespace {
 
-std::optional<std::string> read_text(const fs::path& p, std::string* out) {
+std::optional<std::string> read_text(const fs::path& p, std::string* out, const std::string& confine) {
   std::vector<uint8_t> bytes;
   bool missing = false;
-  if (auto err = read_whole_file(p.string(), &bytes, &missing)) return *err;
+  if (auto err = read_whole_file(p.string(), &bytes, &missing, confine)) return *err;
   if (missing) return "missing";
   out->assign(bytes.begin(), bytes.end());
   return std::nullopt;
@@ -92,8 +96,8 @@ std::optional<std::string> read_text(const fs::path& p, std::string* out) {
 class ZarrSource final : public ChunkedSource {
  public:
   ZarrSource(std::shared_ptr<ChunkCache> cache, VolumeInfo info, std::vector<fs::path> dirs,
-             std::vector<ZarrArrayMeta> metas)
-      : ChunkedSource(std::move(cache)), dirs_(std::move(dirs)), metas_(std::move(metas)) {
+             std::vector<ZarrArrayMeta> metas, std::string confine)
+      : ChunkedSource(std::move(cache)), dirs_(std::move(dirs)), metas_(std::move(metas)), confine_(std::move(confine)) {
     info_ = std::move(info);
     finish_info();
   }
@@ -110,7 +114,7 @@ class ZarrSource final : public ChunkedSource {
     fs::path file = dirs_[static_cast<size_t>(level)] / key;
     std::vector<uint8_t> raw;
     bool missing = false;
-    if (auto err = read_whole_file(file.string(), &raw, &missing)) return DataError{file.string(), *err};
+    if (auto err = read_whole_file(file.string(), &raw, &missing, confine_)) return DataError{file.string(), *err};
     auto chunk = std::make_shared<Chunk>();
     chunk->fill = m.fill_value;
     if (missing) return std::shared_ptr<const Chunk>(chunk);  // Zarr: a missing chunk is all fill_value
@@ -126,12 +130,13 @@ class ZarrSource final : public ChunkedSource {
  private:
   std::vector<fs::path> dirs_;
   std::vector<ZarrArrayMeta> metas_;
+  std::string confine_;  // canonical directory every file must resolve into; empty: anywhere
 };
 
-std::variant<ZarrArrayMeta, DataError> read_zarray(const fs::path& dir) {
+std::variant<ZarrArrayMeta, DataError> read_zarray(const fs::path& dir, const std::string& confine) {
   std::string text;
   fs::path file = dir / ".zarray";
-  if (auto err = read_text(file, &text)) return DataError{file.string(), *err == "missing" ? "no .zarray (not a Zarr v2 array)" : *err};
+  if (auto err = read_text(file, &text, confine)) return DataError{file.string(), *err == "missing" ? "no .zarray (not a Zarr v2 array)" : *err};
   auto parsed = parse_zarray(text);
   if (auto* why = std::get_if<std::string>(&parsed)) return DataError{file.string(), *why};
   return std::get<ZarrArrayMeta>(parsed);
@@ -140,7 +145,8 @@ std::variant<ZarrArrayMeta, DataError> read_zarray(const fs::path& dir) {
 }  // namespace
 
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::string& path,
-                                                                 std::shared_ptr<ChunkCache> cache) {
+                                                                 std::shared_ptr<ChunkCache> cache,
+                                                                 const std::string& confine_root) {
   fs::path root(path);
   std::error_code ec;
   if (!fs::exists(root, ec)) return DataError{path, "no such file or directory"};
@@ -149,9 +155,12 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::stri
     return DataError{path, "Zarr v3 (zarr.json) is not supported; voxcast reads Zarr v2 / OME-NGFF 0.4"};
   std::string attrs_text;
   json attrs = json::object();
-  if (!read_text(root / ".zattrs", &attrs_text)) {
-    attrs = json::parse(attrs_text, nullptr, false);
-    if (attrs.is_discarded()) return DataError{(root / ".zattrs").string(), "not valid JSON"};
+  if (auto err = read_text(root / ".zattrs", &attrs_text, confine_root); err && *err != "missing") {
+    return DataError{(root / ".zattrs").string(), *err};
+  } else if (!err) {
+    std::string why;
+    attrs = parse_metadata_json(attrs_text, &why);
+    if (!why.empty()) return DataError{(root / ".zattrs").string(), why};
   }
   NgffImage image;
   if (attrs.contains("multiscales")) {
@@ -167,7 +176,7 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::stri
   std::vector<ZarrArrayMeta> metas;
   for (const auto& level : image.levels) {
     fs::path dir = level.path.empty() ? root : root / level.path;
-    auto meta = read_zarray(dir);
+    auto meta = read_zarray(dir, confine_root);
     if (auto* err = std::get_if<DataError>(&meta)) return *err;
     metas.push_back(std::get<ZarrArrayMeta>(meta));
     dirs.push_back(dir);
@@ -183,6 +192,8 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::stri
   if (vi.name.empty()) vi.name = root.parent_path().filename().string();
   vi.kind = attrs.contains("multiscales") ? "ome-zarr" : "zarr";
   vi.shape = metas.front().shape;
+  if (vi.channel_axis >= 0 && vi.shape[static_cast<size_t>(vi.channel_axis)] > kMaxChannels)
+    return DataError{(root / ".zattrs").string(), "more than " + std::to_string(kMaxChannels) + " channels"};
   vi.dtype = metas.front().dtype;
   vi.codecs = {describe(metas.front().compressor)};
   for (size_t l = 0; l < metas.size(); ++l) {
@@ -193,7 +204,8 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::stri
     vi.levels.push_back(std::move(li));
   }
   mark_rgb(&vi, image, !attrs.contains("multiscales"));
-  auto src = std::make_unique<ZarrSource>(std::move(cache), std::move(vi), std::move(dirs), std::move(metas));
+  auto src = std::make_unique<ZarrSource>(std::move(cache), std::move(vi), std::move(dirs), std::move(metas),
+                                          confine_root);
   if (auto err = fill_default_contrast(*src, image)) return *err;
   return std::unique_ptr<VolumeSource>(std::move(src));
 }

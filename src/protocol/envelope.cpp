@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "voxcast/protocol/json.hpp"
+
 namespace voxcast::protocol {
 namespace {
 
@@ -58,6 +60,8 @@ std::optional<Error> read_string(const nlohmann::json& j, const char* key, std::
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::nullopt;
   if (!it->is_string()) return bad(std::string("'") + key + "' must be a string");
+  if (it->get_ref<const std::string&>().size() > kMaxIdBytes)
+    return bad(std::string("'") + key + "' is longer than " + std::to_string(kMaxIdBytes) + " bytes");
   *out = it->get<std::string>();
   return std::nullopt;
 }
@@ -89,10 +93,15 @@ Result<Envelope> envelope_from_json(const nlohmann::json& j) {
   auto t = j.find("type");
   if (t == j.end() || !t->is_string() || t->get_ref<const std::string&>().empty())
     return bad("'type' must be a non-empty string");
+  if (t->get_ref<const std::string&>().size() > kMaxIdBytes)
+    return bad("'type' is longer than " + std::to_string(kMaxIdBytes) + " bytes");
   e.type = t->get<std::string>();
   auto v = j.find("version");
   if (v == j.end() || !v->is_number_integer()) return bad("'version' must be an integer");
-  e.version = v->get<int>();
+  auto version = json_int64(*v);
+  if (!version || *version != kProtocolVersion)
+    return make_error("invalid_envelope", "version must be 2", {{"received", *v}});
+  e.version = kProtocolVersion;
   auto ts = j.find("timestamp");
   if (ts == j.end() || !ts->is_number()) return bad("'timestamp' must be a number");
   e.timestamp = ts->get<double>();
@@ -105,17 +114,18 @@ Result<Envelope> envelope_from_json(const nlohmann::json& j) {
   if (auto err = read_string(j, "intent_id", &e.intent_id)) return *err;
   auto s = j.find("seq");
   if (s != j.end() && !s->is_null()) {
-    if (!s->is_number_integer()) return bad("'seq' must be an integer");
-    e.seq = s->get<int64_t>();
+    auto seq = json_int64(*s);
+    if (!seq) return bad("'seq' must be an integer that fits in 64 bits");
+    e.seq = *seq;
   }
   if (auto err = validate_envelope(e)) return *err;
   return e;
 }
 
 Result<Envelope> parse_envelope(std::string_view text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error("invalid_json", "frame is not valid JSON");
-  return envelope_from_json(j);
+  auto j = parse_json(text);
+  if (!j) return make_error(j.error().code, "frame: " + j.error().message, j.error().details);
+  return envelope_from_json(j.value());
 }
 
 nlohmann::json envelope_to_json(const Envelope& e) {

@@ -1,5 +1,9 @@
 #include "voxcast/protocol/messages.hpp"
 
+#include <limits>
+
+#include "voxcast/protocol/json.hpp"
+
 namespace voxcast::protocol {
 namespace {
 
@@ -13,32 +17,19 @@ bool convert(const Json& j, bool* out) {
   *out = j.get<bool>();
   return true;
 }
+// Integer-valued floats are tolerated (some peers emit 2.0 for 2); values that do not fit
+// the field are refused, never narrowed.
 bool convert(const Json& j, int* out) {
-  // Integer-valued floats are tolerated (some peers emit 2.0 for 2).
-  if (j.is_number_integer()) {
-    *out = j.get<int>();
-    return true;
-  }
-  if (j.is_number_float()) {
-    double d = j.get<double>();
-    if (d != static_cast<double>(static_cast<int>(d))) return false;
-    *out = static_cast<int>(d);
-    return true;
-  }
-  return false;
+  auto v = json_int64(j);
+  if (!v || *v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max()) return false;
+  *out = static_cast<int>(*v);
+  return true;
 }
 bool convert(const Json& j, int64_t* out) {
-  if (j.is_number_integer()) {
-    *out = j.get<int64_t>();
-    return true;
-  }
-  if (j.is_number_float()) {
-    double d = j.get<double>();
-    if (d != static_cast<double>(static_cast<int64_t>(d))) return false;
-    *out = static_cast<int64_t>(d);
-    return true;
-  }
-  return false;
+  auto v = json_int64(j);
+  if (!v) return false;
+  *out = *v;
+  return true;
 }
 bool convert(const Json& j, double* out) {
   if (!j.is_number()) return false;
@@ -162,12 +153,12 @@ Result<SessionHello> parse_session_hello(const Json& p) {
     // The reference coerces feature values to bool; accept bools and numbers.
     if (v.is_boolean()) m.features[k] = v.get<bool>();
     else if (v.is_number()) m.features[k] = v.get<double>() != 0.0;
-    else return make_error("invalid_payload", "session.hello: feature '" + k + "' must be a boolean");
+    else return make_error("invalid_payload", "session.hello: feature '" + quote_prefix(k) + "' must be a boolean");
   }
   for (const auto& [k, v] : tokens.items()) {
     if (v.is_null()) m.resume_tokens[k] = std::nullopt;
     else if (v.is_string()) m.resume_tokens[k] = v.get<std::string>();
-    else return make_error("invalid_payload", "session.hello: resume token '" + k + "' must be a string or null");
+    else return make_error("invalid_payload", "session.hello: resume token '" + quote_prefix(k) + "' must be a string or null");
   }
   auto auth = p.find("auth");
   if (auth != p.end() && !auth->is_null()) {

@@ -12,6 +12,9 @@
 
 namespace voxcast::render {
 
+// The most one plane read may hold (256 MiB of floats): a 4x still of a 4K view fits.
+constexpr int64_t kMaxPlaneVoxels = int64_t{1} << 26;
+
 LayerLut build_layer_lut(const LayerState& layer, const Colormap& cmap,
                          std::shared_ptr<const data::LabelTable> label_table) {
   LayerLut lut;
@@ -378,6 +381,13 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
   last_.wanted_level = std::max(last_.wanted_level, wanted);
   PlanePlan plan;
   if (!plan_plane(scene, layer, info, wanted, &plan)) return nullptr;  // nothing of it on screen
+  if (plan.box.count() > kMaxPlaneVoxels) {
+    // Without a coarse enough level the view would need the whole plane at full resolution
+    // (the chunk requests alone would be billions).
+    *error = data::DataError{info.name, "the view needs " + std::to_string(plan.rows) + " x " + std::to_string(plan.cols) +
+                                            " voxels; zoom in (the dataset has no coarser level)"};
+    return nullptr;
+  }
   int level = wanted;
   bool ready = source.request(wanted, plan.box, {lane, 0, false});
   while (!ready && steady_ms() < deadline_ms) {
@@ -391,7 +401,8 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
     level = static_cast<int>(info.levels.size()) - 1;
     for (int l = wanted + 1; l < static_cast<int>(info.levels.size()); ++l) {
       PlanePlan p;
-      if (plan_plane(scene, layer, info, l, &p) && source.request(l, p.box, {lane, 0, true})) {
+      if (plan_plane(scene, layer, info, l, &p) && p.box.count() <= kMaxPlaneVoxels &&
+          source.request(l, p.box, {lane, 0, true})) {
         level = l;
         break;
       }

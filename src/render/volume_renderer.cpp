@@ -389,6 +389,10 @@ std::vector<int64_t> volume_key(const Scene& scene, const LayerState& layer, con
   return key;
 }
 
+// The most one volume read may hold (4 GiB of floats, the default budget): a dataset
+// without a coarse enough level is refused rather than allocated.
+constexpr int64_t kMaxVolumeReadVoxels = int64_t{1} << 30;
+
 std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerState& layer,
                                                const data::VolumeSource& source, std::vector<float>* xyz,
                                                std::vector<int64_t>* key, int source_level) {
@@ -409,6 +413,9 @@ std::optional<data::DataError> read_volume_xyz(const Scene& scene, const LayerSt
     read.box.size[src_axis] = lv.shape[src_axis];
   }
   read.key.push_back(source_level);
+  if (read.box.count() > kMaxVolumeReadVoxels)
+    return data::DataError{info.name, "the coarsest level holds " + std::to_string(read.box.count()) +
+                                          " voxels, too many to render in 3D"};
   std::vector<float> raw(static_cast<size_t>(read.box.count()));
   if (auto err = source.read_level(source_level, read.box, raw.data())) return err;
   std::array<int64_t, 3> stride{};

@@ -4,7 +4,9 @@
 #include <cmath>
 
 #include "server_core.hpp"
+#include "voxcast/server/data_root.hpp"
 #include "voxcast/data/contrast.hpp"
+#include "voxcast/protocol/json.hpp"
 
 namespace voxcast::server {
 
@@ -29,11 +31,13 @@ data::Box box_at_level(const data::Box& box0, const data::LevelInfo& level) {
 void Server::Core::handle_auto_contrast(const std::shared_ptr<ControlSession>& sp, const std::string& fid,
                                         const protocol::CallCommand& call) {
   ControlSession& s = *sp;
-  const std::string id = call.kwargs.value("layer", std::string());
+  const Json& kw = call.kwargs;
+  // value() would throw on a wrong-typed "layer": read it only when it is a string.
+  const std::string id = kw.contains("layer") && kw["layer"].is_string() ? kw["layer"].get<std::string>() : "";
   const render::LayerState* layer = nullptr;
   for (const auto& l : ledger.scene.layers)
     if (l.id == id) layer = &l;
-  if (!layer) return s.send(command_error(fid, "command.invalid", "unknown layer '" + id + "'", {{"layer", id}}));
+  if (!layer) return s.send(command_error(fid, "command.invalid", "unknown layer '" + protocol::quote_prefix(id) + "'", {{"layer", protocol::quote_prefix(id)}}));
   auto source = ledger.scene.source;
   data::Box box0 = render::layer_read(ledger.scene.dims, render::displayed_axes(ledger.scene.dims), *layer, *source).box;
   std::weak_ptr<ControlSession> who = sp;
@@ -50,7 +54,7 @@ void Server::Core::handle_auto_contrast(const std::shared_ptr<ControlSession>& s
       contrast.done();
       auto s = who.lock();
       if (!s) return;
-      if (err) return s->send(command_error(fid, "data.read_failed", shown_path(err->source) + ": " + err->message));
+      if (err) return s->send(command_error(fid, "data.read_failed", shown_path(err->source) + ": " + shown_server_text(config.data_root, err->message)));
       if (!limits) return s->send(command_error(fid, "contrast.empty", "no finite values in view", {{"layer", id}}));
       auto lim = *limits;
       if (lim[1] <= lim[0]) lim[1] = lim[0] + 1;  // a flat view still gets a usable window

@@ -2,6 +2,7 @@
 #include "server_core.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/protocol/base64.hpp"
+#include "voxcast/protocol/json.hpp"
 
 namespace voxcast::server {
 
@@ -85,19 +86,26 @@ void Server::Core::on_control_frame(const std::shared_ptr<ControlSession>& s, co
     parsed = protocol::make_error("invalid_envelope", "session id does not match this connection");
   if (!parsed) {
     // Answer in the lane the sender used when its ids can be recovered.
-    Json j = Json::parse(text, nullptr, false);
+    // Only the top-level fields are kept (iterative parse, nothing nested is built), so
+    // this is safe on text nested too deep for parse_json.
+    Json j = Json::parse(
+        text, [](int depth, Json::parse_event_t, Json&) { return depth <= 1; }, false);
     auto str = [&](const char* k) -> std::string {
-      return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
+      if (!j.is_object() || !j.contains(k) || !j[k].is_string()) return "";
+      const auto& v = j[k].get_ref<const std::string&>();
+      return v.size() <= protocol::kMaxIdBytes ? v : "";  // an oversized id is not echoed
     };
     std::string t = str("type"), fid = str("frame_id"), iid = str("intent_id");
     const auto& err = parsed.error();
     if (t == type::kStateUpdate && !fid.empty() && !iid.empty()) {
-      s->send(rejected_ack(fid, iid, protocol::make_error("state.invalid", err.message)));
+      s->send(rejected_ack(fid, iid, protocol::make_error("state.invalid", err.message, err.details)));
     } else if (t == type::kCallCommand) {
-      s->send(command_error(fid.empty() ? "unknown" : fid, "command.invalid", err.message));
+      s->send(command_error(fid.empty() ? "unknown" : fid, "command.invalid", err.message, err.details));
     } else {
-      send_error(*s, err.code == "invalid_json" ? "protocol.invalid_json" : "protocol.invalid_envelope", err.message,
-                 {{"received_type", t}});
+      const std::string code = err.code == "invalid_json"    ? "protocol.invalid_json"
+                               : err.code == "json_too_deep" ? "protocol.json_too_deep"
+                                                             : "protocol.invalid_envelope";
+      send_error(*s, code, err.message, {{"received_type", protocol::quote_prefix(t)}});
     }
     return;
   }
@@ -124,7 +132,8 @@ void Server::Core::on_control_frame(const std::shared_ptr<ControlSession>& s, co
     return;
   }
   if (e.type == type::kSessionHello) return send_error(*s, "protocol.unexpected", "session is already established");
-  send_error(*s, "protocol.unknown_type", "unknown or server-only frame type '" + e.type + "'", {{"received_type", e.type}});
+  send_error(*s, "protocol.unknown_type", "unknown or server-only frame type",
+             {{"received_type", protocol::quote_prefix(e.type)}});
 }
 
 void Server::Core::handle_state_update(ControlSession& s, const Envelope& e) {
@@ -193,7 +202,7 @@ void Server::Core::handle_command(const std::shared_ptr<ControlSession>& sp, con
   if (call->command == "napari.load_zarr") return handle_load(sp, fid, call.value());
   if (call->command == "napari.screenshot") return handle_screenshot(sp, fid, call.value());
   if (call->command == "napari.auto_contrast") return handle_auto_contrast(sp, fid, call.value());
-  s.send(command_error(fid, "command.not_found", "unknown command '" + call->command + "'",
+  s.send(command_error(fid, "command.not_found", "unknown command '" + protocol::quote_prefix(call->command) + "'",
                        {{"commands", handshake.commands}}));
 }
 

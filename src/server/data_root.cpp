@@ -4,8 +4,11 @@
 #include <cctype>
 #include <chrono>
 #include <fstream>
+#include <string_view>
 
+#include "voxcast/data/confined.hpp"
 #include "voxcast/data/zarr.hpp"
+#include "voxcast/protocol/json.hpp"
 
 namespace voxcast::server {
 namespace fs = std::filesystem;
@@ -19,25 +22,73 @@ protocol::Result<ResolvedPath> resolve_in_root(const std::string& root, const st
   std::error_code ec;
   fs::path base = fs::canonical(root, ec);
   if (ec) return protocol::make_error("fs.forbidden", "the data root is not accessible");
+  // Replies quote at most a short prefix of what was asked for.
+  const Json quoted = {{"path", protocol::quote_prefix(requested)}};
+  // The OS would stop at a NUL and open a different file than the one named.
+  if (requested.find('\0') != std::string::npos)
+    return protocol::make_error("fs.invalid", "the path contains a NUL byte", quoted);
+  if (requested.size() > kMaxPathBytes)
+    return protocol::make_error("fs.invalid", "the path is longer than " + std::to_string(kMaxPathBytes) + " bytes", quoted);
   fs::path rel(requested);
   if (rel.is_absolute())
-    return protocol::make_error("fs.forbidden", "absolute paths are refused; name a path relative to the data root",
-                                {{"path", requested}});
+    return protocol::make_error("fs.forbidden", "absolute paths are refused; name a path relative to the data root", quoted);
   for (const auto& part : rel)
     if (part == "..")
-      return protocol::make_error("fs.forbidden", "'..' is refused: paths stay inside the data root", {{"path", requested}});
+      return protocol::make_error("fs.forbidden", "'..' is refused: paths stay inside the data root", quoted);
   fs::path full = (base / rel).lexically_normal();
-  if (!fs::exists(full, ec)) return protocol::make_error("fs.not_found", "not found", {{"path", requested}});
+  if (!fs::exists(full, ec)) return protocol::make_error("fs.not_found", "not found", quoted);
   fs::path real = fs::canonical(full, ec);
-  if (ec) return protocol::make_error("fs.not_found", "not accessible", {{"path", requested}});
+  if (ec) return protocol::make_error("fs.not_found", "not accessible", quoted);
   // Symlinks may lead anywhere: the resolved path must still be under the root.
-  auto [r, b] = std::mismatch(real.begin(), real.end(), base.begin(), base.end());
-  if (b != base.end())
-    return protocol::make_error("fs.forbidden", "the path leads outside the data root", {{"path", requested}});
+  if (!data::path_is_within(real, base))
+    return protocol::make_error("fs.forbidden", "the path leads outside the data root", quoted);
   ResolvedPath out;
   out.absolute = real;
+  out.root = base;
   std::string shown = fs::relative(real, base, ec).generic_string();
   out.relative = shown.empty() ? "." : shown;
+  return out;
+}
+
+std::string shown_server_path(const std::string& root, const std::string& path) {
+  if (path.find('+') != std::string::npos) {
+    std::string out;
+    size_t begin = 0;
+    while (begin <= path.size()) {
+      size_t end = std::min(path.find('+', begin), path.size());
+      out += (begin ? "+" : "") + shown_server_path(root, path.substr(begin, end - begin));
+      begin = end + 1;
+    }
+    return out;
+  }
+  std::error_code ec;
+  if (!root.empty()) {
+    const fs::path base = fs::weakly_canonical(root, ec);
+    const fs::path p = fs::weakly_canonical(fs::path(path), ec);
+    if (!ec && data::path_is_within(p, base)) {
+      std::string rel = fs::relative(p, base, ec).generic_string();
+      if (!ec) return rel.empty() ? "." : rel;
+    }
+  }
+  fs::path p = fs::path(path).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "dir/x.zarr/"
+  return p.filename().string();
+}
+
+std::string shown_server_text(const std::string& root, const std::string& text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const bool starts_token = i == 0 || std::string_view(" \t\n('\"=").find(text[i - 1]) != std::string_view::npos;
+    if (text[i] == '/' && starts_token) {
+      size_t end = text.find_first_of(" \t\n'\"),:", i);
+      if (end == std::string::npos) end = text.size();
+      out += shown_server_path(root, text.substr(i, end - i));
+      i = end;
+    } else {
+      out += text[i++];
+    }
+  }
   return out;
 }
 
@@ -76,7 +127,7 @@ protocol::Result<Json> list_directory(const std::string& root, const std::string
   if (!resolved) return resolved.error();
   std::error_code ec;
   if (!fs::is_directory(resolved->absolute, ec))
-    return protocol::make_error("fs.not_found", "Path is not a directory", {{"path", requested}});
+    return protocol::make_error("fs.not_found", "Path is not a directory", {{"path", protocol::quote_prefix(requested)}});
   struct Entry {
     std::string key;
     Json json;

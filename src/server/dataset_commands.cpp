@@ -49,17 +49,19 @@ void Server::Core::handle_load(const std::shared_ptr<ControlSession>& sp, const 
   if (std::filesystem::is_directory(resolved->absolute, ec) && !data::looks_like_zarr(resolved->absolute.string())) {
     auto options = dataset_children(resolved.value());
     if (options.empty())
-      return s.send(command_error(fid, "fs.not_found", "no dataset at this path", {{"path", requested}}));
+      return s.send(command_error(fid, "fs.not_found", "no dataset at this path", {{"path", resolved->relative}}));
     return s.send(command_error(fid, "zarr.disambiguate", "the directory holds several datasets: pick one",
                                 {{"path", resolved->relative}, {"options", options}}));
   }
   std::weak_ptr<ControlSession> who = sp;
   std::string label = resolved->relative;
   std::string absolute = resolved->absolute.string();
+  std::string root = resolved->root.string();
   // Opening reads metadata and estimates contrast: off the network thread.
-  const bool started = loader.start([this, who, fid, label, absolute] {
+  const bool started = loader.start([this, who, fid, label, absolute, root] {
     data::OpenOptions options;
     options.cache = config.cache;
+    options.confine_root = root;  // a symlink inside the dataset must not lead out of the root
     auto opened = data::open_dataset(absolute, options);
     std::shared_ptr<const data::VolumeSource> source;
     std::optional<data::DataError> error;
@@ -75,7 +77,8 @@ void Server::Core::handle_load(const std::shared_ptr<ControlSession>& sp, const 
         // Name the file relative to the root: clients never see server paths.
         std::string file = shown_path(error->source);
         log_info("data", "cannot open " + label + ": " + error->message);
-        if (s) s->send(command_error(fid, "zarr.invalid", file + ": " + error->message, {{"path", label}, {"file", file}}));
+        const std::string why = shown_server_text(config.data_root, error->message);
+        if (s) s->send(command_error(fid, "zarr.invalid", file + ": " + why, {{"path", label}, {"file", file}}));
         return;
       }
       if (stopping) return;

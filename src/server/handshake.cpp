@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "voxcast/protocol/envelope.hpp"
+#include "voxcast/protocol/json.hpp"
 
 namespace voxcast::server {
 
@@ -20,13 +21,15 @@ HandshakeOutcome evaluate_hello(std::string_view text, const HandshakePolicy& po
     out.reject = protocol::SessionReject{std::move(code), std::move(message), std::move(details)};
     return out;
   };
-  protocol::Json j = protocol::Json::parse(text, nullptr, false);
-  if (j.is_discarded()) return reject("invalid_json", "session.hello must be valid JSON");
+  auto parsed = protocol::parse_json(text);
+  if (!parsed)
+    return reject(parsed.error().code, "session.hello: " + parsed.error().message, parsed.error().details);
+  const protocol::Json& j = parsed.value();
   std::string type = j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
   std::string lowered = type;
   for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lowered != protocol::type::kSessionHello)
-    return reject("unexpected_message", "expected session.hello", {{"received", lowered}});
+    return reject("unexpected_message", "expected session.hello", {{"received", protocol::quote_prefix(lowered)}});
   auto env = protocol::envelope_from_json(j);
   if (!env) return reject("invalid_payload", "session.hello payload rejected", {{"error", env.error().message}});
   auto hello = protocol::parse_session_hello(env->payload);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 
+#include "voxcast/protocol/json.hpp"
 #include "voxcast/render/camera2d.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/colormap.hpp"
@@ -29,7 +31,10 @@ std::string trim_lower(std::string s, bool lower) {
 struct Ctx {
   std::string scope, target, key;
   Error invalid(const std::string& message) const {
-    return protocol::make_error("state.invalid", message, {{"scope", scope}, {"key", key}, {"target", target}});
+    return protocol::make_error("state.invalid", message,
+                                {{"scope", protocol::quote_prefix(scope)},
+                                 {"key", protocol::quote_prefix(key)},
+                                 {"target", protocol::quote_prefix(target)}});
   }
 };
 
@@ -41,23 +46,21 @@ bool finite_number(const Json& j, double* out) {
   return true;
 }
 
+// Integers from the wire saturate at the int64 range (2^63 reads as INT64_MAX), so a
+// relative step clamps as a slider would instead of wrapping; non-integers are refused.
 bool json_integer(const Json& j, int64_t* out) {
-  if (j.is_number_integer()) {
-    *out = j.get<int64_t>();
+  if (j.is_number_unsigned() && !protocol::json_int64(j)) {
+    *out = std::numeric_limits<int64_t>::max();
     return true;
   }
-  if (j.is_number_float()) {
-    double d = j.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::abs(d) < 9e15) {
-      *out = static_cast<int64_t>(d);
-      return true;
-    }
-  }
-  return false;
+  auto v = protocol::json_int64(j);
+  if (!v) return false;
+  *out = *v;
+  return true;
 }
 
 Result<Reduction> reduce_view(const Scene& s, const Json& value, const Ctx& c) {
-  if (c.key != "ndisplay") return c.invalid("unsupported view key '" + c.key + "'");
+  if (c.key != "ndisplay") return c.invalid("unsupported view key '" + protocol::quote_prefix(c.key) + "'");
   int64_t nd = 2;
   if (!value.is_null() && !json_integer(value, &nd)) return c.invalid("ndisplay must be an integer");
   if (nd != 2 && nd != 3) return c.invalid("ndisplay must be 2 or 3");
@@ -68,10 +71,10 @@ Result<Reduction> reduce_view(const Scene& s, const Json& value, const Ctx& c) {
 }
 
 Result<Reduction> reduce_dims(const Scene& s, const Json& value, const Ctx& c) {
-  if (c.key != "index" && c.key != "step") return c.invalid("unsupported dims key '" + c.key + "'");
+  if (c.key != "index" && c.key != "step") return c.invalid("unsupported dims key '" + protocol::quote_prefix(c.key) + "'");
   if (c.target.empty()) return c.invalid("dims axis target required");
   int axis = render::find_axis(s.dims, c.target);
-  if (axis < 0) return c.invalid("unknown axis '" + c.target + "'");
+  if (axis < 0) return c.invalid("unknown axis '" + protocol::quote_prefix(c.target) + "'");
   int64_t v = 0;
   if (value.is_boolean() || !json_integer(value, &v)) return c.invalid(c.key + " must be an integer");
   auto a = static_cast<size_t>(axis);
@@ -84,7 +87,8 @@ Result<Reduction> reduce_dims(const Scene& s, const Json& value, const Ctx& c) {
     next = v;
   } else {
     // A relative step clamps at the ends, as a slider does.
-    next = std::clamp<int64_t>(s.dims.current_step[a] + v, 0, size - 1);
+    // Bounded first so the sum cannot overflow (current_step is in [0, size)).
+    next = std::clamp<int64_t>(s.dims.current_step[a] + std::clamp<int64_t>(v, -size, size), 0, size - 1);
   }
   Reduction r{s, false, next, "dims:current_step", NotifyTopic::dims, {}, {}};
   r.changed = s.dims.current_step[a] != next;
@@ -173,7 +177,7 @@ Result<Reduction> reduce_camera3d(const Scene& s, const Json& value, const Ctx& 
     if (!any) return c.invalid("set needs one of center, angles, distance, fov, zoom");
     r.applied_value = pose3d(cam);
   } else {
-    return c.invalid("unsupported camera key '" + c.key + "'");
+    return c.invalid("unsupported camera key '" + protocol::quote_prefix(c.key) + "'");
   }
   if (!camera3d_ok(cam)) return c.invalid("resulting camera is out of range (fov in [0, 180), distance and zoom > 0)");
   // The ack carries the pose the intent produced next to the applied delta.
@@ -241,7 +245,7 @@ Result<Reduction> reduce_camera(const Scene& s, const Json& value, const Ctx& c)
   } else if (c.key == "orbit") {
     return c.invalid("camera orbit needs 3D (ndisplay 3)");
   } else {
-    return c.invalid("unsupported camera key '" + c.key + "'");
+    return c.invalid("unsupported camera key '" + protocol::quote_prefix(c.key) + "'");
   }
   if (!camera_ok(cam)) return c.invalid("resulting camera is out of range");
   return r;
@@ -261,7 +265,7 @@ std::optional<bool> parse_bool(const Json& v) {
 Result<Reduction> reduce_layer(const Scene& s, const Json& value, const Ctx& c) {
   std::string id = c.target.empty() ? "layer-0" : c.target;
   auto it = std::find_if(s.layers.begin(), s.layers.end(), [&](const render::LayerState& l) { return l.id == id; });
-  if (it == s.layers.end()) return c.invalid("unknown layer '" + id + "'");
+  if (it == s.layers.end()) return c.invalid("unknown layer '" + protocol::quote_prefix(id) + "'");
   Reduction r{s, false, nullptr, "layer:" + id + ":" + c.key, NotifyTopic::layers, id, {}};
   render::LayerState& L = r.scene.layers[static_cast<size_t>(it - s.layers.begin())];
   const render::LayerState& old = *it;
@@ -303,7 +307,7 @@ Result<Reduction> reduce_layer(const Scene& s, const Json& value, const Ctx& c) 
     if (!cmap) {
       std::string names;
       for (const auto& n : render::colormap_names()) names += (names.empty() ? "" : ", ") + n;
-      return c.invalid("unknown colormap '" + name + "'; available: " + names);
+      return c.invalid("unknown colormap '" + protocol::quote_prefix(name) + "'; available: " + names);
     }
     L.colormap = cmap->name;
     r.applied_value = cmap->name;
@@ -343,7 +347,7 @@ Result<Reduction> reduce_layer(const Scene& s, const Json& value, const Ctx& c) 
     r.applied_value = L.attenuation;
     r.changed = old.attenuation != L.attenuation;
   } else {
-    return c.invalid("unsupported layer key '" + c.key + "'");
+    return c.invalid("unsupported layer key '" + protocol::quote_prefix(c.key) + "'");
   }
   std::string control = c.key == "interpolation2d" ? "interpolation" : c.key;
   r.property = "layer:" + id + ":" + control;
@@ -360,7 +364,7 @@ Result<Reduction> reduce_state_update(const Scene& scene, const StateUpdate& u) 
   if (c.scope == "dims") return reduce_dims(scene, u.value, c);
   if (c.scope == "camera") return reduce_camera(scene, u.value, c);
   if (c.scope == "layer") return reduce_layer(scene, u.value, c);
-  return c.invalid("unsupported scope '" + c.scope + "'");
+  return c.invalid("unsupported scope '" + protocol::quote_prefix(c.scope) + "'");
 }
 
 uint64_t commit(Ledger* ledger, Reduction r) {

@@ -6,8 +6,10 @@
 #include <cmath>
 
 #include "server_core.hpp"
+#include "voxcast/server/data_root.hpp"
 #include "voxcast/codec/png.hpp"
 #include "voxcast/protocol/base64.hpp"
+#include "voxcast/protocol/json.hpp"
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/render/slice_renderer.hpp"
@@ -49,9 +51,10 @@ void Server::Core::handle_screenshot(const std::shared_ptr<ControlSession>& sp, 
   int scale = 1;
   if (call.kwargs.contains("scale")) {
     const Json& v = call.kwargs["scale"];
-    if (!v.is_number_integer() || (v.get<int>() != 1 && v.get<int>() != 2 && v.get<int>() != 4))
+    auto n = protocol::json_int64(v);  // never narrowed: 2^32+1 must not read as 1
+    if (!v.is_number_integer() || !n || (*n != 1 && *n != 2 && *n != 4))
       return s.send(command_error(fid, "command.invalid", "scale must be 1, 2 or 4"));
-    scale = v.get<int>();
+    scale = static_cast<int>(*n);
   }
   int canvas_w = ledger.scene.width, canvas_h = ledger.scene.height;
   if (call.kwargs.contains("width") || call.kwargs.contains("height")) {
@@ -87,7 +90,7 @@ void Server::Core::handle_screenshot(const std::shared_ptr<ControlSession>& sp, 
       screenshot.done();
       auto s = who.lock();
       if (!s) return;
-      if (err) return s->send(command_error(fid, "data.read_failed", shown_path(err->source) + ": " + err->message));
+      if (err) return s->send(command_error(fid, "data.read_failed", shown_path(err->source) + ": " + shown_server_text(config.data_root, err->message)));
       if (png_error) return s->send(command_error(fid, "screenshot.failed", *png_error));
       log_info("render", "screenshot " + std::to_string(w) + "x" + std::to_string(h) + " in " +
                              std::to_string(static_cast<int>(ms)) + " ms");

@@ -12,6 +12,7 @@
 #include "voxcast/core/log.hpp"
 #include "voxcast/core/random_id.hpp"
 #include "voxcast/net/tls.hpp"
+#include "voxcast/server/data_root.hpp"
 #include "voxcast/server/http_routes.hpp"
 
 namespace voxcast::server {
@@ -20,7 +21,7 @@ using asio::use_awaitable;
 
 Server::Core::Core(ServerConfig cfg, std::unique_ptr<data::VolumeSource> src)
     : config(std::move(cfg)), source(std::move(src)) {
-  scene_context.source_path = config.source_label;
+  scene_context.source_path = shown_server_path(config.data_root, config.source_label);
   scene_context.fps = config.fps;
   handshake.require_token = config.require_token;
   handshake.token = config.token;
@@ -29,13 +30,7 @@ Server::Core::Core(ServerConfig cfg, std::unique_ptr<data::VolumeSource> src)
                        "napari.auto_contrast"};
 }
 
-std::string Server::Core::shown_path(const std::string& path) const {
-  if (config.data_root.empty()) return path;
-  std::error_code ec;
-  std::string root = std::filesystem::weakly_canonical(config.data_root, ec).string();
-  if (!ec && !root.empty() && path.rfind(root + "/", 0) == 0) return path.substr(root.size() + 1);
-  return path;
-}
+std::string Server::Core::shown_path(const std::string& path) const { return shown_server_path(config.data_root, path); }
 
 void Server::Core::publish_scene_change() {
   render_loop->submit(std::make_shared<const render::Scene>(ledger.scene));
@@ -188,7 +183,8 @@ std::optional<protocol::Error> Server::start() {
       [core](const data::DataError& err) {
         asio::post(core->io, [core, err] {
           for (const auto& s : core->control_sessions)
-            core->send_error(*s, "data.read_failed", core->shown_path(err.source) + ": " + err.message,
+            core->send_error(*s, "data.read_failed",
+                             core->shown_path(err.source) + ": " + shown_server_text(core->config.data_root, err.message),
                              {{"file", core->shown_path(err.source)}});
         });
       });

@@ -10,6 +10,7 @@ namespace voxcast::data {
 
 struct OpenOptions {
   std::shared_ptr<ChunkCache> cache;  // null: the process-wide cache (default size)
+  std::string confine_root;           // canonical; when set, every file read resolves inside it
 };
 
 // The built-in brain sample (Colin27 T1 + AAL atlas from Debian's mricron-data).

@@ -26,8 +26,10 @@ std::variant<ZarrArrayMeta, std::string> parse_zarray(const std::string& text);
 std::string zarray_json(const ZarrArrayMeta& m);
 
 // Opens a Zarr v2 array or an OME-Zarr group (the first multiscale image) at `path`.
+// With `confine_root` (canonical), every file read must resolve inside it (symlinks too).
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::string& path,
-                                                                 std::shared_ptr<ChunkCache> cache);
+                                                                 std::shared_ptr<ChunkCache> cache,
+                                                                 const std::string& confine_root = {});
 // True when `path` is a directory holding Zarr metadata (.zarray, .zgroup, .zattrs, zarr.json).
 bool looks_like_zarr(const std::string& path);
 

@@ -11,9 +11,12 @@ namespace voxcast::server {
 struct ResolvedPath {
   std::filesystem::path absolute;  // canonical, inside the root (for the server only)
   std::string relative;            // what clients see ("." for the root)
+  std::filesystem::path root;      // the canonical data root (what the dataset's reads stay inside)
 };
 
-// Refuses (fs.forbidden) a missing root, absolute paths, ".." components and anything
+inline constexpr size_t kMaxPathBytes = 4096;  // PATH_MAX
+
+// Refuses (fs.invalid) a NUL byte or more than kMaxPathBytes; refuses (fs.forbidden) a missing root, absolute paths, ".." components and anything
 // that resolves outside the root through symlinks; fs.not_found when it does not exist.
 protocol::Result<ResolvedPath> resolve_in_root(const std::string& root, const std::string& requested);
 
@@ -28,6 +31,14 @@ protocol::Result<protocol::Json> list_directory(const std::string& root, const s
                                                 const ListOptions& options);
 // Datasets directly under a directory that is not one itself (for zarr.disambiguate).
 std::vector<std::string> dataset_children(const ResolvedPath& dir);
+// How a server path reads in a message: relative to the data root when inside it, else
+// only its file name (clients never learn the server's directories). "A+B" stacks are
+// shown part by part.
+std::string shown_server_path(const std::string& root, const std::string& path);
+// A message for clients with every absolute path in it shown so (libraries put file
+// names in their errors: libtiff's "/srv/data/x.tif: Not a TIFF file").
+std::string shown_server_text(const std::string& root, const std::string& text);
+
 // Default suffixes: what voxcast opens.
 std::vector<std::string> dataset_suffixes();
 
