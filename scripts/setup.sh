@@ -11,6 +11,7 @@ PACKAGES=(
   mricron-data
   python3-zarr python3-numcodecs python3-tifffile python3-nibabel python3-numpy python3-pil
   lcov
+  clang-14 libclang-rt-14-dev
   qt6-base-dev libqt6opengl6-dev libgl-dev libegl-dev libxkbcommon-dev
   xvfb xauth libgl1-mesa-dri libegl-mesa0 fonts-dejavu-core
   nodejs chromium

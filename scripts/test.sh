@@ -19,3 +19,13 @@ if [ "${VOXCAST_SKIP_TSAN:-0}" != "1" ]; then
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp"
   (cd build-tsan && ctest --output-on-failure --timeout 180 -j 2 -R '^(Session|Stream|Reconnect|Tls|ClientLoop|Screenshot|Dataset|ChunkCache|Multiscale2D|ThreadPool|DecodeGate|Mirror|Report)\.')
 fi
+
+# Fuzzing smoke: every libFuzzer target for 10 s on its seed corpus (clang-14, build-fuzz/).
+# A finding is reported (its input kept in build-fuzz/artifacts/); it fails the run only with
+# VOXCAST_FUZZ_STRICT=1, so a fresh find in new code does not block everyone at once.
+if [ "${VOXCAST_SKIP_FUZZ:-0}" != "1" ]; then
+  if ! ./scripts/fuzz.sh all "${VOXCAST_FUZZ_SECONDS:-10}"; then
+    echo "voxcast test: the fuzzing smoke found something (build-fuzz/artifacts/); make it a regression test"
+    if [ "${VOXCAST_FUZZ_STRICT:-0}" = "1" ]; then exit 1; fi
+  fi
+fi

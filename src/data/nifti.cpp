@@ -79,6 +79,9 @@ std::variant<NiftiHeader, std::string> parse_nifti_header(const uint8_t* p, size
   float qfac = get<float>(p, 76, swap);
   for (size_t i = 0; i < 4; ++i) h.pixdim[i] = get<float>(p, 80 + 4 * i, swap);
   h.vox_offset = get<float>(p, 108, swap);
+  // Where the voxels start: past the header, and a byte offset a file can have (a float
+  // from the file; 1e20 or NaN must not reach the size_t arithmetic).
+  if (!(h.vox_offset >= 0 && h.vox_offset <= 1e15)) return "vox_offset " + std::to_string(h.vox_offset) + " is out of range";
   h.slope = get<float>(p, 112, swap);
   h.inter = get<float>(p, 116, swap);
   h.qform_code = get<int16_t>(p, 252, swap);

@@ -1,5 +1,6 @@
 #include "voxcast/data/npy.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -61,8 +62,11 @@ std::variant<Box, std::string> parse_region(const std::string& text, const std::
         return true;
       }
       char* end = nullptr;
+      errno = 0;
       long long v = std::strtoll(s.c_str(), &end, 10);
-      if (*end) return false;
+      if (*end || errno == ERANGE) return false;
+      // Past the axis either way: reported as out of range below (and no overflow on the way).
+      if (v < -shape[a] || v > shape[a]) v = -shape[a] - 1;
       *out = v < 0 ? v + shape[a] : v;  // Python-style negative indices
       return true;
     };

@@ -1,9 +1,14 @@
 // Metadata cannot crash a reader or size an allocation without a bound (issue 16).
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "voxcast/data/extent.hpp"
+#include "voxcast/data/nifti.hpp"
+#include "voxcast/data/npy.hpp"
 #include "voxcast/data/zarr.hpp"
 
 using namespace voxcast::data;
@@ -32,4 +37,48 @@ TEST(Bounds, ShapesAndChunksAreBounded) {
   EXPECT_TRUE(check_extent({1 << 20, 1 << 20, 1 << 13}));
   EXPECT_TRUE(check_extent({int64_t{1} << 62, int64_t{1} << 62, 4}));
   EXPECT_TRUE(check_extent({0, int64_t{1} << 62, int64_t{1} << 62}) == std::nullopt);  // empty is fine
+}
+
+namespace {
+// A minimal NIfTI-1 header (2 x 2 x 2 uint8) with its voxels, vox_offset as given.
+std::vector<uint8_t> nifti_with_offset(float vox_offset) {
+  std::vector<uint8_t> b(352 + 8, 0);
+  auto put32 = [&](size_t at, int32_t v) { std::memcpy(&b[at], &v, 4); };
+  auto put16 = [&](size_t at, int16_t v) { std::memcpy(&b[at], &v, 2); };
+  put32(0, 348);
+  put16(40, 3);
+  put16(42, 2);
+  put16(44, 2);
+  put16(46, 2);
+  put16(70, 2);  // DT_UNSIGNED_CHAR
+  put16(72, 8);
+  std::memcpy(&b[108], &vox_offset, 4);
+  std::memcpy(&b[344], "n+1", 4);
+  return b;
+}
+}  // namespace
+
+// Found by fuzz_nifti: a vox_offset of 1e20 was cast to size_t (undefined behaviour).
+TEST(Bounds, NiftiVoxOffsetOutOfRangeIsRefused) {
+  auto ok = nifti_with_offset(352.0f);
+  EXPECT_TRUE(std::holds_alternative<NiftiHeader>(parse_nifti_header(ok.data(), ok.size())));
+  for (float bad : {1.01457e20f, -4.0f, std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    auto b = nifti_with_offset(bad);
+    auto h = parse_nifti_header(b.data(), b.size());
+    ASSERT_TRUE(std::holds_alternative<std::string>(h)) << bad;
+    EXPECT_NE(std::get<std::string>(h).find("vox_offset"), std::string::npos);
+  }
+}
+
+// Found by fuzz_npy_region: an index past int64 saturated and `index + 1` overflowed.
+TEST(Bounds, RegionIndicesPastInt64AreRefused) {
+  const std::vector<int64_t> shape{3, 1000, 70000, 5};
+  for (const char* text : {"144444444444444444444444444444,:,:,:", "9223372036854775807,:,:,:",
+                           "-9223372036854775808,:,:,:", "0:9223372036854775807,:,:,:", "1,-99999999999,:,:"}) {
+    auto r = parse_region(text, shape);
+    EXPECT_TRUE(std::holds_alternative<std::string>(r)) << text;
+  }
+  auto ok = parse_region("-1,10:20,:,2", shape);
+  ASSERT_TRUE(std::holds_alternative<Box>(ok));
+  EXPECT_EQ(std::get<Box>(ok).start[0], 2);
 }
