@@ -197,7 +197,7 @@ void ViewerWindow::refresh() {
     banner_->setText(QString::fromStdString(
         loop_state.server_goodbye.empty() ? "Connection lost — reconnecting… (" + loop_state.last_error + ")"
                                           : "The server stopped (" + loop_state.server_goodbye +
-                                                ") — waiting for it to come back…"));
+                                                ") — reconnecting as soon as it is back…"));
     banner_->setGeometry(0, 0, canvas_->width(), 34);
   }
   if (down != banner_->isVisible()) banner_->setVisible(down);

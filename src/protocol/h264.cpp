@@ -172,7 +172,9 @@ bool skip_scaling_list(BitReader& br, int size) {
   for (int j = 0; j < size; ++j) {
     if (next != 0) {
       int32_t delta;
-      if (!br.se(&delta)) return false;
+      // delta_scale is in [-128, 127] (H.264 7.4.2.1.1); anything else is a broken SPS
+      // (and would overflow the sum).
+      if (!br.se(&delta) || delta < -128 || delta > 127) return false;
       next = (last + delta + 256) % 256;
     }
     last = next == 0 ? last : next;
