@@ -46,14 +46,9 @@ http::response<http::string_body> Server::Core::answer_http(const http::request<
       res = plain_response(http::status::method_not_allowed, req.version(), "text/plain", "GET or HEAD only\n");
       res.set(http::field::allow, "GET, HEAD");
       break;
-    case Route::healthz: {
-      ServerStats s = counters;
-      s.control_clients = static_cast<int>(control_sessions.size());
-      s.pixel_clients = static_cast<int>(pixel_sessions.size());
-      s.render = render_loop->state();
-      res = plain_response(http::status::ok, req.version(), "application/json", health_json(s));
+    case Route::healthz:
+      res = plain_response(http::status::ok, req.version(), "application/json", health_json(stats_now()));
       break;
-    }
     case Route::metrics: {
       auto auth = req.find(http::field::authorization);
       std::string given = request_token(target, auth == req.end() ? std::string_view() : view_of(auth->value()));
@@ -63,11 +58,7 @@ http::response<http::string_body> Server::Core::answer_http(const http::request<
         res.set(http::field::www_authenticate, "Bearer");
         break;
       }
-      ServerStats s = counters;
-      s.control_clients = static_cast<int>(control_sessions.size());
-      s.pixel_clients = static_cast<int>(pixel_sessions.size());
-      s.render = render_loop->state();
-      res = plain_response(http::status::ok, req.version(), "text/plain; version=0.0.4", metrics_text(s));
+      res = plain_response(http::status::ok, req.version(), "text/plain; version=0.0.4", metrics_text(stats_now()));
       break;
     }
     case Route::static_file: {

@@ -32,6 +32,14 @@ Server::Core::Core(ServerConfig cfg, std::unique_ptr<data::VolumeSource> src)
 
 std::string Server::Core::shown_path(const std::string& path) const { return shown_server_path(config.data_root, path); }
 
+ServerStats Server::Core::stats_now() const {
+  ServerStats s = counters;
+  s.control_clients = static_cast<int>(control_sessions.size());
+  s.pixel_clients = static_cast<int>(pixel_sessions.size());
+  s.render = render_loop->state();
+  return s;
+}
+
 void Server::Core::publish_scene_change() {
   render_loop->submit(std::make_shared<const render::Scene>(ledger.scene));
 }
@@ -270,14 +278,9 @@ ServerStats Server::stats() const {
   if (!c.io_thread.joinable()) return c.counters;
   std::promise<ServerStats> p;
   asio::post(c.io, [&c, &p] {
-    ServerStats s = c.counters;
-    s.control_clients = static_cast<int>(c.control_sessions.size());
-    s.pixel_clients = static_cast<int>(c.pixel_sessions.size());
-    p.set_value(s);
+    p.set_value(c.stats_now());
   });
-  auto s = p.get_future().get();
-  s.render = c.render_loop->state();
-  return s;
+  return p.get_future().get();
 }
 
 }  // namespace voxcast::server

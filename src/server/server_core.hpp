@@ -115,6 +115,8 @@ struct Server::Core {
   void broadcast_control(const protocol::Envelope& e, const char* feature, const ControlSession* origin,
                          const std::optional<std::string>& intent_id);
   void publish_scene_change();
+  // The counters with the session counts and the render loop's state (network thread).
+  ServerStats stats_now() const;
   // A data file as clients may see it: relative to --data-root when inside it.
   std::string shown_path(const std::string& path) const;
   asio::awaitable<void> accept_control();
