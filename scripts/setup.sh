@@ -22,12 +22,19 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-echo "voxcast setup: installing ${missing[*]}"
+# npm comes with some nodejs builds and is Debian's own package otherwise.
+command -v npm >/dev/null 2>&1 || dpkg-query -W -f='${Status}' npm 2>/dev/null | grep -q "install ok installed" || missing+=(npm)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "voxcast setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+# Test tooling from npm: zarrita, the independent Zarr v3 writer/reader of the data tests.
+ZARRITA_DIR="$(dirname "$0")/../tests/data/zarrita"
+if [ ! -f "$ZARRITA_DIR/node_modules/zarrita/package.json" ] || [ "$ZARRITA_DIR/package-lock.json" -nt "$ZARRITA_DIR/node_modules" ]; then
+  echo "voxcast setup: npm ci in tests/data/zarrita"
+  (cd "$ZARRITA_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -110,6 +110,91 @@ std::optional<std::string> decompress(const Compressor& c, const uint8_t* in, si
   return "unsupported compressor '" + c.id + "'";
 }
 
+std::optional<std::string> decompress_bounded(const Compressor& c, const uint8_t* in, size_t n, size_t limit,
+                                              std::vector<uint8_t>* out) {
+  auto too_big = [&] { return "decoded data exceeds " + std::to_string(limit) + " bytes"; };
+  if (c.id.empty()) {
+    if (n > limit) return too_big();
+    out->assign(in, in + n);
+    return std::nullopt;
+  }
+  if (c.id == "blosc") {
+    size_t nbytes = 0;
+    if (n < BLOSC_MIN_HEADER_LENGTH || blosc_cbuffer_validate(in, n, &nbytes) != 0) return "corrupt or truncated blosc data";
+    if (nbytes > limit) return too_big();
+    return decompress(c, in, n, nbytes, out);
+  }
+  if (c.id == "zstd") {
+    unsigned long long size = ZSTD_getFrameContentSize(in, n);
+    if (size == ZSTD_CONTENTSIZE_ERROR) return "corrupt zstd data (not a zstd frame)";
+    if (size != ZSTD_CONTENTSIZE_UNKNOWN) {
+      if (size > limit) return too_big();
+      return decompress(c, in, n, static_cast<size_t>(size), out);
+    }
+    // No size in the frame header: stream it, bounded.
+    ZSTD_DStream* z = ZSTD_createDStream();
+    out->clear();
+    ZSTD_inBuffer ib{in, n, 0};
+    std::vector<uint8_t> buf(ZSTD_DStreamOutSize());
+    size_t rc = 1;
+    while (ib.pos < ib.size || rc != 0) {
+      ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
+      rc = ZSTD_decompressStream(z, &ob, &ib);
+      if (ZSTD_isError(rc)) {
+        ZSTD_freeDStream(z);
+        return std::string("corrupt zstd data (") + ZSTD_getErrorName(rc) + ")";
+      }
+      out->insert(out->end(), buf.data(), buf.data() + ob.pos);
+      if (out->size() > limit) {
+        ZSTD_freeDStream(z);
+        return too_big();
+      }
+      if (ib.pos == ib.size && ob.pos == 0 && rc != 0) {
+        ZSTD_freeDStream(z);
+        return "truncated zstd data";
+      }
+    }
+    ZSTD_freeDStream(z);
+    return std::nullopt;
+  }
+  if (c.id == "zlib" || c.id == "gzip") return gunzip(in, n, limit, out);
+  return "unsupported compressor '" + c.id + "'";
+}
+
+namespace {
+// Slicing-by-8 tables of the reflected Castagnoli polynomial.
+struct Crc32cTables {
+  uint32_t t[8][256];
+  Crc32cTables() {
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+      t[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; ++i)
+      for (int s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xff];
+  }
+};
+}  // namespace
+
+uint32_t crc32c(const uint8_t* data, size_t n) {
+  static const Crc32cTables tables;
+  const auto& t = tables.t;
+  uint32_t c = 0xffffffffu;
+  while (n >= 8) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, data, 4);
+    std::memcpy(&hi, data + 4, 4);
+    lo ^= c;
+    c = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^ t[3][hi & 0xff] ^
+        t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+    data += 8;
+    n -= 8;
+  }
+  while (n--) c = (c >> 8) ^ t[0][(c ^ *data++) & 0xff];
+  return c ^ 0xffffffffu;
+}
+
 std::vector<uint8_t> compress(const Compressor& c, const uint8_t* in, size_t n, size_t itemsize) {
   std::vector<uint8_t> out;
   if (c.id.empty()) return std::vector<uint8_t>(in, in + n);

@@ -3,18 +3,23 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace voxcast::data {
 
 size_t dtype_size(DType t) {
   switch (t) {
+    case DType::b1:
     case DType::u8:
     case DType::i8: return 1;
+    case DType::f16:
     case DType::u16:
     case DType::i16: return 2;
     case DType::u32:
     case DType::i32:
     case DType::f32: return 4;
+    case DType::u64:
+    case DType::i64:
     case DType::f64: return 8;
   }
   return 1;
@@ -33,7 +38,9 @@ std::optional<DType> parse_numpy_dtype(const std::string& s, bool* big_endian) {
     DType t;
   } names[] = {{"u1", "uint8", DType::u8},   {"u2", "uint16", DType::u16},  {"u4", "uint32", DType::u32},
                {"i1", "int8", DType::i8},    {"i2", "int16", DType::i16},   {"i4", "int32", DType::i32},
-               {"f4", "float32", DType::f32}, {"f8", "float64", DType::f64}};
+               {"f4", "float32", DType::f32}, {"f8", "float64", DType::f64},
+               {"b1", "bool", DType::b1},     {"u8", "uint64", DType::u64},  {"i8", "int64", DType::i64},
+               {"f2", "float16", DType::f16}};
   for (const auto& n : names)
     if (body == n.a || body == n.b) {
       if (dtype_size(n.t) == 1) *big_endian = false;
@@ -52,6 +59,10 @@ std::string numpy_typestr(DType t) {
     case DType::i32: return "<i4";
     case DType::f32: return "<f4";
     case DType::f64: return "<f8";
+    case DType::b1: return "|b1";
+    case DType::u64: return "<u8";
+    case DType::i64: return "<i8";
+    case DType::f16: return "<f2";
   }
   return "|u1";
 }
@@ -59,6 +70,51 @@ std::string numpy_typestr(DType t) {
 void byteswap(uint8_t* data, size_t n, size_t itemsize) {
   if (itemsize < 2) return;
   for (size_t i = 0; i < n; ++i) std::reverse(data + i * itemsize, data + (i + 1) * itemsize);
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu, bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);  // inf, NaN
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    bits = sign;
+  } else {  // subnormal: normalise
+    exp = 113;
+    while (!(mant & 0x400u)) {
+      mant <<= 1;
+      --exp;
+    }
+    bits = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t float_to_half(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
+  const uint32_t exp = (x >> 23) & 0xffu, mant = x & 0x7fffffu;
+  if (exp == 0xff) return static_cast<uint16_t>(sign | 0x7c00u | (mant ? 0x200u : 0));
+  int e = static_cast<int>(exp) - 127 + 15;
+  if (e >= 0x1f) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow: inf
+  if (e <= 0) {  // subnormal or zero, round to nearest even
+    if (e < -10) return sign;
+    uint32_t m = mant | 0x800000u;
+    const int shift = 14 - e;
+    uint32_t half = m >> shift;
+    const uint32_t rem = m & ((1u << shift) - 1), mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1u))) ++half;
+    return static_cast<uint16_t>(sign | half);
+  }
+  uint32_t half = (static_cast<uint32_t>(e) << 10) | (mant >> 13);
+  const uint32_t rem = mant & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) ++half;  // may carry into inf: correct
+  return static_cast<uint16_t>(sign | half);
 }
 
 namespace {
@@ -76,9 +132,11 @@ void store(double v, uint8_t* dst) {
   if constexpr (std::is_floating_point_v<T>) {
     out = static_cast<T>(v);
   } else {
-    double lo = static_cast<double>(std::numeric_limits<T>::min());
-    double hi = static_cast<double>(std::numeric_limits<T>::max());
-    out = static_cast<T>(std::clamp(std::round(v), lo, hi));
+    // Compared as doubles: 2^63 and 2^64 are not representable in the 64-bit types.
+    const double lo = static_cast<double>(std::numeric_limits<T>::min());
+    const double hi = static_cast<double>(std::numeric_limits<T>::max());
+    const double r = std::isnan(v) ? 0.0 : std::round(v);
+    out = r <= lo ? std::numeric_limits<T>::min() : r >= hi ? std::numeric_limits<T>::max() : static_cast<T>(r);
   }
   std::memcpy(dst, &out, sizeof(T));
 }
@@ -94,6 +152,18 @@ void to_float(DType t, const uint8_t* src, size_t n, float* dst) {
     case DType::i32: return convert<int32_t>(src, n, dst);
     case DType::f32: return convert<float>(src, n, dst);
     case DType::f64: return convert<double>(src, n, dst);
+    case DType::b1:
+      for (size_t i = 0; i < n; ++i) dst[i] = src[i] ? 1.0f : 0.0f;
+      return;
+    case DType::u64: return convert<uint64_t>(src, n, dst);
+    case DType::i64: return convert<int64_t>(src, n, dst);
+    case DType::f16:
+      for (size_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, src + i * 2, 2);
+        dst[i] = half_to_float(h);
+      }
+      return;
   }
 }
 
@@ -107,6 +177,14 @@ void from_float(DType t, double v, uint8_t* dst) {
     case DType::i32: return store<int32_t>(v, dst);
     case DType::f32: return store<float>(v, dst);
     case DType::f64: return store<double>(v, dst);
+    case DType::b1: *dst = v != 0 && !std::isnan(v) ? 1 : 0; return;
+    case DType::u64: return store<uint64_t>(v, dst);
+    case DType::i64: return store<int64_t>(v, dst);
+    case DType::f16: {
+      uint16_t h = float_to_half(static_cast<float>(v));
+      std::memcpy(dst, &h, 2);
+      return;
+    }
   }
 }
 

@@ -23,7 +23,7 @@ std::shared_ptr<ChunkCache> shared_chunk_cache() {
 }
 
 const char* dataset_kinds() {
-  return "'synthetic', 'synthetic:CxZxYxX', 'brain', an OME-Zarr/Zarr v2 directory, a .tif/.tiff/.ome.tif file, "
+  return "'synthetic', 'synthetic:CxZxYxX', 'brain', an OME-Zarr/Zarr directory (v2 or v3), a .tif/.tiff/.ome.tif file, "
          "a .nii/.nii.gz file, a .png/.jpg picture, or A+B to overlay images";
 }
 

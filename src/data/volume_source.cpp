@@ -14,6 +14,10 @@ const char* dtype_name(DType t) {
     case DType::i32: return "int32";
     case DType::f32: return "float32";
     case DType::f64: return "float64";
+    case DType::b1: return "bool";
+    case DType::u64: return "uint64";
+    case DType::i64: return "int64";
+    case DType::f16: return "float16";
   }
   return "unknown";
 }
@@ -26,6 +30,10 @@ void dtype_range(DType t, double* lo, double* hi) {
     case DType::i8: *lo = -128; *hi = 127; return;
     case DType::i16: *lo = -32768; *hi = 32767; return;
     case DType::i32: *lo = -2147483648.0; *hi = 2147483647.0; return;
+    case DType::b1: *lo = 0; *hi = 1; return;
+    case DType::u64: *lo = 0; *hi = 18446744073709551615.0; return;
+    case DType::i64: *lo = -9223372036854775808.0; *hi = 9223372036854775807.0; return;
+    case DType::f16:
     case DType::f32:
     case DType::f64: *lo = 0; *hi = 1; return;
   }

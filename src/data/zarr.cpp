@@ -5,12 +5,12 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "file_io.hpp"
 #include "ngff.hpp"
 #include "voxcast/core/thread_pool.hpp"
 #include "voxcast/data/chunked_source.hpp"
 #include "voxcast/data/dtype.hpp"
 #include "voxcast/data/extent.hpp"
+#include "voxcast/data/zarr3.hpp"
 
 namespace voxcast::data {
 namespace fs = std::filesystem;
@@ -84,20 +84,19 @@ bool looks_like_zarr(const std::string& path) {
 
 namespace {
 
-std::optional<std::string> read_text(const fs::path& p, std::string* out, const std::string& confine) {
-  std::vector<uint8_t> bytes;
-  bool missing = false;
-  if (auto err = read_whole_file(p.string(), &bytes, &missing, confine)) return *err;
-  if (missing) return "missing";
-  out->assign(bytes.begin(), bytes.end());
+std::optional<std::string> read_text(const Store& store, const std::string& key, std::string* out) {
+  StoreRead got;
+  if (auto err = store.read(key, &got)) return err->message;
+  if (got.missing) return "missing";
+  out->assign(got.bytes.begin(), got.bytes.end());
   return std::nullopt;
 }
 
 class ZarrSource final : public ChunkedSource {
  public:
-  ZarrSource(std::shared_ptr<ChunkCache> cache, VolumeInfo info, std::vector<fs::path> dirs,
-             std::vector<ZarrArrayMeta> metas, std::string confine)
-      : ChunkedSource(std::move(cache)), dirs_(std::move(dirs)), metas_(std::move(metas)), confine_(std::move(confine)) {
+  ZarrSource(std::shared_ptr<ChunkCache> cache, std::shared_ptr<const Store> store, VolumeInfo info,
+             std::vector<std::string> prefixes, std::vector<ZarrArrayMeta> metas)
+      : ChunkedSource(std::move(cache)), store_(std::move(store)), prefixes_(std::move(prefixes)), metas_(std::move(metas)) {
     info_ = std::move(info);
     finish_info();
   }
@@ -105,40 +104,40 @@ class ZarrSource final : public ChunkedSource {
  protected:
   ChunkResult load_chunk(int level, const std::vector<int64_t>& coords) const override {
     const auto& m = metas_[static_cast<size_t>(level)];
-    std::string key;
+    std::string name;
     for (size_t a = 0; a < coords.size(); ++a) {
-      if (a) key += m.separator;
-      key += std::to_string(coords[a]);
+      if (a) name += m.separator;
+      name += std::to_string(coords[a]);
     }
-    if (coords.empty()) key = "0";
-    fs::path file = dirs_[static_cast<size_t>(level)] / key;
-    std::vector<uint8_t> raw;
-    bool missing = false;
-    if (auto err = read_whole_file(file.string(), &raw, &missing, confine_)) return DataError{file.string(), *err};
+    if (coords.empty()) name = "0";
+    const std::string key = join_key(prefixes_[static_cast<size_t>(level)], name);
+    StoreRead raw;
+    if (auto err = store_->read(key, &raw)) return DataError{store_->where(key), err->message};
     auto chunk = std::make_shared<Chunk>();
     chunk->fill = m.fill_value;
-    if (missing) return std::shared_ptr<const Chunk>(chunk);  // Zarr: a missing chunk is all fill_value
+    if (raw.missing) return std::shared_ptr<const Chunk>(chunk);  // Zarr: a missing chunk is all fill_value
     size_t items = 1;
     for (auto c : m.chunks) items *= static_cast<size_t>(c);
     const size_t itemsize = dtype_size(m.dtype);
-    if (auto err = decompress(m.compressor, raw.data(), raw.size(), items * itemsize, &chunk->bytes))
-      return DataError{file.string(), describe(m.compressor) + ": " + *err};
+    if (auto err = decompress(m.compressor, raw.bytes.data(), raw.bytes.size(), items * itemsize, &chunk->bytes))
+      return DataError{store_->where(key), describe(m.compressor) + ": " + *err};
     if (m.big_endian) byteswap(chunk->bytes.data(), items, itemsize);
     return std::shared_ptr<const Chunk>(chunk);
   }
 
  private:
-  std::vector<fs::path> dirs_;
+  std::shared_ptr<const Store> store_;
+  std::vector<std::string> prefixes_;
   std::vector<ZarrArrayMeta> metas_;
-  std::string confine_;  // canonical directory every file must resolve into; empty: anywhere
 };
 
-std::variant<ZarrArrayMeta, DataError> read_zarray(const fs::path& dir, const std::string& confine) {
+std::variant<ZarrArrayMeta, DataError> read_zarray(const Store& store, const std::string& prefix) {
   std::string text;
-  fs::path file = dir / ".zarray";
-  if (auto err = read_text(file, &text, confine)) return DataError{file.string(), *err == "missing" ? "no .zarray (not a Zarr v2 array)" : *err};
+  const std::string key = join_key(prefix, ".zarray");
+  if (auto err = read_text(store, key, &text))
+    return DataError{store.where(key), *err == "missing" ? "no .zarray (not a Zarr v2 array)" : *err};
   auto parsed = parse_zarray(text);
-  if (auto* why = std::get_if<std::string>(&parsed)) return DataError{file.string(), *why};
+  if (auto* why = std::get_if<std::string>(&parsed)) return DataError{store.where(key), *why};
   return std::get<ZarrArrayMeta>(parsed);
 }
 
@@ -151,49 +150,55 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::stri
   std::error_code ec;
   if (!fs::exists(root, ec)) return DataError{path, "no such file or directory"};
   if (!fs::is_directory(root, ec)) return DataError{path, "not a directory (a Zarr store is a directory)"};
-  if (fs::exists(root / "zarr.json", ec) && !fs::exists(root / ".zgroup", ec) && !fs::exists(root / ".zarray", ec))
-    return DataError{path, "Zarr v3 (zarr.json) is not supported; voxcast reads Zarr v2 / OME-NGFF 0.4"};
+  std::string name = root.filename().string();
+  if (name.empty()) name = root.parent_path().filename().string();
+  auto store = open_local_store(path, confine_root);
+  if (store->exists("zarr.json") && !store->exists(".zgroup") && !store->exists(".zarray"))
+    return open_zarr3(store, name, std::move(cache));
+  return open_zarr2(store, name, std::move(cache));
+}
+
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr2(std::shared_ptr<const Store> store, const std::string& name,
+                                                                  std::shared_ptr<ChunkCache> cache) {
   std::string attrs_text;
   json attrs = json::object();
-  if (auto err = read_text(root / ".zattrs", &attrs_text, confine_root); err && *err != "missing") {
-    return DataError{(root / ".zattrs").string(), *err};
+  if (auto err = read_text(*store, ".zattrs", &attrs_text); err && *err != "missing") {
+    return DataError{store->where(".zattrs"), *err};
   } else if (!err) {
     std::string why;
     attrs = parse_metadata_json(attrs_text, &why);
-    if (!why.empty()) return DataError{(root / ".zattrs").string(), why};
+    if (!why.empty()) return DataError{store->where(".zattrs"), why};
   }
   NgffImage image;
   if (attrs.contains("multiscales")) {
     auto parsed = parse_ngff(attrs);
-    if (auto* why = std::get_if<std::string>(&parsed)) return DataError{(root / ".zattrs").string(), *why};
+    if (auto* why = std::get_if<std::string>(&parsed)) return DataError{store->where(".zattrs"), *why};
     image = std::get<NgffImage>(parsed);
-  } else if (fs::exists(root / ".zarray", ec)) {
+  } else if (store->exists(".zarray")) {
     image.levels.push_back({"", {}, {}});
   } else {
-    return DataError{path, "a Zarr group without OME-NGFF multiscales metadata (no image to show)"};
+    return DataError{store->where(""), "a Zarr group without OME-NGFF multiscales metadata (no image to show)"};
   }
-  std::vector<fs::path> dirs;
+  std::vector<std::string> prefixes;
   std::vector<ZarrArrayMeta> metas;
   for (const auto& level : image.levels) {
-    fs::path dir = level.path.empty() ? root : root / level.path;
-    auto meta = read_zarray(dir, confine_root);
+    auto meta = read_zarray(*store, level.path);
     if (auto* err = std::get_if<DataError>(&meta)) return *err;
     metas.push_back(std::get<ZarrArrayMeta>(meta));
-    dirs.push_back(dir);
+    prefixes.push_back(level.path);
     const auto& m = metas.back();
-    if (m.shape.size() != metas.front().shape.size())
-      return DataError{(dir / ".zarray").string(), "level rank differs from level 0"};
-    if (m.dtype != metas.front().dtype) return DataError{(dir / ".zarray").string(), "level dtype differs from level 0"};
+    const std::string where = store->where(join_key(level.path, ".zarray"));
+    if (m.shape.size() != metas.front().shape.size()) return DataError{where, "level rank differs from level 0"};
+    if (m.dtype != metas.front().dtype) return DataError{where, "level dtype differs from level 0"};
   }
   auto info = ngff_volume_info(image, metas.front().shape.size());
-  if (auto* why = std::get_if<std::string>(&info)) return DataError{(root / ".zattrs").string(), *why};
+  if (auto* why = std::get_if<std::string>(&info)) return DataError{store->where(".zattrs"), *why};
   VolumeInfo vi = std::get<VolumeInfo>(info);
-  vi.name = root.filename().string();
-  if (vi.name.empty()) vi.name = root.parent_path().filename().string();
+  vi.name = name;
   vi.kind = attrs.contains("multiscales") ? "ome-zarr" : "zarr";
   vi.shape = metas.front().shape;
   if (vi.channel_axis >= 0 && vi.shape[static_cast<size_t>(vi.channel_axis)] > kMaxChannels)
-    return DataError{(root / ".zattrs").string(), "more than " + std::to_string(kMaxChannels) + " channels"};
+    return DataError{store->where(".zattrs"), "more than " + std::to_string(kMaxChannels) + " channels"};
   vi.dtype = metas.front().dtype;
   vi.codecs = {describe(metas.front().compressor)};
   for (size_t l = 0; l < metas.size(); ++l) {
@@ -204,8 +209,7 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::stri
     vi.levels.push_back(std::move(li));
   }
   mark_rgb(&vi, image, !attrs.contains("multiscales"));
-  auto src = std::make_unique<ZarrSource>(std::move(cache), std::move(vi), std::move(dirs), std::move(metas),
-                                          confine_root);
+  auto src = std::make_unique<ZarrSource>(std::move(cache), std::move(store), std::move(vi), std::move(prefixes), std::move(metas));
   if (auto err = fill_default_contrast(*src, image)) return *err;
   return std::unique_ptr<VolumeSource>(std::move(src));
 }

@@ -47,8 +47,10 @@ inline double fixture_value(const std::vector<int64_t>& idx, data::DType t, int6
   int64_t v = 0;
   for (size_t i = 0; i < idx.size(); ++i) v += idx[i] * static_cast<int64_t>(i + 3) * 7;
   v %= modulus;
-  if (t == data::DType::f32 || t == data::DType::f64) return static_cast<double>(v) * 0.5 - 3.25;
-  if (t == data::DType::i8 || t == data::DType::i16 || t == data::DType::i32) return static_cast<double>(v - modulus / 2);
+  if (t == data::DType::f16 || t == data::DType::f32 || t == data::DType::f64) return static_cast<double>(v) * 0.5 - 3.25;
+  if (t == data::DType::i8 || t == data::DType::i16 || t == data::DType::i32 || t == data::DType::i64)
+    return static_cast<double>(v - modulus / 2);
+  if (t == data::DType::b1) return static_cast<double>(v % 2);
   return static_cast<double>(v);
 }
 

@@ -26,10 +26,17 @@ std::string describe(const Compressor& c);  // "blosc/lz4 shuffle=byte", "zstd",
 // the stream is corrupt, truncated or of another size.
 std::optional<std::string> decompress(const Compressor& c, const uint8_t* in, size_t n, size_t expected,
                                       std::vector<uint8_t>* out);
+// As decompress, for streams whose decoded size is not known ahead (a whole shard
+// compressed as one): at most `limit` bytes.
+std::optional<std::string> decompress_bounded(const Compressor& c, const uint8_t* in, size_t n, size_t limit,
+                                              std::vector<uint8_t>* out);
 // Encodes for our own writers (tests, benchmarks); `itemsize` feeds blosc's shuffle.
 std::vector<uint8_t> compress(const Compressor& c, const uint8_t* in, size_t n, size_t itemsize);
 
 // Whole-stream gzip/zlib inflate of unknown size (NIfTI .nii.gz), bounded by `limit`.
 std::optional<std::string> gunzip(const uint8_t* in, size_t n, size_t limit, std::vector<uint8_t>* out);
+
+// CRC-32C (Castagnoli), as Zarr v3's crc32c codec stores it.
+uint32_t crc32c(const uint8_t* data, size_t n);
 
 }  // namespace voxcast::data

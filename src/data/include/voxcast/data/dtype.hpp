@@ -18,6 +18,9 @@ std::string numpy_typestr(DType t);
 void byteswap(uint8_t* data, size_t n, size_t itemsize);
 // Converts `n` native-order items at `src` to floats.
 void to_float(DType t, const uint8_t* src, size_t n, float* dst);
+// IEEE binary16 <-> float (round to nearest even).
+float half_to_float(uint16_t h);
+uint16_t float_to_half(float f);
 // Converts one float back to the bytes of `t` (native order), rounding and clamping.
 void from_float(DType t, double v, uint8_t* dst);
 

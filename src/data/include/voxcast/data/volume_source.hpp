@@ -9,7 +9,7 @@
 
 namespace voxcast::data {
 
-enum class DType { u8, u16, u32, i8, i16, i32, f32, f64 };
+enum class DType { u8, u16, u32, i8, i16, i32, f32, f64, b1, u64, i64, f16 };
 const char* dtype_name(DType t);
 // Value range a dtype can hold (used for slider limits of contrast).
 void dtype_range(DType t, double* lo, double* hi);

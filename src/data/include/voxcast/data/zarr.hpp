@@ -1,5 +1,5 @@
 #pragma once
-// Zarr v2 arrays and OME-NGFF 0.4 multiscale groups on a local file system.
+// Zarr v2 arrays and OME-NGFF 0.4 multiscale groups, read through a Store.
 #include <functional>
 #include <memory>
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "voxcast/data/chunk_cache.hpp"
 #include "voxcast/data/codecs.hpp"
+#include "voxcast/data/store.hpp"
 #include "voxcast/data/volume_source.hpp"
 
 namespace voxcast::data {
@@ -25,11 +26,15 @@ struct ZarrArrayMeta {
 std::variant<ZarrArrayMeta, std::string> parse_zarray(const std::string& text);
 std::string zarray_json(const ZarrArrayMeta& m);
 
-// Opens a Zarr v2 array or an OME-Zarr group (the first multiscale image) at `path`.
-// With `confine_root` (canonical), every file read must resolve inside it (symlinks too).
+// Opens the Zarr array or OME-Zarr group (its first multiscale image) at `path`: Zarr v2 /
+// OME-NGFF 0.4, or Zarr v3 / OME-Zarr 0.5 (zarr.json, see zarr3.hpp). With `confine_root`
+// (canonical), every file read must resolve inside it (symlinks too).
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::string& path,
                                                                  std::shared_ptr<ChunkCache> cache,
                                                                  const std::string& confine_root = {});
+// The Zarr v2 / OME-NGFF 0.4 reader over any store; `name` names the dataset.
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr2(std::shared_ptr<const Store> store, const std::string& name,
+                                                                  std::shared_ptr<ChunkCache> cache);
 // True when `path` is a directory holding Zarr metadata (.zarray, .zgroup, .zattrs, zarr.json).
 bool looks_like_zarr(const std::string& path);
 
