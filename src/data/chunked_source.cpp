@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "voxcast/core/clock.hpp"
+
 #include "voxcast/data/dtype.hpp"
 
 namespace voxcast::data {
@@ -65,6 +67,131 @@ std::vector<ChunkRequest> ChunkedSource::chunks_for(int level, const Box& box) c
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::optional<DataError> ChunkedSource::sample(SampledRead* r, double deadline_ms) const {
+  if (r->level < 0 || r->level >= static_cast<int>(info_.levels.size()))
+    return DataError{info_.name, "level " + std::to_string(r->level) + " does not exist"};
+  const auto& l = info_.levels[static_cast<size_t>(r->level)];
+  if (auto why = check_box(r->box, l.shape)) return DataError{info_.name, *why};
+  const auto& grid = grids_[static_cast<size_t>(r->level)];
+  const size_t rank = l.shape.size();
+  const Box& box = r->box;
+  if (!r->started) {
+    // Per axis, the chunks that hold a sampled voxel; then every combination, nearest the
+    // box centre last in `todo` (taken first).
+    std::vector<std::vector<int64_t>> per_axis(rank);
+    uint64_t total = 1;
+    for (size_t a = 0; a < rank; ++a) {
+      for (int64_t k = 0; k < r->shape[a]; ++k) {
+        int64_t c = (box.start[a] + k * r->step[a]) / l.chunks[a];
+        if (per_axis[a].empty() || per_axis[a].back() != c) per_axis[a].push_back(c);
+      }
+      total *= per_axis[a].size();
+    }
+    if (total > (uint64_t{1} << 26)) return DataError{info_.name, "the view needs " + std::to_string(total) + " chunks"};
+    std::vector<std::pair<double, uint64_t>> order;
+    order.reserve(total);
+    std::vector<size_t> i(rank, 0);
+    for (uint64_t n = 0; n < total; ++n) {
+      double d = 0;
+      uint64_t index = 0;
+      for (size_t a = 0; a < rank; ++a) {
+        const int64_t c = per_axis[a][i[a]];
+        double centre = static_cast<double>(box.start[a]) + static_cast<double>(box.size[a]) * 0.5;
+        double mid = (static_cast<double>(c) + 0.5) * static_cast<double>(l.chunks[a]);
+        d += (centre - mid) * (centre - mid);
+        index = index * static_cast<uint64_t>(grid[a]) + static_cast<uint64_t>(c);
+      }
+      order.emplace_back(-d, index);
+      for (size_t a = rank; a-- > 0;) {
+        if (++i[a] < per_axis[a].size()) break;
+        i[a] = 0;
+      }
+    }
+    std::sort(order.begin(), order.end());
+    r->todo.resize(order.size());
+    for (size_t k = 0; k < order.size(); ++k) r->todo[k] = order[k].second;
+    r->chunks_total = total;
+    r->started = true;
+  }
+  // Batches of chunks small against the budget: loaded together, sampled, let go.
+  size_t chunk_bytes = dtype_size(info_.dtype);
+  for (auto c : l.chunks) chunk_bytes *= static_cast<size_t>(c);
+  const size_t batch_bytes = std::clamp<size_t>(cache_->stats().budget_bytes / 8, chunk_bytes, size_t{64} << 20);
+  const size_t item = dtype_size(info_.dtype);
+  std::vector<int64_t> out_stride(rank, 1), chunk_stride(rank, 1);
+  for (size_t a = rank - 1; a > 0; --a) {
+    out_stride[a - 1] = out_stride[a] * r->shape[a];
+    chunk_stride[a - 1] = chunk_stride[a] * l.chunks[a];
+  }
+  do {
+    std::vector<ChunkRequest> batch;
+    for (size_t bytes = 0; !r->todo.empty() && (batch.empty() || bytes + chunk_bytes <= batch_bytes); bytes += chunk_bytes) {
+      uint64_t index = r->todo.back();
+      r->todo.pop_back();
+      std::vector<int64_t> coords(rank);
+      uint64_t idx = index;
+      for (size_t a = rank; a-- > 0;) {
+        coords[a] = static_cast<int64_t>(idx % static_cast<uint64_t>(grid[a]));
+        idx /= static_cast<uint64_t>(grid[a]);
+      }
+      ChunkRequest req;
+      req.key = {array_id_, r->level, index};
+      req.load = [this, level = r->level, coords] { return load_chunk(level, coords); };
+      batch.push_back(std::move(req));
+    }
+    auto got = cache_->get_all(batch);
+    if (auto* err = std::get_if<DataError>(&got)) return *err;
+    const auto& chunks = std::get<std::vector<std::shared_ptr<const Chunk>>>(got);
+    for (size_t b = 0; b < batch.size(); ++b) {
+      // The sampled indices inside this chunk, per axis: [k0, k1).
+      std::vector<int64_t> c0(rank), k0(rank), k1(rank);
+      uint64_t idx = batch[b].key.index;
+      bool any = true;
+      for (size_t a = rank; a-- > 0;) {
+        c0[a] = static_cast<int64_t>(idx % static_cast<uint64_t>(grid[a])) * l.chunks[a];
+        idx /= static_cast<uint64_t>(grid[a]);
+        const int64_t lo = std::max(c0[a], box.start[a]) - box.start[a];
+        const int64_t hi = std::min(c0[a] + l.chunks[a], box.start[a] + box.size[a]) - box.start[a];
+        k0[a] = (lo + r->step[a] - 1) / r->step[a];
+        k1[a] = std::min(r->shape[a], (hi + r->step[a] - 1) / r->step[a]);
+        any = any && k1[a] > k0[a];
+      }
+      if (!any) continue;
+      const Chunk& chunk = *chunks[b];
+      std::vector<int64_t> k = k0;
+      while (true) {
+        int64_t o = 0, ci = 0;
+        for (size_t a = 0; a + 1 < rank; ++a) {
+          o += k[a] * out_stride[a];
+          ci += (box.start[a] + k[a] * r->step[a] - c0[a]) * chunk_stride[a];
+        }
+        const size_t last = rank - 1;
+        for (int64_t x = k0[last]; x < k1[last]; ++x) {
+          float v = static_cast<float>(chunk.fill);
+          if (!chunk.bytes.empty()) {
+            const int64_t cx = ci + (box.start[last] + x * r->step[last] - c0[last]);
+            to_float(info_.dtype, chunk.bytes.data() + static_cast<size_t>(cx) * item, 1, &v);
+          }
+          r->values[static_cast<size_t>(o + x)] = v;
+        }
+        size_t a = last;
+        bool done = true;
+        while (a-- > 0) {
+          if (++k[a] < k1[a]) {
+            done = false;
+            break;
+          }
+          k[a] = k0[a];
+        }
+        if (done) break;
+      }
+      r->chunks_done += 1;
+    }
+  } while (!r->todo.empty() && steady_ms() < deadline_ms);
+  r->complete = r->todo.empty();
+  return std::nullopt;
 }
 
 bool ChunkedSource::request(int level, const Box& box, RequestHint hint) const {

@@ -1,5 +1,6 @@
 #include "voxcast/data/volume_source.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace voxcast::data {
@@ -52,6 +53,45 @@ void ensure_levels(VolumeInfo* info) {
   l.factor.assign(info->shape.size(), 1.0);
   l.chunks = info->shape;
   info->levels.push_back(std::move(l));
+}
+
+SampledRead make_sampled_read(int level, const Box& box, const std::vector<int64_t>& step) {
+  SampledRead r;
+  r.level = level;
+  r.box = box;
+  r.step = step;
+  size_t n = 1;
+  for (size_t a = 0; a < box.size.size(); ++a) {
+    r.shape.push_back((box.size[a] + step[a] - 1) / step[a]);
+    n *= static_cast<size_t>(r.shape.back());
+  }
+  r.values.assign(n, 0.0f);
+  return r;
+}
+
+std::optional<DataError> VolumeSource::sample(SampledRead* r, double deadline_ms) const {
+  (void)deadline_ms;
+  // Row by row along the last axis: a row of the box in memory at a time.
+  const size_t rank = r->box.size.size();
+  if (rank == 0) return DataError{info().name, "a sampled read needs at least one axis"};
+  Box row = r->box;
+  std::vector<float> buf(static_cast<size_t>(r->box.size[rank - 1]));
+  std::vector<int64_t> i(rank, 0);
+  const int64_t n = r->shape[rank - 1];
+  for (size_t k = 0; k < r->values.size(); k += static_cast<size_t>(n)) {
+    for (size_t a = 0; a + 1 < rank; ++a) {
+      row.start[a] = r->box.start[a] + i[a] * r->step[a];
+      row.size[a] = 1;
+    }
+    if (auto err = read_level(r->level, row, buf.data())) return err;
+    for (int64_t x = 0; x < n; ++x) r->values[k + static_cast<size_t>(x)] = buf[static_cast<size_t>(x * r->step[rank - 1])];
+    for (size_t a = rank - 1; a-- > 0;) {
+      if (++i[a] < r->shape[a]) break;
+      i[a] = 0;
+    }
+  }
+  r->complete = true;
+  return std::nullopt;
 }
 
 std::optional<std::string> check_box(const Box& box, const std::vector<int64_t>& shape) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "labels.hpp"
 #include "ngff.hpp"
 #include "voxcast/core/thread_pool.hpp"
 #include "voxcast/data/chunked_source.hpp"
@@ -153,9 +154,10 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::stri
   std::string name = root.filename().string();
   if (name.empty()) name = root.parent_path().filename().string();
   auto store = open_local_store(path, confine_root);
-  if (store->exists("zarr.json") && !store->exists(".zgroup") && !store->exists(".zarray"))
-    return open_zarr3(store, name, std::move(cache));
-  return open_zarr2(store, name, std::move(cache));
+  const bool v3 = store->exists("zarr.json") && !store->exists(".zgroup") && !store->exists(".zarray");
+  auto image = v3 ? open_zarr3(store, name, cache) : open_zarr2(store, name, cache);
+  if (auto* err = std::get_if<DataError>(&image)) return *err;
+  return with_ome_labels(store, v3, std::move(std::get<std::unique_ptr<VolumeSource>>(image)), std::move(cache));
 }
 
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr2(std::shared_ptr<const Store> store, const std::string& name,

@@ -182,10 +182,8 @@ std::string describe_codecs(const Zarr3ArrayMeta& m) {
   return s.empty() ? "none" : s;
 }
 
-}  // namespace
-
-std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr3(std::shared_ptr<const Store> store, const std::string& name,
-                                                                  std::shared_ptr<ChunkCache> cache) {
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_impl(std::shared_ptr<const Store> store, const std::string& name,
+                                                                 std::shared_ptr<ChunkCache> cache, bool estimate_contrast) {
   json root;
   if (auto e = read_json(*store, "zarr.json", &root))
     return DataError{store->where("zarr.json"), *e == "missing" ? "no zarr.json (not a Zarr v3 store)" : *e};
@@ -246,8 +244,22 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr3(std::shared_pt
     vi.levels.push_back(std::move(li));
   }
   auto src = std::make_unique<Zarr3Source>(std::move(cache), store, std::move(vi), std::move(levels));
-  if (auto err = fill_default_contrast(*src, image)) return *err;
+  if (estimate_contrast)
+    if (auto err = fill_default_contrast(*src, image)) return *err;
   return std::unique_ptr<VolumeSource>(std::move(src));
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr3(std::shared_ptr<const Store> store, const std::string& name,
+                                                                  std::shared_ptr<ChunkCache> cache) {
+  return open_impl(std::move(store), name, std::move(cache), true);
+}
+
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr3_array(std::shared_ptr<const Store> store,
+                                                                        const std::string& name,
+                                                                        std::shared_ptr<ChunkCache> cache) {
+  return open_impl(std::move(store), name, std::move(cache), false);
 }
 
 }  // namespace voxcast::data

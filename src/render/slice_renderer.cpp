@@ -381,6 +381,11 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
   last_.wanted_level = std::max(last_.wanted_level, wanted);
   PlanePlan plan;
   if (!plan_plane(scene, layer, info, wanted, &plan)) return nullptr;  // nothing of it on screen
+  // No level is coarse enough (a single-level acquisition zoomed out): sample the plane at
+  // about screen resolution instead of reading every voxel of it.
+  if (wanted == static_cast<int>(info.levels.size()) - 1 &&
+      (plan.scale_y * 2 <= 1.0 / scene.camera.zoom || plan.scale_x * 2 <= 1.0 / scene.camera.zoom))
+    return fetch_sampled(scene, layer, source, wanted, plan.box, deadline_ms - wait_ms_, error);
   if (plan.box.count() > kMaxPlaneVoxels) {
     // Without a coarse enough level the view would need the whole plane at full resolution
     // (the chunk requests alone would be billions).
@@ -447,7 +452,68 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
   return &p;
 }
 
+const SliceRenderer::Plane* SliceRenderer::fetch_sampled(const Scene& scene, const LayerState& layer,
+                                                          const data::VolumeSource& source, int level, const data::Box& view,
+                                                          double t0, std::optional<data::DataError>* error) {
+  const DimsState& d = scene.dims;
+  auto disp = displayed_axes(d);
+  auto sy = static_cast<size_t>(d.source_axis[static_cast<size_t>(disp[0])]);
+  auto sx = static_cast<size_t>(d.source_axis[static_cast<size_t>(disp[1])]);
+  const auto& lv = source.info().levels[static_cast<size_t>(level)];
+  const double wpp = 1.0 / scene.camera.zoom;
+  const double scale_y = d.scale[static_cast<size_t>(disp[0])] * lv.factor[sy];
+  const double scale_x = d.scale[static_cast<size_t>(disp[1])] * lv.factor[sx];
+  std::vector<int64_t> step(view.size.size(), 1);
+  step[sy] = std::max<int64_t>(1, static_cast<int64_t>(std::floor(wpp / scale_y)));
+  step[sx] = std::max<int64_t>(1, static_cast<int64_t>(std::floor(wpp / scale_x)));
+  // Box origins on the sampling grid, so a sampled row lands on one world position.
+  data::Box box = view;
+  for (size_t a : {sy, sx}) {
+    int64_t end = box.start[a] + box.size[a];
+    box.start[a] = box.start[a] / step[a] * step[a];
+    box.size[a] = end - box.start[a];
+  }
+  Plane& p = planes_[layer.id];
+  std::vector<int64_t> key = {static_cast<int64_t>(reinterpret_cast<intptr_t>(&source)), layer.channel, level, -step[sy],
+                              -step[sx]};
+  key.insert(key.end(), box.start.begin(), box.start.end());
+  key.insert(key.end(), box.size.begin(), box.size.end());
+  const bool fresh = p.key != key || !p.sampled;
+  if (fresh) p.sampled = std::make_shared<data::SampledRead>(data::make_sampled_read(level, box, step));
+  data::SampledRead& r = *p.sampled;
+  if (!r.complete) {
+    // A new view shows its first picture soon; a continuing one streams for a while per frame.
+    const uint64_t before = r.chunks_done;
+    if (auto err = source.sample(&r, t0 + (fresh ? wait_ms_ : std::max(wait_ms_, 200.0)))) {
+      *error = err;
+      p.key.clear();
+      p.sampled.reset();
+      return nullptr;
+    }
+    last_.voxels += static_cast<int64_t>(r.chunks_done - before);
+  }
+  if (!r.complete) {
+    last_.complete = false;
+    sampling_ = true;
+  }
+  last_.level = std::max(last_.level, level);
+  p.key = std::move(key);
+  p.values = r.values;
+  p.level = level;
+  p.rows = r.shape[sy];
+  p.cols = r.shape[sx];
+  p.row0 = box.start[sy] / step[sy];
+  p.col0 = box.start[sx] / step[sx];
+  p.scale_y = scale_y * static_cast<double>(step[sy]);
+  p.scale_x = scale_x * static_cast<double>(step[sx]);
+  const bool y_first = sy < sx;
+  p.stride_row = y_first ? p.cols : 1;
+  p.stride_col = y_first ? 1 : p.rows;
+  return &p;
+}
+
 bool SliceRenderer::refinement_ready(const data::VolumeSource& source) const {
+  if (sampling_) return true;  // render again: each frame samples more of the plane
   for (const auto& w : pending_)
     if (!source.request(w.level, w.box, {0, 0, true})) return false;
   return true;
@@ -461,6 +527,7 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
   out->rgba.resize(static_cast<size_t>(W) * static_cast<size_t>(H) * 4);
   last_ = SliceRenderStats{};
   pending_.clear();
+  sampling_ = false;
 
   ViewRect rect = view_rect(scene.camera, W, H);
   double world_per_px = 1.0 / scene.camera.zoom;

@@ -414,3 +414,117 @@ TEST(Zarr3, CorruptShardsAreTypedErrorsAndTheRestStillReads) {
   ASSERT_FALSE(read_plane(0));
   EXPECT_EQ(v[17], fixture_value({0, 1, 1}, DType::u16));
 }
+
+TEST(Labels, Ome04LabelsGroupBecomesALabelLayerOnEveryLevel) {
+  TempDir tmp;
+  const std::string dir = tmp / "img.zarr";
+  // Image c, z, y, x with two levels (2x in y, x); labels/cells z, y, x on the same grid.
+  for (int level = 0; level < 2; ++level) {
+    ZarrArrayMeta m;
+    m.shape = {2, 4, 16 >> level, 16 >> level};
+    m.chunks = {1, 2, 8, 8};
+    m.compressor.id = "zstd";
+    auto err = write_zarr_array(dir + "/" + std::to_string(level), m, [&](const std::vector<int64_t>& start,
+        const std::vector<int64_t>& shape, std::vector<uint8_t>* out) {
+      for (size_t k = 0; k < out->size() / 2; ++k) {
+        std::vector<int64_t> idx(4);
+        size_t r = k;
+        for (size_t a = 4; a-- > 0;) {
+          idx[a] = start[a] + static_cast<int64_t>(r % static_cast<size_t>(shape[a]));
+          r /= static_cast<size_t>(shape[a]);
+        }
+        from_float(DType::u16, fixture_value(idx, DType::u16), out->data() + 2 * k);
+      }
+      return true;
+    });
+    ASSERT_FALSE(err) << *err;
+    ZarrArrayMeta lm;
+    lm.shape = {4, 16 >> level, 16 >> level};
+    lm.chunks = {2, 8, 8};
+    lm.dtype = DType::u32;
+    err = write_zarr_array(dir + "/labels/cells/" + std::to_string(level), lm, [&](const std::vector<int64_t>& start,
+        const std::vector<int64_t>&, std::vector<uint8_t>* out) {
+      for (size_t k = 0; k < out->size() / 4; ++k) from_float(DType::u32, static_cast<double>(start[0] + 1000), out->data() + 4 * k);
+      return true;
+    });
+    ASSERT_FALSE(err) << *err;
+  }
+  ASSERT_FALSE(write_ngff_attrs(dir, {{"c", "channel", ""}, {"z", "space", ""}, {"y", "space", ""}, {"x", "space", ""}},
+                                {{1, 1, 1, 1}, {1, 1, 2, 2}}, {}, {}));
+  ASSERT_FALSE(write_ngff_attrs(dir + "/labels/cells", {{"z", "space", ""}, {"y", "space", ""}, {"x", "space", ""}},
+                                {{1, 1, 1}, {1, 2, 2}}, {}, {}));
+  std::ofstream(dir + "/labels/.zgroup") << R"({"zarr_format": 2})";
+  std::ofstream(dir + "/labels/.zattrs") << R"({"labels": ["cells", "missing"]})";
+  {
+    std::ifstream f(dir + "/labels/cells/.zattrs");
+    json attrs = json::parse(f);
+    attrs["image-label"] = {{"version", "0.4"},
+                            {"colors", json::array({{{"label-value", 1000}, {"rgba", {255, 0, 0, 255}}},
+                                                    {{"label-value", 1002}, {"rgba", {0, 0, 255, 128}}}})},
+                            {"properties", json::array({{{"label-value", 1000}, {"class", "nucleus"}, {"area", 12}}})}};
+    std::ofstream(dir + "/labels/cells/.zattrs") << attrs.dump();
+  }
+  auto src = open_or_fail(dir);
+  ASSERT_TRUE(src);
+  const auto& info = src->info();
+  ASSERT_EQ(info.shape, (std::vector<int64_t>{3, 4, 16, 16}));
+  ASSERT_EQ(info.channels.size(), 3u);
+  ASSERT_EQ(info.levels.size(), 2u);
+  EXPECT_EQ(info.levels[1].shape, (std::vector<int64_t>{3, 4, 8, 8}));
+  const auto& ch = info.channels[2];
+  EXPECT_EQ(ch.name, "cells");
+  EXPECT_TRUE(ch.labels);
+  EXPECT_FALSE(info.channels[0].labels);
+  ASSERT_TRUE(ch.label_table);
+  ASSERT_EQ(ch.label_table->colors.size(), 2u);
+  ASSERT_TRUE(ch.label_table->colors.count(1002));
+  EXPECT_EQ(ch.label_table->colors.at(1002), (std::array<float, 4>{0, 0, 1, 128 / 255.0f}));
+  ASSERT_EQ(ch.label_table->properties.size(), 1u);
+  EXPECT_EQ(ch.label_table->properties.begin()->second,
+            (std::vector<std::pair<std::string, std::string>>{{"area", "12"}, {"class", "nucleus"}}));
+  EXPECT_EQ(ch.label_table->names.begin()->second, "nucleus");
+  // Every level reads the image channels and the label layer at their places.
+  for (int level = 0; level < 2; ++level) {
+    const auto& shape = info.levels[static_cast<size_t>(level)].shape;
+    std::vector<float> v(static_cast<size_t>(3 * 4 * shape[2] * shape[3]));
+    ASSERT_FALSE(src->read_level(level, Box{{0, 0, 0, 0}, shape}, v.data()));
+    const size_t plane = static_cast<size_t>(shape[2] * shape[3]);
+    EXPECT_EQ(v[0], fixture_value({0, 0, 0, 0}, DType::u16)) << level;
+    EXPECT_EQ(v[4 * plane + plane + 5], fixture_value({1, 1, 0, 5}, DType::u16)) << level;
+    EXPECT_EQ(v[2 * 4 * plane + 3 * plane + 7], 1002) << level;  // z 3 is in the chunk of z 2..3
+    EXPECT_TRUE(src->request(level, Box{{2, 0, 0, 0}, {1, 1, shape[2], shape[3]}}, RequestHint{}));
+  }
+}
+
+TEST(Labels, Ome05LabelsFromZarritaBesideAnImageWithoutChannels) {
+  TempDir tmp;
+  const std::string dir = tmp / "img.ome.zarr";
+  json axes = json::array({{{"name", "z"}, {"type", "space"}}, {{"name", "y"}, {"type", "space"}}, {{"name", "x"}, {"type", "space"}}});
+  json spec = {{"out", dir}, {"shape", {3, 12, 10}}, {"chunks", {1, 8, 8}}, {"dtype", "uint8"},
+               {"codecs", json::array({bytes()})},
+               {"ome", {{"axes", axes}, {"scale", {1.0, 1.0, 1.0}}}},
+               {"labels", json::array({{{"name", "nuclei"}, {"shape", {3, 12, 10}}, {"chunks", {3, 4, 4}}, {"dtype", "uint16"},
+                                        {"axes", axes}, {"scale", {1.0, 1.0, 1.0}},
+                                        {"imageLabel", {{"colors", json::array({{{"label-value", 3}, {"rgba", {1, 2, 3, 4}}}})},
+                                                        {"properties", json::array({{{"label-value", 3}, {"name", "cell three"}}})}}}}})}};
+  write_with_zarrita(json::array({spec}), tmp.path());
+  auto src = open_or_fail(dir);
+  ASSERT_TRUE(src);
+  const auto& info = src->info();
+  ASSERT_EQ(info.shape, (std::vector<int64_t>{2, 3, 12, 10}));
+  EXPECT_EQ(info.channel_axis, 0);
+  ASSERT_EQ(info.channels.size(), 2u);
+  EXPECT_TRUE(info.channels[1].labels);
+  EXPECT_EQ(info.channels[1].name, "nuclei");
+  const auto& table = info.channels[1].label_table;
+  ASSERT_TRUE(table);
+  ASSERT_TRUE(table->colors.count(3));
+  EXPECT_EQ(table->colors.at(3), (std::array<float, 4>{1 / 255.0f, 2 / 255.0f, 3 / 255.0f, 4 / 255.0f}));
+  ASSERT_TRUE(table->names.count(3));
+  EXPECT_EQ(table->names.at(3), "cell three");
+  Npy npy = voxcast_info_region(dir, ":,1,2:9,:", tmp / "l.npy");
+  expect_npy(npy, {0, 1, 2, 0}, [](const std::vector<int64_t>& i) {
+    std::vector<int64_t> zyx(i.begin() + 1, i.end());
+    return i[0] == 0 ? fixture_value(zyx, DType::u8) : fixture_value(zyx, DType::u16);
+  }, "image + labels");
+}

@@ -230,6 +230,18 @@ async function write(out, spec) {
   }
   if ((spec.writer ?? "zarrita") === "hand") await writeHand(arrayDir, spec);
   else await writeZarrita(arrayDir, spec);
+  // OME-Zarr 0.5 labels: labels/zarr.json lists them; each is an image with image-label.
+  if (spec.ome && spec.labels) {
+    const store = new FileSystemStore(out);
+    await zarr.create(zarr.root(store).resolve("labels"), { attributes: { ome: { version: "0.5", labels: spec.labels.map((l) => l.name) } } });
+    for (const l of spec.labels) {
+      const ome = { version: "0.5", "image-label": l.imageLabel,
+        multiscales: [{ name: l.name, axes: l.axes, datasets: [{ path: "0", coordinateTransformations: [{ type: "scale", scale: l.scale }] }] }] };
+      await zarr.create(zarr.root(store).resolve(`labels/${l.name}`), { attributes: { ome } });
+      await writeZarrita(path.join(out, "labels", l.name, "0"), { shape: l.shape, chunks: l.chunks, dtype: l.dtype,
+        codecs: [{ name: "bytes", configuration: { endian: "little" } }, { name: "zstd", configuration: { level: 3 } }] });
+    }
+  }
 }
 
 async function read(dir, out) {

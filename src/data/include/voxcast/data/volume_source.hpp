@@ -28,6 +28,9 @@ struct Axis {
 struct LabelTable {
   std::map<int64_t, std::array<float, 4>> colors;  // RGBA in 0..1
   std::map<int64_t, std::string> names;
+  // OME-Zarr image-label "properties" by id, each value as JSON text (strings without
+  // quotes): ("class", "nucleus"), ("area", "1032").
+  std::map<int64_t, std::vector<std::pair<std::string, std::string>>> properties;
 };
 
 struct ChannelInfo {
@@ -98,6 +101,24 @@ struct RequestHint {
   bool check_only = false;  // only say whether it is in memory; queue nothing
 };
 
+// Every `step`-th voxel of a box, filled in over as many calls as it takes: a view that
+// needs more chunks than the memory budget holds streams through them (nearest the box
+// centre first), samples what it needs and lets them go, so a partial picture can be
+// shown early and refined as the rest arrives.
+struct SampledRead {
+  int level = 0;
+  Box box;                     // level voxels
+  std::vector<int64_t> step;   // per axis, >= 1
+  std::vector<int64_t> shape;  // ceil(box.size / step) per axis
+  std::vector<float> values;   // C order of `shape`; fill where not sampled yet
+  bool complete = false;
+  uint64_t chunks_done = 0, chunks_total = 0;
+  std::vector<uint64_t> todo;  // the source's bookkeeping: what is left, next last
+  bool started = false;
+};
+// A read of `box` sampled every `step` voxels, ready for VolumeSource::sample.
+SampledRead make_sampled_read(int level, const Box& box, const std::vector<int64_t>& step);
+
 // An n-dimensional image the server can show. Implementations read lazily and are
 // safe to call from several threads at once.
 class VolumeSource {
@@ -114,6 +135,9 @@ class VolumeSource {
     (void)level, (void)box, (void)hint;
     return true;
   }
+  // Fills more of `read` until it is complete or `deadline_ms` (steady clock) has passed
+  // (at least one step of progress per call). This default reads it whole.
+  virtual std::optional<DataError> sample(SampledRead* read, double deadline_ms) const;
   // Bytes of decoded data held in memory by this source (its cache), for reports.
   virtual size_t resident_bytes() const { return 0; }
 };

@@ -58,6 +58,12 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr3(std::shared_pt
                                                                   const std::string& name,
                                                                   std::shared_ptr<ChunkCache> cache);
 
+// The same without estimating contrast limits: opening reads no chunk (voxcast-convert
+// reading back the level it wrote).
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr3_array(std::shared_ptr<const Store> store,
+                                                                        const std::string& name,
+                                                                        std::shared_ptr<ChunkCache> cache);
+
 // Writes zarr.json and every chunk-grid cell that `fill` produces (skipping cells that are
 // all fill) under `dir`; each cell is written to a temporary name and renamed, so an
 // interrupted writer never leaves a half-written chunk. `skip(coords)` (optional) leaves

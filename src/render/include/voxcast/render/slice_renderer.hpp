@@ -104,12 +104,17 @@ class SliceRenderer {
     int64_t stride_row = 0, stride_col = 0;
     int channels = 1;                      // an RGB(A) layer's samples, stride_channel apart
     int64_t stride_channel = 0;
-    double scale_y = 1, scale_x = 1;       // world units per voxel of this level
+    double scale_y = 1, scale_x = 1;       // world units per voxel of this level (times the sampling step)
+    // Set when no level is coarse enough for the zoom: the plane is sampled at about
+    // screen resolution, streaming through its chunks over several frames.
+    std::shared_ptr<data::SampledRead> sampled;
   };
   struct Want {
     int level;
     data::Box box;
   };
+  const Plane* fetch_sampled(const Scene& scene, const LayerState& layer, const data::VolumeSource& source, int level,
+                             const data::Box& box, double t0, std::optional<data::DataError>* error);
   const Plane* fetch_plane(const Scene& scene, const LayerState& layer, int lane, const data::VolumeSource& source,
                            double deadline_ms, std::optional<data::DataError>* error);
   // Queues the next slices in the direction the slider moves (a prefetch lane per layer).
@@ -119,6 +124,7 @@ class SliceRenderer {
   double wait_ms_;
   std::map<std::string, Plane> planes_;  // by layer id: the latest plane of each layer
   std::vector<Want> pending_;            // wanted but not yet in memory
+  bool sampling_ = false;                // a sampled plane is still streaming in
   std::vector<int64_t> last_step_;       // for prefetch in the slider's direction
   LutCache luts_;
   SliceRenderStats last_;
