@@ -9,7 +9,9 @@
 
 #include "fixture.hpp"
 #include "voxcast/data/dtype.hpp"
+#include "voxcast/data/codecs.hpp"
 #include "voxcast/data/zarr.hpp"
+#include "voxcast/data/zarr3.hpp"
 
 using namespace voxcast;
 using namespace voxcast::testing;
@@ -246,6 +248,65 @@ TEST(Dataset, BadDataIsReportedToTheSenderAndNothingElseChanges) {
   b.send(state_update_frame(sb, "z0", "dims", "z", "index", 0));
   ASSERT_TRUE(b.read_type("ack.state"));
   EXPECT_TRUE(viewer.wait_until([&] { return srv.get().stats().frames_sent > before; }, 10));
+}
+
+TEST(Dataset, CorruptShardsAreReportedAndTheServerKeepsServing) {
+  DataRoot root;
+  // OME-Zarr 0.5, one level of 6 x 40 x 48, a shard per plane of 4 x 4 inner chunks (10 x 12).
+  const std::string dir = root.path + "/sharded.ome.zarr";
+  data::Zarr3ArrayMeta m;
+  m.shape = {6, 40, 48};
+  m.chunk_shape = {1, 40, 48};
+  m.dtype = data::DType::u16;
+  m.codecs = data::zarr3_sharding_codecs({1, 10, 12}, data::Compressor{}, true, true);
+  ASSERT_FALSE(data::prepare_zarr3_array(&m));
+  ASSERT_FALSE(data::write_zarr3_array(dir + "/0", m, [](const std::vector<int64_t>& s, const std::vector<int64_t>& shape,
+                                                         std::vector<uint8_t>* bytes) {
+    auto* v = reinterpret_cast<uint16_t*>(bytes->data());
+    for (int64_t i = 0; i < shape[1] * shape[2]; ++i) v[i] = static_cast<uint16_t>(100 + s[0] * 10 + i % 7);
+    return true;
+  }));
+  Json axes = Json::array({{{"name", "z"}, {"type", "space"}}, {{"name", "y"}, {"type", "space"}}, {{"name", "x"}, {"type", "space"}}});
+  Json ome = {{"version", "0.5"},
+              {"multiscales", Json::array({{{"axes", axes},
+                                            {"datasets", Json::array({{{"path", "0"}, {"coordinateTransformations",
+                                                                         Json::array({{{"type", "scale"}, {"scale", {1, 1, 1}}}})}}})}}})}};
+  ASSERT_FALSE(data::write_zarr3_group(dir, {{"ome", ome}}));
+  fs::resize_file(dir + "/0/c/3/0/0", 30);  // the middle plane (shown first): a truncated index
+  {
+    std::fstream f(dir + "/0/c/4/0/0", std::ios::in | std::ios::out | std::ios::binary);  // plane 4: a flipped bit
+    f.seekp(5);
+    f.put('\x7f');
+  }
+  TestServerOptions o;
+  o.data_root = root.path;
+  TestServer srv(o);
+  RawControl a("127.0.0.1", srv.get().control_port());
+  std::string sa = handshake(a, srv.get().token());
+  ASSERT_FALSE(sa.empty());
+  a.send(command(sa, "l", "napari.load_zarr", {{"path", "sharded.ome.zarr"}}));
+  auto ok = answer(a, "l");
+  ASSERT_TRUE(ok);
+  ASSERT_EQ((*ok)["type"], "reply.command") << ok->dump();
+  client::ClientStreamLoop viewer(srv.client_config());
+  ASSERT_FALSE(viewer.connect());
+  auto note = a.read_type("notify.error", 10);
+  ASSERT_TRUE(note);
+  EXPECT_EQ((*note)["payload"]["code"], "data.read_failed");
+  std::string what = (*note)["payload"]["message"];
+  EXPECT_NE(what.find("sharded.ome.zarr/0/c/3/0/0"), std::string::npos) << what;
+  EXPECT_NE(what.find("truncated shard"), std::string::npos) << what;
+  EXPECT_EQ(what.find(root.path), std::string::npos) << "server paths must not leak: " << what;
+  a.send(state_update_frame(sa, "z4", "dims", "z", "index", 4));
+  note = a.read_type("notify.error", 10);
+  ASSERT_TRUE(note);
+  what = (*note)["payload"]["message"];
+  EXPECT_NE(what.find("crc32c"), std::string::npos) << what;
+  // An intact plane shows pictures again; the server kept serving throughout.
+  uint64_t before = srv.get().stats().frames_sent;
+  a.send(state_update_frame(sa, "z0", "dims", "z", "index", 0));
+  EXPECT_TRUE(viewer.wait_until([&] { return srv.get().stats().frames_sent > before; }, 10));
+  EXPECT_EQ(srv.get().stats().control_clients, 2);
 }
 
 namespace {
