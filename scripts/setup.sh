@@ -22,8 +22,6 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# npm comes with some nodejs builds and is Debian's own package otherwise.
-command -v npm >/dev/null 2>&1 || dpkg-query -W -f='${Status}' npm 2>/dev/null | grep -q "install ok installed" || missing+=(npm)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if [ ${#missing[@]} -gt 0 ]; then
@@ -36,5 +34,5 @@ fi
 ZARRITA_DIR="$(dirname "$0")/../tests/data/zarrita"
 if [ ! -f "$ZARRITA_DIR/node_modules/zarrita/package.json" ] || [ "$ZARRITA_DIR/package-lock.json" -nt "$ZARRITA_DIR/node_modules" ]; then
   echo "voxcast setup: npm ci in tests/data/zarrita"
-  (cd "$ZARRITA_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$ZARRITA_DIR" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
 fi
