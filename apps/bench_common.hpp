@@ -21,6 +21,7 @@ struct BenchConfig {
   double frame_ms = 33.0;
   std::string work_dir = "/tmp/voxcast-bench-data";  // generated datasets (kept between runs)
   double cache_mb = 1024;                             // server chunk cache
+  int levels = 0;                                     // sparse: 1 = the single-level budget scenario
 };
 
 // A server on loopback ports chosen at run time and a client connected to it.
@@ -39,5 +40,6 @@ int run_jump_2d(const BenchConfig& cfg);
 int run_sparse(const BenchConfig& cfg);
 // The browser client (headless Chromium through `driver`, a node script) vs latency-2d.
 int run_latency_web(const BenchConfig& cfg, const std::string& driver);
+int run_sparse_single_level(const BenchConfig& cfg);  // sparse --levels 1
 
 }  // namespace voxcast::bench

@@ -15,6 +15,7 @@
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/stats.hpp"
 #include "voxcast/data/chunked_source.hpp"
+#include "voxcast/data/convert.hpp"
 #include "voxcast/data/dtype.hpp"
 #include "voxcast/data/open_dataset.hpp"
 #include "voxcast/data/zarr.hpp"
@@ -85,25 +86,31 @@ void write_json(const std::string& path, const Json& j) {
 
 }  // namespace
 
-int run_read(const BenchConfig& cfg) {
-  std::string dir = cfg.dataset.empty()
-                        ? make_pyramid(cfg.work_dir + "/read-256x1024x1024.zarr", 256, 1024, 1024, 1, "lz4")
-                        : cfg.dataset;
-  if (dir.empty()) return 1;
-  std::string level0 = cfg.dataset.empty() ? dir + "/0" : dir;
-  // Baseline: plain reading of the same chunk files (what `cat` does), one pass.
+namespace {
+struct ReadResult {
+  size_t files = 0;
+  double file_bytes = 0, cat_s = 0, read_s = 0, decoded = 0;
+  bool ok = false;
+};
+
+// `cat` of the chunk files under `files_dir` (warm, then timed), then every plane of level
+// 0 of `dataset` through a chunk cache.
+ReadResult measure_read(const BenchConfig& cfg, const std::string& dataset, const std::string& files_dir) {
+  ReadResult r;
   std::vector<std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(level0))
-    if (e.is_regular_file() && e.path().filename().string()[0] != '.') files.push_back(e.path().string());
+  for (const auto& e : fs::recursive_directory_iterator(files_dir))
+    if (e.is_regular_file() && e.path().filename().string()[0] != '.' && e.path().filename() != "zarr.json" &&
+        e.path().filename() != ".zarray")
+      files.push_back(e.path().string());
+  r.files = files.size();
   std::vector<char> buf(1 << 20);
-  double file_bytes = 0;
   auto cat_all = [&] {
-    file_bytes = 0;
+    r.file_bytes = 0;
     for (const auto& f : files) {
       FILE* fp = std::fopen(f.c_str(), "rb");
       if (!fp) continue;
       size_t n;
-      while ((n = std::fread(buf.data(), 1, buf.size(), fp)) > 0) file_bytes += static_cast<double>(n);
+      while ((n = std::fread(buf.data(), 1, buf.size(), fp)) > 0) r.file_bytes += static_cast<double>(n);
       std::fclose(fp);
     }
   };
@@ -112,16 +119,14 @@ int run_read(const BenchConfig& cfg) {
   cat_all();
   double t0 = steady_ms();
   cat_all();
-  double cat_s = (steady_ms() - t0) / 1000.0;
-
-  // voxcast: every plane of level 0 through the chunk cache (reads and decodes on its pool).
+  r.cat_s = (steady_ms() - t0) / 1000.0;
   auto cache = std::make_shared<data::ChunkCache>(size_t{256} << 20, cfg.threads);
   data::OpenOptions o;
   o.cache = cache;
-  auto opened = data::open_dataset(dir, o);
+  auto opened = data::open_dataset(dataset, o);
   if (auto* err = std::get_if<data::DataError>(&opened)) {
     std::fprintf(stderr, "voxcast-bench: %s: %s\n", err->source.c_str(), err->message.c_str());
-    return 1;
+    return r;
   }
   auto& src = *std::get<0>(opened);
   const auto& shape = src.info().levels[0].shape;
@@ -135,7 +140,6 @@ int run_read(const BenchConfig& cfg) {
     planes *= shape[a];
   }
   std::vector<float> out(static_cast<size_t>(plane.count()));
-  double decoded = 0;
   t0 = steady_ms();
   for (int64_t p = 0; p < planes; ++p) {
     int64_t rest = p;
@@ -145,26 +149,56 @@ int run_read(const BenchConfig& cfg) {
     }
     if (auto err = src.read_level(0, plane, out.data())) {
       std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
+      return r;
+    }
+    r.decoded += static_cast<double>(plane.count()) * static_cast<double>(data::dtype_size(src.info().dtype));
+  }
+  r.read_s = (steady_ms() - t0) / 1000.0;
+  r.ok = true;
+  return r;
+}
+}  // namespace
+
+int run_read(const BenchConfig& cfg) {
+  std::string dir = cfg.dataset.empty()
+                        ? make_pyramid(cfg.work_dir + "/read-256x1024x1024.zarr", 256, 1024, 1024, 1, "lz4")
+                        : cfg.dataset;
+  if (dir.empty()) return 1;
+  std::string level0 = cfg.dataset.empty() ? dir + "/0" : dir;
+  // The same data as Zarr v3 with sharding (voxcast-convert's layout, blosc/lz4 inside).
+  std::string v3 = cfg.work_dir + "/read-256x1024x1024-sharded.ome.zarr";
+  if (cfg.dataset.empty() && !fs::exists(v3 + "/.complete")) {
+    fs::remove_all(v3);
+    auto src = data::open_dataset(dir);
+    if (src.index() != 0) return 1;
+    data::ConvertOptions co;
+    co.compressor.id = "blosc";
+    co.compressor.cname = "lz4";
+    co.compressor.shuffle = 1;
+    co.min_level_size = int64_t{1} << 40;  // level 0 only
+    co.memory_bytes = size_t{512} << 20;
+    co.source_name = dir;
+    auto r = data::convert_to_ome_zarr(*std::get<0>(src), v3, co);
+    if (auto* e = std::get_if<data::DataError>(&r)) {
+      std::fprintf(stderr, "voxcast-bench: %s: %s\n", e->source.c_str(), e->message.c_str());
       return 1;
     }
-    decoded += static_cast<double>(plane.count()) * static_cast<double>(data::dtype_size(src.info().dtype));
+    std::ofstream(v3 + "/.complete") << "ok\n";
   }
-  double read_s = (steady_ms() - t0) / 1000.0;
-  double mb_per_s = decoded / 1e6 / read_s, cat_mb_per_s = file_bytes / 1e6 / cat_s;
-  double compressed_mb_per_s = file_bytes / 1e6 / read_s;
-  std::printf("voxcast-bench read  %s, %zu chunk files, %.0f MB on disk, %.0f MB decoded, %u cores\n", dir.c_str(),
-              files.size(), file_bytes / 1e6, decoded / 1e6, std::thread::hardware_concurrency());
-  std::printf("  voxcast read+decode        %8.0f MB/s decoded (%6.0f MB/s of files)\n", mb_per_s, compressed_mb_per_s);
-  std::printf("  plain read (cat baseline)  %8.0f MB/s of files (page cache warm for both)\n", cat_mb_per_s);
-  std::printf("  ratio decoded/cat          %8.2f\n", mb_per_s / cat_mb_per_s);
-  write_json(cfg.json_path, {{"scenario", "read"},
-                             {"mb_per_s", mb_per_s},
-                             {"cat_mb_per_s", cat_mb_per_s},
-                             {"file_mb_per_s", compressed_mb_per_s},
-                             {"decoded_mb", decoded / 1e6},
-                             {"file_mb", file_bytes / 1e6},
-                             {"chunks", files.size()},
-                             {"cores", std::thread::hardware_concurrency()}});
+  std::printf("voxcast-bench read  %u cores (page cache warm for every line)\n", std::thread::hardware_concurrency());
+  std::printf("  %-34s %8s %8s %10s %10s %10s\n", "", "files", "MB disk", "MB decoded", "MB/s dec.", "cat MB/s");
+  Json results = Json::object();
+  for (const auto& [name, path, files_dir] : {std::tuple{"Zarr v2, unsharded chunks", dir, level0},
+                                              std::tuple{"Zarr v3, sharded (inner by range)", v3, v3 + "/0"}}) {
+    if (!cfg.dataset.empty() && path != dir) continue;
+    ReadResult r = measure_read(cfg, path, files_dir);
+    if (!r.ok) return 1;
+    double mbs = r.decoded / 1e6 / r.read_s, cat = r.file_bytes / 1e6 / r.cat_s;
+    std::printf("  %-34s %8zu %8.0f %10.0f %10.0f %10.0f\n", name, r.files, r.file_bytes / 1e6, r.decoded / 1e6, mbs, cat);
+    results[path == dir ? "v2" : "v3_sharded"] = {{"mb_per_s", mbs}, {"cat_mb_per_s", cat}, {"files", r.files},
+                                                  {"file_mb", r.file_bytes / 1e6}, {"decoded_mb", r.decoded / 1e6}};
+  }
+  write_json(cfg.json_path, {{"scenario", "read"}, {"results", results}, {"cores", std::thread::hardware_concurrency()}});
   return 0;
 }
 

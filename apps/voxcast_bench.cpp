@@ -270,6 +270,7 @@ int main(int argc, char** argv) {
   }
   jump->add_option("--steps", cfg.steps, "jumps (default 40)");
   web->add_option("--driver", web_driver, "the node script driving Chromium")->capture_default_str();
+  sparse->add_option("--levels", cfg.levels, "1: single-level datasets (2 PB sparse, 17 GB dense) in a server process of its own");
   for (auto* sub : {latency, orbit, web}) {
     sub->add_option("--steps", cfg.steps, "intents to send (latency-2d: 300, orbit-3d: 120)");
     sub->add_option("--rate", cfg.rate, "intents per second")->capture_default_str();
@@ -296,7 +297,7 @@ int main(int argc, char** argv) {
     if (cfg.steps <= 0) cfg.steps = 40;
     return run_jump_2d(cfg);
   }
-  if (sparse->parsed()) return run_sparse(cfg);
+  if (sparse->parsed()) return cfg.levels == 1 ? run_sparse_single_level(cfg) : run_sparse(cfg);
   if (orbit->parsed()) {
     if (cfg.steps <= 0) cfg.steps = 120;
     if (cfg.dataset.empty()) cfg.dataset = "synthetic:1x" + std::to_string(cfg.volume_size) + "x" +

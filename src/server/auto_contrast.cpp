@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "server_core.hpp"
+#include "voxcast/core/clock.hpp"
 #include "voxcast/server/data_root.hpp"
 #include "voxcast/data/contrast.hpp"
 #include "voxcast/protocol/json.hpp"
@@ -46,8 +47,25 @@ void Server::Core::handle_auto_contrast(const std::shared_ptr<ControlSession>& s
     size_t level = 0;
     data::Box box = box_at_level(box0, levels[0]);
     while (box.count() > kMaxVoxels && level + 1 < levels.size()) box = box_at_level(box0, levels[++level]);
-    std::vector<float> values(static_cast<size_t>(box.count()));
-    auto err = source->read_level(static_cast<int>(level), box, values.data());
+    std::vector<float> values;
+    std::optional<data::DataError> err;
+    if (box.count() > kMaxVoxels) {
+      // No level is coarse enough (single-level data): every step-th voxel of the view,
+      // streamed through the chunks within the cache budget.
+      std::vector<int64_t> step(box.size.size(), 1);
+      int spread = 0;
+      for (auto n : box.size) spread += n > 1;
+      const double ratio = static_cast<double>(box.count()) / static_cast<double>(kMaxVoxels);
+      const auto k = static_cast<int64_t>(std::ceil(std::pow(ratio, 1.0 / std::max(spread, 1))));
+      for (size_t a = 0; a < box.size.size(); ++a)
+        if (box.size[a] > 1) step[a] = k;
+      auto sampled = data::make_sampled_read(static_cast<int>(level), box, step);
+      while (!err && !sampled.complete) err = source->sample(&sampled, steady_ms() + 1000.0);
+      values = std::move(sampled.values);
+    } else {
+      values.resize(static_cast<size_t>(box.count()));
+      err = source->read_level(static_cast<int>(level), box, values.data());
+    }
     std::optional<std::array<double, 2>> limits;
     if (!err) limits = data::percentiles(std::move(values), 0.005, 0.995);
     asio::post(io, [this, who, fid, id, err, limits, level] {

@@ -2,8 +2,15 @@
 // stand-in while the wanted level loads, refinement and prefetch.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <mutex>
 #include <set>
+
+#include "voxcast/data/zarr.hpp"
+
+#include <cmath>
 
 #include "voxcast/render/camera2d.hpp"
 #include "voxcast/render/slice_renderer.hpp"
@@ -156,4 +163,62 @@ TEST(Multiscale2D, PrefetchesTheNextSlicesInTheSliderDirection) {
   }
   EXPECT_TRUE(ahead);
   EXPECT_FALSE(behind);
+}
+
+TEST(Multiscale2D, ASingleLevelPlaneLargerThanTheCacheStreamsThroughItsChunks) {
+  // One level of 4096 x 4096 in 1024 chunks of 128 x 128 (each one value), a 4 MB cache
+  // (about 120 of them): a fitted view needs every chunk, sampled every 16 voxels.
+  char tmpl[] = "/tmp/voxcast-stream-XXXXXX";
+  const std::string dir = std::string(mkdtemp(tmpl)) + "/big.zarr";
+  data::ZarrArrayMeta m;
+  m.shape = {1, 4096, 4096};
+  m.chunks = {1, 128, 128};
+  m.compressor.id = "blosc";
+  auto value = [](int64_t y, int64_t x) { return static_cast<uint16_t>(1 + (y / 128 * 32 + x / 128) % 200); };
+  ASSERT_FALSE(data::write_zarr_array(dir, m, [&](const std::vector<int64_t>& s, const std::vector<int64_t>& shape,
+                                                  std::vector<uint8_t>* bytes) {
+    std::fill_n(reinterpret_cast<uint16_t*>(bytes->data()), shape[1] * shape[2], value(s[1], s[2]));
+    return true;
+  }, 2));
+  auto cache = std::make_shared<data::ChunkCache>(size_t{4} << 20, 2);
+  auto opened = data::open_zarr(dir, cache);
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<data::VolumeSource>>(opened)) << std::get<data::DataError>(opened).message;
+  auto& src = *std::get<std::unique_ptr<data::VolumeSource>>(opened);
+  SliceRenderer r(1, 1.0);
+  Frame f;
+  Scene s = make_initial_scene(src.info(), 256, 256);
+  s.layers[0].contrast_limits = {0, 255};
+  s.layers[0].colormap = "gray";
+  ASSERT_FALSE(r.render(s, src, &f));
+  EXPECT_FALSE(r.last().complete) << "all 1024 chunks in the first millisecond";
+  EXPECT_TRUE(r.refinement_ready(src));
+  // The centre came first.
+  EXPECT_EQ(centre_value(f), value(2048, 2048));
+  int frames = 1;
+  while (!r.last().complete && frames < 500) {
+    ASSERT_FALSE(r.render(s, src, &f));
+    EXPECT_LE(cache->stats().resident_bytes, cache->stats().budget_bytes);
+    ++frames;
+  }
+  ASSERT_TRUE(r.last().complete) << frames << " frames";
+  EXPECT_GT(frames, 1);
+  // Every pixel shows the value of the chunk its sample falls in (black outside the data).
+  const ViewRect rect = view_rect(s.camera, 256, 256);
+  const double wpp = 1.0 / s.camera.zoom;
+  const auto step = static_cast<int64_t>(std::floor(wpp));
+  auto sampled = [&](double first, int p) {
+    double w = first + (p + 0.5) * wpp;
+    return static_cast<int64_t>(std::floor(w / static_cast<double>(step))) * step;
+  };
+  int bad = 0;
+  for (int py = 0; py < 256; py += 17)
+    for (int px = 0; px < 256; px += 13) {
+      int got = f.rgba[(static_cast<size_t>(py) * 256 + static_cast<size_t>(px)) * 4];
+      int64_t y = sampled(rect.top, py), x = sampled(rect.left, px);
+      int want = y < 0 || x < 0 || y >= 4096 || x >= 4096 ? 0 : value(y, x);
+      if (got != want && bad++ < 3) ADD_FAILURE() << "pixel " << px << "," << py << ": " << got << " want " << want;
+    }
+  EXPECT_EQ(bad, 0);
+  std::error_code ec;
+  std::filesystem::remove_all(std::filesystem::path(dir).parent_path(), ec);
 }
