@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "file_io.hpp"
 #include "labels.hpp"
 #include "ngff.hpp"
 #include "voxcast/core/thread_pool.hpp"
