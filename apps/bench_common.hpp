@@ -1,6 +1,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "voxcast/client/stream_loop.hpp"
 #include "voxcast/server/server.hpp"
@@ -22,7 +23,23 @@ struct BenchConfig {
   std::string work_dir = "/tmp/voxcast-bench-data";  // generated datasets (kept between runs)
   double cache_mb = 1024;                             // server chunk cache
   int levels = 0;                                     // sparse: 1 = the single-level budget scenario
+  std::string store = "local";                        // jump-2d: local, or http (nginx + a latency proxy)
+  int latency_ms = 20;                                // jump-2d --store http: added per request
 };
+
+// One jump-2d run on `dataset` (intent -> first / full-resolution frame per jump).
+struct JumpRun {
+  bool ok = false;
+  size_t jumps = 0;
+  std::vector<double> first_ms, full_ms;
+  int partial_first = 0;
+  uint64_t requests = 0, retries = 0, bytes = 0;  // to remote stores during the jumps
+  double rss_mb = 0, rss_before_mb = 0, logical_gb = 0;
+};
+JumpRun run_jumps(const BenchConfig& cfg, const std::string& dataset);
+void print_jumps(const char* label, const JumpRun& r);
+std::string jump_pyramid(const BenchConfig& cfg);  // generated (kept) unless cfg.dataset names one
+int run_jump_2d_remote(const BenchConfig& cfg);
 
 // A server on loopback ports chosen at run time and a client connected to it.
 struct BenchSession {

@@ -18,6 +18,7 @@
 #include "voxcast/data/convert.hpp"
 #include "voxcast/data/dtype.hpp"
 #include "voxcast/data/open_dataset.hpp"
+#include "voxcast/data/remote_store.hpp"
 #include "voxcast/data/zarr.hpp"
 
 namespace voxcast::bench {
@@ -246,16 +247,18 @@ JumpResult jump(client::ClientStreamLoop& c, const std::string& axis, const std:
 }
 }  // namespace
 
-int run_jump_2d(const BenchConfig& cfg) {
-  std::string dir = cfg.dataset.empty()
-                        ? make_pyramid(cfg.work_dir + "/jump-1024x1024x1024.zarr", 1024, 1024, 1024, 3, "lz4")
-                        : cfg.dataset;
-  if (dir.empty()) return 1;
+std::string jump_pyramid(const BenchConfig& cfg) {
+  return cfg.dataset.empty() ? make_pyramid(cfg.work_dir + "/jump-1024x1024x1024.zarr", 1024, 1024, 1024, 3, "lz4")
+                             : cfg.dataset;
+}
+
+JumpRun run_jumps(const BenchConfig& cfg, const std::string& dataset) {
+  JumpRun out;
   BenchConfig c2 = cfg;
-  c2.dataset = dir;
+  c2.dataset = dataset;
   double rss_before = rss_mb();
   BenchSession session = start_session(c2);
-  if (!session.client) return 1;
+  if (!session.client) return out;
   client::ClientStreamLoop& c = *session.client;
   c.wait_until([&] { return c.stats().frames_decoded > 0 && c.mirror().have_scene; }, 20);
   auto mirror = c.mirror();
@@ -264,29 +267,55 @@ int run_jump_2d(const BenchConfig& cfg) {
   std::mt19937 rng(12345);
   std::vector<int64_t> targets;
   for (int i = 0; i < cfg.steps; ++i) targets.push_back(static_cast<int64_t>(rng() % static_cast<uint32_t>(depth)));
+  const data::RemoteStats before = data::remote_stats();
   JumpResult r = jump(c, axis, targets);
-  double server_rss = rss_mb();
-  auto logical = static_cast<double>(depth) * mirror.shape[1] * mirror.shape[2] * 2.0;
+  const data::RemoteStats after = data::remote_stats();
+  out.ok = true;
+  out.jumps = targets.size();
+  out.first_ms = r.first_ms;
+  out.full_ms = r.full_ms;
+  out.partial_first = r.partial_first;
+  out.requests = after.requests - before.requests;
+  out.retries = after.retries - before.retries;
+  out.bytes = after.bytes - before.bytes;
+  out.rss_mb = rss_mb();
+  out.rss_before_mb = rss_before;
+  out.logical_gb = static_cast<double>(depth) * static_cast<double>(mirror.shape[1]) * static_cast<double>(mirror.shape[2]) * 2.0 / 1e9;
   session.client->stop();
   session.server->stop();
-  std::printf("voxcast-bench jump-2d  %s (%.2f GB logical level 0), %dx%d, %zu jumps, %u cores\n", dir.c_str(),
-              logical / 1e9, cfg.width, cfg.height, targets.size(), std::thread::hardware_concurrency());
+  return out;
+}
+
+void print_jumps(const char* label, const JumpRun& r) {
+  std::printf("  %-38s %8.1f %8.1f\n", (std::string(label) + "intent -> first frame (ms)").c_str(), percentile(r.first_ms, 50),
+              percentile(r.first_ms, 95));
+  std::printf("  %-38s %8.1f %8.1f\n", (std::string(label) + "intent -> full-resolution frame (ms)").c_str(),
+              percentile(r.full_ms, 50), percentile(r.full_ms, 95));
+  std::printf("  %sfirst frames from a coarser level      %4d of %zu\n", label, r.partial_first, r.first_ms.size());
+}
+
+int run_jump_2d(const BenchConfig& cfg) {
+  if (cfg.store == "http") return run_jump_2d_remote(cfg);
+  std::string dir = jump_pyramid(cfg);
+  if (dir.empty()) return 1;
+  JumpRun r = run_jumps(cfg, dir);
+  if (!r.ok) return 1;
+  std::printf("voxcast-bench jump-2d  %s (%.2f GB logical level 0), %dx%d, %zu jumps, %u cores\n", dir.c_str(), r.logical_gb,
+              cfg.width, cfg.height, r.jumps, std::thread::hardware_concurrency());
   std::printf("  %-38s %8s %8s\n", "", "p50", "p95");
-  std::printf("  %-38s %8.1f %8.1f\n", "intent -> first frame (ms)", percentile(r.first_ms, 50), percentile(r.first_ms, 95));
-  std::printf("  %-38s %8.1f %8.1f\n", "intent -> full-resolution frame (ms)", percentile(r.full_ms, 50), percentile(r.full_ms, 95));
-  std::printf("  first frames from a coarser level      %8d of %zu\n", r.partial_first, r.first_ms.size());
-  std::printf("  process memory (server+client, MB)     %8.0f  (%.0f before opening)\n", server_rss, rss_before);
+  print_jumps("", r);
+  std::printf("  process memory (server+client, MB)     %8.0f  (%.0f before opening)\n", r.rss_mb, r.rss_before_mb);
   write_json(cfg.json_path, {{"scenario", "jump-2d"},
                              {"first_frame_ms", {{"p50", percentile(r.first_ms, 50)}, {"p95", percentile(r.first_ms, 95)}}},
                              {"full_res_ms", {{"p50", percentile(r.full_ms, 50)}, {"p95", percentile(r.full_ms, 95)}}},
-                             {"server_rss_mb", server_rss},
-                             {"jumps", targets.size()},
+                             {"server_rss_mb", r.rss_mb},
+                             {"jumps", r.jumps},
                              {"answered", r.full_ms.size()},
                              {"partial_first_frames", r.partial_first},
-                             {"logical_gb", logical / 1e9},
+                             {"logical_gb", r.logical_gb},
                              {"width", cfg.width},
                              {"height", cfg.height}});
-  return r.full_ms.size() == targets.size() ? 0 : 1;
+  return r.full_ms.size() == r.jumps ? 0 : 1;
 }
 
 int run_sparse(const BenchConfig& cfg) {

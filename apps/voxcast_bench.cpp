@@ -269,6 +269,10 @@ int main(int argc, char** argv) {
     sub->add_option("--json", cfg.json_path, "write results as JSON");
   }
   jump->add_option("--steps", cfg.steps, "jumps (default 40)");
+  jump->add_option("--store", cfg.store, "local, or http: nginx on loopback behind a proxy adding --latency-ms (local in the same run)")
+      ->check(CLI::IsMember({"local", "http"}))->capture_default_str();
+  jump->add_option("--latency-ms", cfg.latency_ms, "--store http: delay added to every request")
+      ->check(CLI::Range(0, 2000))->capture_default_str();
   web->add_option("--driver", web_driver, "the node script driving Chromium")->capture_default_str();
   sparse->add_option("--levels", cfg.levels, "1: single-level datasets (2 PB sparse, 17 GB dense) in a server process of its own");
   for (auto* sub : {latency, orbit, web}) {

@@ -5,6 +5,7 @@
 
 #include "voxcast/data/dtype.hpp"
 #include "voxcast/data/npy.hpp"
+#include "remote_flags.hpp"
 #include "voxcast/data/open_dataset.hpp"
 
 using namespace voxcast;
@@ -65,8 +66,12 @@ int main(int argc, char** argv) {
   app.add_option("--level", level, "multiscale level of --region")->capture_default_str();
   app.add_option("--region", region, "region to write, every axis in the dataset's order: \"z0:z1,y0:y1,x0:x1\"");
   app.add_option("--out", out, "the .npy file to write the region to");
+  apps::RemoteFlags remote;
+  apps::add_remote_flags(app, &remote);
   CLI11_PARSE(app, argc, argv);
-  auto opened = data::open_dataset(path);
+  data::OpenOptions open_options;
+  open_options.remote = apps::resolve_remote(remote);
+  auto opened = data::open_dataset(path, open_options);
   if (auto* err = std::get_if<data::DataError>(&opened)) {
     std::fprintf(stderr, "voxcast-info: %s: %s\n", err->source.c_str(), err->message.c_str());
     return 1;

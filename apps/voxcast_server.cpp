@@ -7,6 +7,7 @@
 
 #include "voxcast/codec/encoder.hpp"
 #include "voxcast/core/log.hpp"
+#include "remote_flags.hpp"
 #include "voxcast/data/open_dataset.hpp"
 #include "voxcast/server/http_routes.hpp"
 #include "voxcast/server/server.hpp"
@@ -73,7 +74,12 @@ int main(int argc, char** argv) {
   cfg.web_root = default_web_root();
   app.add_option("--web-root", cfg.web_root, "the browser client's files, served on the control port")
       ->envname("VOXCAST_WEB_ROOT");
+  apps::RemoteFlags remote;
+  apps::add_remote_flags(app, &remote);
+  app.add_option("--allow-remote", cfg.remote_allow,
+                 "URL prefix (http://, https://, s3://) under which clients may open datasets with napari.load_zarr; repeatable");
   CLI11_PARSE(app, argc, argv);
+  cfg.remote = apps::resolve_remote(remote);
 
   LogLevel level;
   if (!parse_log_level(log_level, &level)) {
@@ -95,6 +101,7 @@ int main(int argc, char** argv) {
     log_info("server", "the brain sample (Debian's mricron-data) is not installed: serving the synthetic sample");
   data::OpenOptions open_options;
   open_options.cache = cfg.cache;
+  open_options.remote = cfg.remote;
   auto opened = data::open_dataset(dataset, open_options);
   if (auto* err = std::get_if<data::DataError>(&opened)) {
     std::fprintf(stderr, "voxcast-server: %s: %s\n", err->source.c_str(), err->message.c_str());

@@ -7,7 +7,8 @@ PACKAGES=(
   libavcodec-dev libavutil-dev ffmpeg libffmpeg-nvenc-dev
   libpng-dev libjpeg62-turbo-dev zlib1g-dev libssl-dev
   libgtest-dev libbenchmark-dev
-  libblosc-dev libzstd-dev libtiff-dev
+  libblosc-dev libzstd-dev libtiff-dev libcurl4-openssl-dev
+  nginx-light openssl
   mricron-data
   python3-zarr python3-numcodecs python3-tifffile python3-nibabel python3-numpy python3-pil
   lcov
@@ -35,4 +36,10 @@ ZARRITA_DIR="$(dirname "$0")/../tests/data/zarrita"
 if [ ! -f "$ZARRITA_DIR/node_modules/zarrita/package.json" ] || [ "$ZARRITA_DIR/package-lock.json" -nt "$ZARRITA_DIR/node_modules" ]; then
   echo "voxcast setup: npm ci in tests/data/zarrita"
   (cd "$ZARRITA_DIR" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+fi
+# Test tooling from npm: s3rver, the S3-compatible server of the store integration tests.
+STORES_DIR="$(dirname "$0")/../tests/stores"
+if [ ! -f "$STORES_DIR/node_modules/s3rver/package.json" ] || [ "$STORES_DIR/package-lock.json" -nt "$STORES_DIR/node_modules" ]; then
+  echo "voxcast setup: npm ci in tests/stores"
+  (cd "$STORES_DIR" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
 fi

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
 
 namespace voxcast::data {
@@ -13,12 +14,19 @@ uint64_t next_array_id() {
   return next++;
 }
 
-// State of one key: queued, loading, resident, or failed (failures stick: the file is bad).
+namespace {
+// A failed chunk is not read again for a while (a corrupt file stays corrupt; a store that
+// failed after its retries gets a rest); then a new request tries once more.
+constexpr auto kRetryFailedAfter = std::chrono::seconds(30);
+}  // namespace
+
+// State of one key: queued, loading, resident, or failed (sticks for kRetryFailedAfter).
 struct ChunkCache::Entry {
   enum class State { queued, loading, resident, failed } state = State::queued;
   ChunkLoader load;
   std::shared_ptr<const Chunk> chunk;
   DataError error;
+  std::chrono::steady_clock::time_point failed_at;
   int lane = 0;
   int priority = 0;
   uint64_t order = 0;
@@ -33,6 +41,11 @@ ChunkCache::ChunkCache(size_t budget_bytes, int threads) : budget_(budget_bytes)
   for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { worker(); });
 }
 
+void ChunkCache::ensure_workers(int n) {
+  std::lock_guard lock(mutex_);
+  while (!stop_ && workers_.size() < static_cast<size_t>(n)) workers_.emplace_back([this] { worker(); });
+}
+
 ChunkCache::~ChunkCache() {
   {
     std::lock_guard lock(mutex_);
@@ -43,6 +56,10 @@ ChunkCache::~ChunkCache() {
 }
 
 void ChunkCache::enqueue_locked(const ChunkRequest& r, int lane, int priority) {
+  auto found = entries_.find(r.key);
+  if (found != entries_.end() && found->second->state == Entry::State::failed && found->second->waiters == 0 &&
+      std::chrono::steady_clock::now() - found->second->failed_at > kRetryFailedAfter)
+    entries_.erase(found);  // its rest is over: load it again
   auto& e = entries_[r.key];
   if (!e) {
     e = std::make_shared<Entry>();
@@ -81,11 +98,9 @@ bool ChunkCache::request(const std::vector<ChunkRequest>& chunks, RequestHint hi
       }
     }
     for (const auto& r : chunks) {
-      auto e = entries_.find(r.key);
-      if (e != entries_.end() && (e->second->state == Entry::State::resident || e->second->state == Entry::State::failed))
-        continue;
-      all = false;
-      enqueue_locked(r, hint.lane, hint.priority);
+      enqueue_locked(r, hint.lane, hint.priority);  // queues what is absent (or failed long ago)
+      const auto& e = entries_.at(r.key);
+      if (e->state != Entry::State::resident && e->state != Entry::State::failed) all = false;
     }
   }
   if (!all) work_cv_.notify_all();
@@ -104,6 +119,17 @@ bool ChunkCache::contains(const std::vector<ChunkRequest>& chunks) const {
 
 std::variant<std::vector<std::shared_ptr<const Chunk>>, DataError> ChunkCache::get_all(
     const std::vector<ChunkRequest>& chunks) {
+  auto each = get_each(chunks);
+  std::vector<std::shared_ptr<const Chunk>> out;
+  out.reserve(each.size());
+  for (auto& r : each) {
+    if (auto* err = std::get_if<DataError>(&r)) return *err;
+    out.push_back(std::get<std::shared_ptr<const Chunk>>(r));
+  }
+  return out;
+}
+
+std::vector<ChunkResult> ChunkCache::get_each(const std::vector<ChunkRequest>& chunks) {
   std::unique_lock lock(mutex_);
   std::vector<std::shared_ptr<Entry>> held;
   held.reserve(chunks.size());
@@ -116,9 +142,9 @@ std::variant<std::vector<std::shared_ptr<const Chunk>>, DataError> ChunkCache::g
     } else {
       stats_.misses += 1;
       // Ahead of every queued request; never cancelled while we wait.
-      if (it == entries_.end() || it->second->state == Entry::State::queued) {
+      if (it == entries_.end() || it->second->state == Entry::State::queued || it->second->state == Entry::State::failed) {
         enqueue_locked(r, -1, -1);
-        queued = true;
+        queued = queued || entries_.at(r.key)->state == Entry::State::queued;
       }
     }
     auto& e = entries_[r.key];
@@ -130,16 +156,14 @@ std::variant<std::vector<std::shared_ptr<const Chunk>>, DataError> ChunkCache::g
   done_cv_.wait(lock, [&] {
     return stop_ || std::all_of(held.begin(), held.end(), [&](const auto& e) { return settled(*e); });
   });
-  std::vector<std::shared_ptr<const Chunk>> out;
+  std::vector<ChunkResult> out;
   out.reserve(held.size());
-  std::optional<DataError> error;
   for (auto& e : held) {
     e->waiters -= 1;
-    if (e->state == Entry::State::failed && !error) error = e->error;
-    out.push_back(e->chunk);
+    if (e->state == Entry::State::failed) out.emplace_back(e->error);
+    else if (stop_ && !e->chunk) out.emplace_back(DataError{"chunk cache", "shutting down"});
+    else out.emplace_back(e->chunk);
   }
-  if (stop_ && !error) error = DataError{"chunk cache", "shutting down"};
-  if (error) return *error;
   return out;
 }
 
@@ -186,6 +210,7 @@ void ChunkCache::worker() {
       insert_locked(key, *chunk);
     } else {
       entry->state = Entry::State::failed;
+      entry->failed_at = std::chrono::steady_clock::now();
       entry->error = std::get<DataError>(result);
       entry->load = nullptr;
       stats_.failures += 1;

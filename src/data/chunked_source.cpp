@@ -206,9 +206,20 @@ std::optional<DataError> ChunkedSource::read_level(int level, const Box& box, fl
   const auto& l = info_.levels[static_cast<size_t>(level)];
   if (auto why = check_box(box, l.shape)) return DataError{info_.name, *why};
   auto requests = chunks_for(level, box);
-  auto got = cache_->get_all(requests);
-  if (auto* err = std::get_if<DataError>(&got)) return *err;
-  const auto& chunks = std::get<std::vector<std::shared_ptr<const Chunk>>>(got);
+  auto got = cache_->get_each(requests);
+  // A chunk that cannot be read is shown as missing (fill) and reported once per read.
+  std::optional<DataError> failed;
+  auto missing = std::make_shared<const Chunk>();
+  std::vector<std::shared_ptr<const Chunk>> chunks;
+  chunks.reserve(got.size());
+  for (auto& r : got) {
+    if (auto* err = std::get_if<DataError>(&r)) {
+      if (!failed) failed = *err;
+      chunks.push_back(missing);
+    } else {
+      chunks.push_back(std::get<std::shared_ptr<const Chunk>>(r));
+    }
+  }
   const size_t rank = l.shape.size();
   const size_t item = dtype_size(info_.dtype);
   const auto& grid = grids_[static_cast<size_t>(level)];
@@ -261,7 +272,8 @@ std::optional<DataError> ChunkedSource::read_level(int level, const Box& box, fl
       if (done) break;
     }
   }
-  return std::nullopt;
+  if (failed) failed->partial = true;
+  return failed;
 }
 
 }  // namespace voxcast::data

@@ -24,7 +24,7 @@ std::shared_ptr<ChunkCache> shared_chunk_cache() {
 
 const char* dataset_kinds() {
   return "'synthetic', 'synthetic:CxZxYxX', 'brain', an OME-Zarr/Zarr directory (v2 or v3), a .tif/.tiff/.ome.tif file, "
-         "a .nii/.nii.gz file, a .png/.jpg picture, or A+B to overlay images";
+         "a .nii/.nii.gz file, a .png/.jpg picture, an http(s):// or s3:// URL of an OME-Zarr, or A+B to overlay images";
 }
 
 bool brain_sample_available() {
@@ -33,6 +33,8 @@ bool brain_sample_available() {
 }
 
 namespace {
+
+constexpr int kRemoteReadWorkers = 32;
 
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_synthetic(const std::string& spec) {
   if (spec.empty() || spec == "synthetic") return make_synthetic_cells(SyntheticOptions{});
@@ -50,14 +52,24 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_synthetic(const std:
 }
 
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_one(const std::string& spec, const OpenOptions& o) {
-  // URLs: file:// names a local path; remote stores are not reachable from this build.
+  // URLs: file:// names a local path; http(s):// and s3:// a remote store.
   std::string path = spec;
   if (path.rfind("file://", 0) == 0) path = path.substr(7);
+  auto cache = o.cache ? o.cache : shared_chunk_cache();
+  if (is_remote_url(path)) {
+    if (!o.confine_root.empty()) return DataError{"", "a remote URL cannot be opened from inside the data root"};
+    auto remote = o.remote ? o.remote : std::make_shared<const RemoteOptions>(remote_options_from_environment());
+    auto store = open_remote_store(path, *remote);
+    if (auto* err = std::get_if<DataError>(&store)) return *err;
+    // Remote reads wait on the network, not the CPU: more of them in flight hide latency.
+    cache->ensure_workers(kRemoteReadWorkers);
+    std::string name = std::get<StoreLocation>(parse_store_url(path, *remote)).name;
+    return open_zarr_store(std::get<std::shared_ptr<const Store>>(store), name, cache);
+  }
   auto scheme = path.find("://");
   if (scheme != std::string::npos && scheme < 10)
-    return DataError{spec, "remote stores (" + path.substr(0, scheme) + "://) are not supported; use a local path or file://"};
+    return DataError{spec, "unknown URL scheme " + path.substr(0, scheme) + ":// (file://, http://, https:// and s3:// are known)"};
   if (path.empty() || path == "synthetic" || path.rfind("synthetic:", 0) == 0) return open_synthetic(path);
-  auto cache = o.cache ? o.cache : shared_chunk_cache();
   std::error_code ec;
   if (!fs::exists(path, ec)) return DataError{path, "no such file or directory"};
   if (fs::is_directory(path, ec)) {

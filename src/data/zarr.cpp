@@ -154,8 +154,21 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::stri
   if (!fs::is_directory(root, ec)) return DataError{path, "not a directory (a Zarr store is a directory)"};
   std::string name = root.filename().string();
   if (name.empty()) name = root.parent_path().filename().string();
-  auto store = open_local_store(path, confine_root);
-  const bool v3 = store->exists("zarr.json") && !store->exists(".zgroup") && !store->exists(".zarray");
+  return open_zarr_store(open_local_store(path, confine_root), name, std::move(cache));
+}
+
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr_store(std::shared_ptr<const Store> store, const std::string& name,
+                                                                       std::shared_ptr<ChunkCache> cache) {
+  // Which metadata is there decides the version; a store that cannot be read (401, 403,
+  // a refused connection) says so here rather than looking empty.
+  bool v3 = false, v2 = false;
+  for (const char* key : {"zarr.json", ".zgroup", ".zarray", ".zattrs"}) {
+    StoreRead probe;
+    if (auto err = store->read(key, &probe)) return DataError{store->where(key), err->message};
+    if (!probe.missing) (std::string(key) == "zarr.json" ? v3 : v2) = true;
+  }
+  if (!v3 && !v2) return DataError{store->where(""), "no Zarr metadata here (zarr.json, .zgroup, .zarray or .zattrs)"};
+  v3 = v3 && !v2;
   auto image = v3 ? open_zarr3(store, name, cache) : open_zarr2(store, name, cache);
   if (auto* err = std::get_if<DataError>(&image)) return *err;
   return with_ome_labels(store, v3, std::move(std::get<std::unique_ptr<VolumeSource>>(image)), std::move(cache));

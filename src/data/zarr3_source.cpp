@@ -107,7 +107,7 @@ class Zarr3Source final : public ChunkedSource {
           return DataError{store_->where(key), *e};
         for (uint64_t k = 0; k < s.inner_count; ++k) {
           uint64_t off = (*decoded)[2 * k], len = (*decoded)[2 * k + 1];
-          if (off != kEmptyInner && (off > got.total_size || len > got.total_size - off))
+          if (off != kEmptyInner && got.total_size && (off > got.total_size || len > got.total_size - off))
             return DataError{store_->where(key), "shard index: inner chunk " + std::to_string(k) + " at bytes " +
                                                      std::to_string(off) + "+" + std::to_string(len) + " lies past the end of the " +
                                                      std::to_string(got.total_size) + "-byte shard"};

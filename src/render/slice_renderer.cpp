@@ -423,9 +423,13 @@ const SliceRenderer::Plane* SliceRenderer::fetch_plane(const Scene& scene, const
   p.values.resize(static_cast<size_t>(plan.box.count()));
   if (auto err = source.read_level(level, plan.box, p.values.data())) {
     *error = err;
-    p.values.clear();
-    p.key.clear();
-    return nullptr;
+    if (!err->partial) {
+      p.values.clear();
+      p.key.clear();
+      return nullptr;
+    }
+    // Failed chunks read as missing: the plane is shown (and kept, so the failure is
+    // reported once, not on every frame) and the error goes to the users.
   }
   clamp_infinities(p.values.data(), p.values.size());
   last_.voxels += plan.box.count();
@@ -536,12 +540,14 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
   axes.reserve(scene.layers.size());
   bool all_nearest = true, shared_geometry = true;
   const Plane* first = nullptr;
+  std::optional<data::DataError> partial_error;  // chunks that failed and are drawn as missing
   for (size_t i = 0; i < scene.layers.size(); ++i) {
     const LayerState& layer = scene.layers[i];
     if (!layer.visible || layer.opacity <= 0.0) continue;
     std::optional<data::DataError> err;
     const Plane* plane = fetch_plane(scene, layer, static_cast<int>(i), source, t0 + wait_ms_, &err);
-    if (err) return err;
+    if (err && !err->partial) return err;
+    if (err && !partial_error) partial_error = err;
     if (!plane) continue;
     axes.emplace_back(sample_axis(W, rect.left - static_cast<double>(plane->col0) * plane->scale_x, world_per_px,
                                   plane->scale_x, plane->cols),
@@ -601,7 +607,7 @@ std::optional<data::DataError> SliceRenderer::render(const Scene& scene, const d
     }
   });
   last_.ms = steady_ms() - t0;
-  return std::nullopt;
+  return partial_error;  // the frame is complete; what could not be read is drawn as missing
 }
 
 void SliceRenderer::prefetch_neighbours(const Scene& scene, const data::VolumeSource& source) {

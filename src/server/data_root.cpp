@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "voxcast/data/confined.hpp"
+#include "voxcast/data/remote_store.hpp"
 #include "voxcast/data/zarr.hpp"
 #include "voxcast/protocol/json.hpp"
 
@@ -51,6 +52,9 @@ protocol::Result<ResolvedPath> resolve_in_root(const std::string& root, const st
 }
 
 std::string shown_server_path(const std::string& root, const std::string& path) {
+  // A remote store's key is shown whole: the URL was given to the server, names no server
+  // path and never holds credentials (URLs with them are refused on opening).
+  if (data::is_remote_url(path)) return path;
   if (path.find('+') != std::string::npos) {
     std::string out;
     size_t begin = 0;
@@ -173,6 +177,24 @@ protocol::Result<Json> list_directory(const std::string& root, const std::string
   Json list = Json::array();
   for (size_t i = 0; i < entries.size() && i < options.limit; ++i) list.push_back(std::move(entries[i].json));
   return Json{{"path", resolved->relative}, {"entries", list}, {"has_more", entries.size() > options.limit}};
+}
+
+bool remote_url_allowed(const std::vector<std::string>& prefixes, const std::string& url) {
+  std::string lower = url;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("%2e") != std::string::npos || lower.find("%2f") != std::string::npos ||
+      lower.find('\\') != std::string::npos)
+    return false;
+  for (size_t at = url.find("/."); at != std::string::npos; at = url.find("/.", at + 1)) {
+    const size_t end = url.find('/', at + 1);
+    const std::string segment = url.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+    if (segment == "." || segment == "..") return false;
+  }
+  for (const auto& p : prefixes) {
+    if (p.empty() || url.compare(0, p.size(), p) != 0) continue;
+    if (p.back() == '/' || url.size() == p.size() || url[p.size()] == '/') return true;
+  }
+  return false;
 }
 
 }  // namespace voxcast::server

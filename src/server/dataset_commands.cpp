@@ -43,26 +43,36 @@ void Server::Core::handle_load(const std::shared_ptr<ControlSession>& sp, const 
   if (!kw.contains("path") || !kw["path"].is_string() || kw["path"].get<std::string>().empty())
     return s.send(command_error(fid, "command.invalid", "path must be a non-empty string"));
   std::string requested = kw["path"].get<std::string>();
-  auto resolved = resolve_in_root(config.data_root, requested);
-  if (!resolved) return s.send(command_error(fid, resolved.error().code, resolved.error().message, resolved.error().details));
-  std::error_code ec;
-  if (std::filesystem::is_directory(resolved->absolute, ec) && !data::looks_like_zarr(resolved->absolute.string())) {
-    auto options = dataset_children(resolved.value());
-    if (options.empty())
-      return s.send(command_error(fid, "fs.not_found", "no dataset at this path", {{"path", resolved->relative}}));
-    return s.send(command_error(fid, "zarr.disambiguate", "the directory holds several datasets: pick one",
-                                {{"path", resolved->relative}, {"options", options}}));
+  std::string label, spec, root;
+  if (data::is_remote_url(requested)) {
+    if (!remote_url_allowed(config.remote_allow, requested))
+      return s.send(command_error(fid, "remote.refused",
+                                  "this server opens remote stores only under the prefixes it was started with (--allow-remote)",
+                                  {{"path", requested}}));
+    label = spec = requested;
+  } else {
+    auto resolved = resolve_in_root(config.data_root, requested);
+    if (!resolved) return s.send(command_error(fid, resolved.error().code, resolved.error().message, resolved.error().details));
+    std::error_code ec;
+    if (std::filesystem::is_directory(resolved->absolute, ec) && !data::looks_like_zarr(resolved->absolute.string())) {
+      auto options = dataset_children(resolved.value());
+      if (options.empty())
+        return s.send(command_error(fid, "fs.not_found", "no dataset at this path", {{"path", resolved->relative}}));
+      return s.send(command_error(fid, "zarr.disambiguate", "the directory holds several datasets: pick one",
+                                  {{"path", resolved->relative}, {"options", options}}));
+    }
+    label = resolved->relative;
+    spec = resolved->absolute.string();
+    root = resolved->root.string();
   }
   std::weak_ptr<ControlSession> who = sp;
-  std::string label = resolved->relative;
-  std::string absolute = resolved->absolute.string();
-  std::string root = resolved->root.string();
   // Opening reads metadata and estimates contrast: off the network thread.
-  const bool started = loader.start([this, who, fid, label, absolute, root] {
+  const bool started = loader.start([this, who, fid, label, spec, root] {
     data::OpenOptions options;
     options.cache = config.cache;
     options.confine_root = root;  // a symlink inside the dataset must not lead out of the root
-    auto opened = data::open_dataset(absolute, options);
+    options.remote = config.remote;
+    auto opened = data::open_dataset(spec, options);
     std::shared_ptr<const data::VolumeSource> source;
     std::optional<data::DataError> error;
     if (auto* err = std::get_if<data::DataError>(&opened)) {

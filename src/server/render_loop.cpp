@@ -200,6 +200,14 @@ void RenderLoop::run() {
         err = is_3d ? volume.render(view, source, &frame, refine_only ? &superseded_ : nullptr)
                     : renderer.render(view, source, &frame);
       }
+      if (err && err->partial) {
+        // A complete picture with some chunks missing: shown, and the failure reported.
+        std::lock_guard lock(mutex_);
+        state_.render_errors += 1;
+        state_.last_error = err->message;
+        if (on_error_) on_error_(*err);
+        err.reset();
+      }
       picture_partial = !is_3d && !err && !renderer.last().complete;
       on_gpu = gpu_3d;
       if (!gpu_3d && is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead

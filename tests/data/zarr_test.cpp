@@ -181,8 +181,18 @@ TEST(Zarr, BadDataIsAnErrorNamingTheFile) {
   ASSERT_TRUE(err);
   EXPECT_NE(err->source.find("bad/1.0.0"), std::string::npos) << err->source;
   EXPECT_NE(err->message.find("blosc"), std::string::npos) << err->message;
+  EXPECT_TRUE(err->partial);
   // The good plane still reads afterwards.
   EXPECT_FALSE(src->read_level(0, Box{{0, 0, 0}, {1, 8, 8}}, plane.data()));
+  // A read over both: the good chunk is real, the bad one reads as fill, and the error says
+  // the read is partial (a viewer shows it and reports the chunk).
+  std::vector<float> both(128, -1.0f);
+  err = src->read_level(0, Box{{0, 0, 0}, {2, 8, 8}}, both.data());
+  ASSERT_TRUE(err);
+  EXPECT_TRUE(err->partial);
+  EXPECT_NE(err->source.find("bad/1.0.0"), std::string::npos) << err->source;
+  EXPECT_EQ(both[9], fixture_value({0, 1, 1}, DType::u16));
+  EXPECT_EQ(both[64 + 9], 0.0f);
 
   // A wrong .zarray, an unsupported codec and dtype, and a missing path are clear errors.
   auto expect_open_error = [&](const std::string& zarray, const std::string& words) {
@@ -199,9 +209,9 @@ TEST(Zarr, BadDataIsAnErrorNamingTheFile) {
   expect_open_error(R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"<u2","compressor":{"id":"lzma"},"fill_value":0})", "lzma");
   expect_open_error(R"({"zarr_format":2,"shape":[4],"chunks":[2,2],"dtype":"<u2","compressor":null,"fill_value":0})", "chunks");
   expect_open_error(R"({"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"<u2","compressor":null,"order":"F"})", "C order");
-  auto remote = open_dataset("s3://bucket/data.zarr");
+  auto remote = open_dataset("ftp://host/data.zarr");
   ASSERT_TRUE(std::holds_alternative<DataError>(remote));
-  EXPECT_NE(std::get<DataError>(remote).message.find("not supported"), std::string::npos);
+  EXPECT_NE(std::get<DataError>(remote).message.find("unknown URL scheme"), std::string::npos);
   auto missing = open_dataset("file://" + (tmp / "nowhere.zarr"));
   ASSERT_TRUE(std::holds_alternative<DataError>(missing));
   EXPECT_NE(std::get<DataError>(missing).message.find("no such"), std::string::npos);

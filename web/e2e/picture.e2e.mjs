@@ -156,11 +156,12 @@ t("600 frames with no VideoFrame left open", async () => {
 
 t("open a dataset from the data root", async () => {
   await page.click("#open");
+  // Counted before the switch: the new dataset's frames may all arrive before its slider.
+  const n = await framesPresented(page);
   await page.locator('#open-dialog li[data-path="tiny.zarr"]').click();
   await until("the new dataset", () => page.evaluate(() => JSON.stringify(window.__voxcast.loop.mirror.shape) === "[8,64,96]"), 30000);
   await until("its slider", async () => (await page.getAttribute("#dims-z", "max")) === "7");
   assert.equal(await page.locator("#open-dialog").isVisible(), false);
-  const n = await framesPresented(page);
   await until("a frame of it", async () => (await framesPresented(page)) > n);
 });
 

@@ -69,7 +69,11 @@ class ChunkCache {
   bool contains(const std::vector<ChunkRequest>& chunks) const;
   // Loads `chunks` ahead of everything queued and waits for all; the first error wins.
   std::variant<std::vector<std::shared_ptr<const Chunk>>, DataError> get_all(const std::vector<ChunkRequest>& chunks);
+  // The same, each chunk's own result: a failed chunk does not hide the others.
+  std::vector<ChunkResult> get_each(const std::vector<ChunkRequest>& chunks);
   ChunkCacheStats stats() const;
+  // Starts workers until there are at least `n` (loads from remote stores mostly wait).
+  void ensure_workers(int n);
 
  private:
   struct Entry;

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "voxcast/data/chunk_cache.hpp"
+#include "voxcast/data/remote_store.hpp"
 #include "voxcast/data/volume_source.hpp"
 
 namespace voxcast::data {
@@ -11,6 +12,9 @@ namespace voxcast::data {
 struct OpenOptions {
   std::shared_ptr<ChunkCache> cache;  // null: the process-wide cache (default size)
   std::string confine_root;           // canonical; when set, every file read resolves inside it
+  // How http(s):// and s3:// datasets are reached; null: from the environment at this call.
+  // With confine_root set, URLs are refused (a client's request names files in the root).
+  std::shared_ptr<const RemoteOptions> remote;
 };
 
 // The built-in brain sample (Colin27 T1 + AAL atlas from Debian's mricron-data).
@@ -20,8 +24,9 @@ bool brain_sample_available();
 // Opens what the user named:
 //   "synthetic" (or "") / "synthetic:CxZxYxX"  generated cells
 //   "brain"                                   the built-in brain sample (falls back to synthetic when absent)
-//   DIR (Zarr v2 array or OME-Zarr group), FILE.tif/.tiff/.ome.tif, FILE.nii/.nii.gz,
+//   DIR (Zarr v2/v3 array or OME-Zarr group), FILE.tif/.tiff/.ome.tif, FILE.nii/.nii.gz,
 //   each also as a file:// URL
+//   http(s)://HOST/PATH.zarr, s3://BUCKET/KEY.zarr   OME-Zarr / Zarr in a remote store
 //   A+B                                        images stacked as channels on A's grid
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_dataset(const std::string& spec,
                                                                     const OpenOptions& options = {});

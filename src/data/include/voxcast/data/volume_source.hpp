@@ -91,6 +91,9 @@ struct Box {
 struct DataError {
   std::string source;   // which dataset or file
   std::string message;  // what went wrong
+  // Set by region reads that filled everything they could: chunks that failed read as
+  // their fill value, the rest is real. A viewer may show it and report the error.
+  bool partial = false;
 };
 
 // Who asks for data ahead of need: requests of one lane replace that lane's earlier

@@ -32,6 +32,10 @@ std::string zarray_json(const ZarrArrayMeta& m);
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr(const std::string& path,
                                                                  std::shared_ptr<ChunkCache> cache,
                                                                  const std::string& confine_root = {});
+// The Zarr array or OME-Zarr group at the root of any store (local, HTTP, S3), v2 or v3,
+// with its labels/; `name` names the dataset.
+std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr_store(std::shared_ptr<const Store> store, const std::string& name,
+                                                                       std::shared_ptr<ChunkCache> cache);
 // The Zarr v2 / OME-NGFF 0.4 reader over any store; `name` names the dataset.
 std::variant<std::unique_ptr<VolumeSource>, DataError> open_zarr2(std::shared_ptr<const Store> store, const std::string& name,
                                                                   std::shared_ptr<ChunkCache> cache);

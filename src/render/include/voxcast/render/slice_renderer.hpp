@@ -88,7 +88,8 @@ int level_for_view(const data::VolumeInfo& info, int source_y, int source_x, dou
 class SliceRenderer {
  public:
   explicit SliceRenderer(int threads, double wait_ms = 30.0);
-  // Renders `scene` into `out` (resized to the scene's canvas). Errors come from the source.
+  // Renders `scene` into `out` (resized to the scene's canvas). Errors come from the source;
+  // a partial one (chunks that failed, drawn as missing) comes with a complete frame.
   std::optional<data::DataError> render(const Scene& scene, const data::VolumeSource& source, Frame* out);
   const SliceRenderStats& last() const { return last_; }
   // After an incomplete frame: true once every layer's wanted data is in memory.

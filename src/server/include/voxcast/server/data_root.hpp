@@ -19,6 +19,10 @@ inline constexpr size_t kMaxPathBytes = 4096;  // PATH_MAX
 // Refuses (fs.invalid) a NUL byte or more than kMaxPathBytes; refuses (fs.forbidden) a missing root, absolute paths, ".." components and anything
 // that resolves outside the root through symlinks; fs.not_found when it does not exist.
 protocol::Result<ResolvedPath> resolve_in_root(const std::string& root, const std::string& requested);
+// True when `url` lies under one of `prefixes` (a whole path segment: "https://h/a" allows
+// "https://h/a/b", not "https://h/ab") and has no "." or ".." segment, plain or
+// percent-encoded, that a store would resolve to somewhere else.
+bool remote_url_allowed(const std::vector<std::string>& prefixes, const std::string& url);
 
 struct ListOptions {
   bool show_hidden = false;

@@ -3,8 +3,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "voxcast/data/chunk_cache.hpp"
+#include "voxcast/data/remote_store.hpp"
 #include "voxcast/data/volume_source.hpp"
 #include "voxcast/protocol/result.hpp"
 #include "voxcast/server/render_loop.hpp"
@@ -33,6 +35,10 @@ struct ServerConfig {
   std::string source_label;       // dataset as the user named it
   std::string data_root;          // what fs.listdir / napari.load_zarr may reach ("" = none)
   std::shared_ptr<data::ChunkCache> cache;  // chunk cache for datasets opened at run time
+  // Remote stores: how they are reached, and the URL prefixes napari.load_zarr may open
+  // (none by default: a client must not make the server fetch arbitrary URLs).
+  std::shared_ptr<const data::RemoteOptions> remote;
+  std::vector<std::string> remote_allow;
   // TLS (wss on both channels): a certificate chain and key (PEM files), or a certificate
   // made at start whose fingerprint the connection string carries.
   std::string tls_cert_file;
