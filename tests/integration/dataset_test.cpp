@@ -225,19 +225,21 @@ TEST(Dataset, BadDataIsReportedToTheSenderAndNothingElseChanges) {
 
   // A dataset whose shown chunks are corrupt opens (metadata is fine); drawing it fails
   // with a notify.error naming the chunk, and the sessions stay up.
+  // A viewer makes the server render; it is connected first, as the read failure is
+  // reported once, to the users there when it happens.
+  client::ClientStreamLoop viewer(srv.client_config());
+  ASSERT_FALSE(viewer.connect());
   a.send(command(sa, "l-torn", "napari.load_zarr", {{"path", "torn.zarr"}}));
   auto ok = answer(a, "l-torn");
   ASSERT_TRUE(ok);
   ASSERT_EQ((*ok)["type"], "reply.command") << ok->dump();
-  client::ClientStreamLoop viewer(srv.client_config());  // a viewer makes the server render
-  ASSERT_FALSE(viewer.connect());
   auto note = a.read_type("notify.error", 10);
   ASSERT_TRUE(note);
   EXPECT_EQ((*note)["payload"]["code"], "data.read_failed");
   std::string what = (*note)["payload"]["message"];
   EXPECT_NE(what.find("torn.zarr/0/3."), std::string::npos) << what;
   EXPECT_NE(what.find("blosc"), std::string::npos) << what;
-  // The client core keeps it for the viewers' status: the user learns why the plane is empty.
+  // The client core keeps it for the viewers' status: the user learns why part of the plane is missing.
   EXPECT_TRUE(viewer.wait_until([&] { return viewer.loop_state().server_errors > 0; }, 10));
   EXPECT_NE(viewer.loop_state().server_error.find("data.read_failed: torn.zarr/0/3."), std::string::npos)
       << viewer.loop_state().server_error;
