@@ -114,6 +114,7 @@ asio::awaitable<void> ControlSession::run() {
     log_info("control", "session " + state_.id + " welcomed (" + outcome.hello.client.name + " " +
                             outcome.hello.client.version + ")");
     core_.send_baseline(*this);
+    if (core_.read_error) core_.send_read_error(*this, *core_.read_error);
     asio::co_spawn(core_.io, [self] { return self->heartbeat_loop(); }, asio::detached);
 
     while (!state_.closing) {

@@ -102,6 +102,7 @@ void Server::Core::handle_load(const std::shared_ptr<ControlSession>& sp, const 
 
 void Server::Core::install_dataset(std::shared_ptr<const data::VolumeSource> src, const std::string& label) {
   source = std::move(src);
+  read_error.reset();
   scene_context.source_path = label;
   render::Scene scene = render::make_initial_scene(source->info(), config.width, config.height);
   scene.source = source;

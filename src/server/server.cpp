@@ -32,6 +32,11 @@ Server::Core::Core(ServerConfig cfg, std::unique_ptr<data::VolumeSource> src)
 
 std::string Server::Core::shown_path(const std::string& path) const { return shown_server_path(config.data_root, path); }
 
+void Server::Core::send_read_error(ControlSession& s, const data::DataError& err) {
+  send_error(s, "data.read_failed", shown_path(err.source) + ": " + shown_server_text(config.data_root, err.message),
+             {{"file", shown_path(err.source)}});
+}
+
 ServerStats Server::Core::stats_now() const {
   ServerStats s = counters;
   s.control_clients = static_cast<int>(control_sessions.size());
@@ -190,10 +195,8 @@ std::optional<protocol::Error> Server::start() {
       [core](std::shared_ptr<const OutgoingFrame> f) { asio::post(core->io, [core, f] { core->on_frame(f); }); },
       [core](const data::DataError& err) {
         asio::post(core->io, [core, err] {
-          for (const auto& s : core->control_sessions)
-            core->send_error(*s, "data.read_failed",
-                             core->shown_path(err.source) + ": " + shown_server_text(core->config.data_root, err.message),
-                             {{"file", core->shown_path(err.source)}});
+          core->read_error = err;
+          for (const auto& s : core->control_sessions) core->send_read_error(*s, err);
         });
       });
   if (auto err = c.render_loop->start(std::make_shared<const render::Scene>(c.ledger.scene))) return err;

@@ -79,6 +79,10 @@ struct Server::Core {
   tcp::acceptor pixel_acceptor{io};
   std::thread io_thread;
   std::unique_ptr<RenderLoop> render_loop;
+  // The last chunk read that failed in this dataset: a read failure is reported once, so a
+  // session that joins later is told of it on joining.
+  std::optional<data::DataError> read_error;
+  void send_read_error(ControlSession& s, const data::DataError& err);
   std::set<std::shared_ptr<ControlSession>> control_sessions;
   std::set<std::shared_ptr<PixelSession>> pixel_sessions;
   bool stopping = false;
