@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "chunk_grid.hpp"
 #include "file_io.hpp"
 #include "labels.hpp"
 #include "ngff.hpp"
@@ -238,48 +239,26 @@ std::optional<std::string> write_zarr_array(const std::string& dir, const ZarrAr
   std::string text = zarray_json(meta);
   if (auto err = write_whole_file(dir + "/.zarray", text.data(), text.size())) return err;
   const size_t rank = meta.shape.size();
-  std::vector<int64_t> grid(rank);
-  int64_t total = 1;
-  for (size_t a = 0; a < rank; ++a) {
-    grid[a] = (meta.shape[a] + meta.chunks[a] - 1) / meta.chunks[a];
-    total *= grid[a];
-  }
   size_t items = 1;
   for (auto c : meta.chunks) items *= static_cast<size_t>(c);
   const size_t itemsize = dtype_size(meta.dtype);
-  std::mutex error_mutex;
-  std::optional<std::string> error;
-  ThreadPool pool(threads);
-  pool.parallel_for(static_cast<int>(total), [&](int begin, int end) {
-    std::vector<uint8_t> bytes;
-    for (int64_t k = begin; k < end; ++k) {
-      std::vector<int64_t> coords(rank), start(rank);
-      int64_t idx = k;
-      for (size_t a = rank; a-- > 0;) {
-        coords[a] = idx % grid[a];
-        idx /= grid[a];
-        start[a] = coords[a] * meta.chunks[a];
-      }
-      bytes.assign(items * itemsize, 0);
-      if (!fill(start, meta.chunks, &bytes)) continue;
-      if (meta.big_endian) byteswap(bytes.data(), items, itemsize);
-      auto packed = compress(meta.compressor, bytes.data(), bytes.size(), itemsize);
-      std::string key;
-      for (size_t a = 0; a < rank; ++a) {
-        if (a) key += meta.separator;
-        key += std::to_string(coords[a]);
-      }
-      if (rank == 0) key = "0";
-      fs::path file = fs::path(dir) / key;
-      std::error_code e2;
-      if (meta.separator == '/') fs::create_directories(file.parent_path(), e2);
-      if (auto err = write_whole_file(file.string(), packed.data(), packed.size())) {
-        std::lock_guard lock(error_mutex);
-        error = err;
-      }
-    }
-  });
-  return error;
+  return for_each_grid_cell(meta.shape, meta.chunks, threads,
+                            [&](const std::vector<int64_t>& coords, const std::vector<int64_t>& start) -> std::optional<std::string> {
+                              std::vector<uint8_t> bytes(items * itemsize, 0);
+                              if (!fill(start, meta.chunks, &bytes)) return std::nullopt;
+                              if (meta.big_endian) byteswap(bytes.data(), items, itemsize);
+                              auto packed = compress(meta.compressor, bytes.data(), bytes.size(), itemsize);
+                              std::string key;
+                              for (size_t a = 0; a < rank; ++a) {
+                                if (a) key += meta.separator;
+                                key += std::to_string(coords[a]);
+                              }
+                              if (rank == 0) key = "0";
+                              fs::path file = fs::path(dir) / key;
+                              std::error_code e2;
+                              if (meta.separator == '/') fs::create_directories(file.parent_path(), e2);
+                              return write_whole_file(file.string(), packed.data(), packed.size());
+                            });
 }
 
 std::optional<std::string> write_ngff_attrs(const std::string& dir, const std::vector<NgffAxis>& axes,

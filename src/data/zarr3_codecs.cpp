@@ -165,32 +165,10 @@ std::optional<std::string> parse_chain(const json& list, std::vector<int64_t> sh
   return std::nullopt;
 }
 
-// Decoded (C order of `shape`) from transposed (C order of the permuted shape).
-void untranspose(const std::vector<size_t>& order, const std::vector<int64_t>& shape, size_t itemsize,
-                 const std::vector<uint8_t>& in, std::vector<uint8_t>* out) {
-  const size_t rank = shape.size();
-  std::vector<int64_t> stride(rank, 1), enc_shape(rank), step(rank);
-  for (size_t a = rank; a-- > 1;) stride[a - 1] = stride[a] * shape[a];
-  for (size_t a = 0; a < rank; ++a) {
-    enc_shape[a] = shape[order[a]];
-    step[a] = stride[order[a]];
-  }
-  out->resize(in.size());
-  std::vector<int64_t> e(rank, 0);
-  const size_t n = in.size() / itemsize;
-  int64_t o = 0;
-  for (size_t k = 0; k < n; ++k) {
-    std::memcpy(out->data() + static_cast<size_t>(o) * itemsize, in.data() + k * itemsize, itemsize);
-    for (size_t a = rank; a-- > 0;) {
-      o += step[a];
-      if (++e[a] < enc_shape[a]) break;
-      o -= step[a] * enc_shape[a];
-      e[a] = 0;
-    }
-  }
-}
-
-void transpose(const std::vector<size_t>& order, const std::vector<int64_t>& shape, size_t itemsize,
+// Between C order of `shape` (decoded) and C order of the shape permuted by `order`
+// (encoded): `encode` transposes, otherwise it undoes the transpose. One walk serves both;
+// only the copy's direction differs.
+void transpose(const std::vector<size_t>& order, const std::vector<int64_t>& shape, size_t itemsize, bool encode,
                const std::vector<uint8_t>& in, std::vector<uint8_t>* out) {
   const size_t rank = shape.size();
   std::vector<int64_t> stride(rank, 1), enc_shape(rank), step(rank);
@@ -204,7 +182,9 @@ void transpose(const std::vector<size_t>& order, const std::vector<int64_t>& sha
   const size_t n = in.size() / itemsize;
   int64_t o = 0;
   for (size_t k = 0; k < n; ++k) {
-    std::memcpy(out->data() + k * itemsize, in.data() + static_cast<size_t>(o) * itemsize, itemsize);
+    const size_t decoded = static_cast<size_t>(o) * itemsize, encoded = k * itemsize;
+    if (encode) std::memcpy(out->data() + encoded, in.data() + decoded, itemsize);
+    else std::memcpy(out->data() + decoded, in.data() + encoded, itemsize);
     for (size_t a = rank; a-- > 0;) {
       o += step[a];
       if (++e[a] < enc_shape[a]) break;
@@ -348,7 +328,7 @@ std::optional<std::string> decode_zarr3_chunk(const Zarr3Chain& chain, const uin
     }
   }
   for (size_t k = a2b; k-- > 0;) {
-    untranspose(chain.codecs[k].order, shapes[k], itemsize, buf, &next);
+    transpose(chain.codecs[k].order, shapes[k], itemsize, false, buf, &next);
     buf.swap(next);
   }
   out->swap(buf);
@@ -362,7 +342,7 @@ std::vector<uint8_t> encode_zarr3_chunk(const Zarr3Chain& chain, const uint8_t* 
   for (const auto& c : chain.codecs) {
     switch (c.kind) {
       case Zarr3Codec::Kind::transpose: {
-        transpose(c.order, cur, itemsize, buf, &next);
+        transpose(c.order, cur, itemsize, true, buf, &next);
         buf.swap(next);
         std::vector<int64_t> t(cur.size());
         for (size_t a = 0; a < t.size(); ++a) t[a] = cur[c.order[a]];

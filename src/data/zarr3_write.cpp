@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "chunk_grid.hpp"
 #include "file_io.hpp"
 #include "voxcast/core/thread_pool.hpp"
 #include "voxcast/data/dtype.hpp"
@@ -53,39 +54,17 @@ std::optional<std::string> write_zarr3_array(const std::string& dir, const Zarr3
     if (auto e = prepare_zarr3_array(&meta)) return e;
   std::string text = zarr3_array_json(meta);
   if (auto err = write_atomically(fs::path(dir) / "zarr.json", text.data(), text.size())) return err;
-  const size_t rank = meta.shape.size();
-  std::vector<int64_t> grid(rank);
-  int64_t total = 1;
-  for (size_t a = 0; a < rank; ++a) {
-    grid[a] = (meta.shape[a] + meta.chunk_shape[a] - 1) / meta.chunk_shape[a];
-    total *= grid[a];
-  }
   size_t items = 1;
   for (auto c : meta.chunk_shape) items *= static_cast<size_t>(c);
   const size_t itemsize = dtype_size(meta.dtype);
-  std::mutex error_mutex;
-  std::optional<std::string> error;
-  ThreadPool pool(threads);
-  pool.parallel_for(static_cast<int>(total), [&](int begin, int end) {
-    std::vector<uint8_t> bytes;
-    for (int64_t k = begin; k < end; ++k) {
-      std::vector<int64_t> coords(rank), start(rank);
-      int64_t idx = k;
-      for (size_t a = rank; a-- > 0;) {
-        coords[a] = idx % grid[a];
-        idx /= grid[a];
-        start[a] = coords[a] * meta.chunk_shape[a];
-      }
-      bytes.resize(items * itemsize);
-      for (size_t i = 0; i < items; ++i) std::memcpy(bytes.data() + i * itemsize, meta.fill_bytes.data(), itemsize);
-      if (!fill(start, meta.chunk_shape, &bytes)) continue;
-      if (auto err = write_zarr3_chunk(dir, meta, coords, bytes)) {
-        std::lock_guard lock(error_mutex);
-        error = err;
-      }
-    }
-  });
-  return error;
+  return for_each_grid_cell(meta.shape, meta.chunk_shape, threads,
+                            [&](const std::vector<int64_t>& coords, const std::vector<int64_t>& start) -> std::optional<std::string> {
+                              std::vector<uint8_t> bytes(items * itemsize);
+                              for (size_t i = 0; i < items; ++i)
+                                std::memcpy(bytes.data() + i * itemsize, meta.fill_bytes.data(), itemsize);
+                              if (!fill(start, meta.chunk_shape, &bytes)) return std::nullopt;
+                              return write_zarr3_chunk(dir, meta, coords, bytes);
+                            });
 }
 
 std::optional<std::string> write_zarr3_group(const std::string& dir, const nlohmann::json& attributes) {
