@@ -37,6 +37,8 @@ struct JumpRun {
   double rss_mb = 0, rss_before_mb = 0, logical_gb = 0;
 };
 JumpRun run_jumps(const BenchConfig& cfg, const std::string& dataset);
+// Writes `j` to `path` (nothing when `path` is empty): a scenario's --json.
+void write_json(const std::string& path, const protocol::Json& j);
 void print_jumps(const char* label, const JumpRun& r);
 std::string jump_pyramid(const BenchConfig& cfg);  // generated (kept) unless cfg.dataset names one
 int run_jump_2d_remote(const BenchConfig& cfg);

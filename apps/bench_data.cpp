@@ -81,11 +81,11 @@ std::string make_pyramid(const std::string& dir, int64_t z, int64_t y, int64_t x
   return dir;
 }
 
+}  // namespace
+
 void write_json(const std::string& path, const Json& j) {
   if (!path.empty()) std::ofstream(path) << j.dump(2) << "\n";
 }
-
-}  // namespace
 
 namespace {
 struct ReadResult {

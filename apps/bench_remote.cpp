@@ -11,6 +11,7 @@
 
 namespace voxcast::bench {
 namespace fs = std::filesystem;
+using protocol::Json;
 
 int run_jump_2d_remote(const BenchConfig& cfg) {
   const std::string dir = jump_pyramid(cfg);
