@@ -2,6 +2,9 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <cstdint>
+
 namespace voxcast::net {
 
 using asio::use_awaitable;
@@ -41,7 +44,14 @@ asio::awaitable<void> WsStream::client_tls_handshake(const std::string& host) {
 }
 
 asio::awaitable<void> WsStream::read_request(beast::flat_buffer& buffer, http::request<http::string_body>& req) {
-  co_await std::visit([&](auto& ws) { return http::async_read(ws.next_layer(), buffer, req, use_awaitable); }, ws_);
+  // The caller bounds the request by its buffer's max_size: the header must fit in it and
+  // so must a body (the parser's own default would let a body grow to 1 MiB).
+  const auto limit = static_cast<std::uint32_t>(std::min<std::size_t>(buffer.max_size(), 1u << 20));
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(limit);
+  parser.body_limit(limit);
+  co_await std::visit([&](auto& ws) { return http::async_read(ws.next_layer(), buffer, parser, use_awaitable); }, ws_);
+  req = parser.release();
 }
 
 asio::awaitable<void> WsStream::write_response(http::response<http::string_body>& res) {

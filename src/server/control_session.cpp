@@ -23,7 +23,8 @@ ControlSession::ControlSession(Server::Core& core, net::WsStream ws, beast::http
       upgrade_(std::move(upgrade)),
       outbox_signal_(core.io),
       hello_timer_(core.io),
-      heartbeat_timer_(core.io) {
+      heartbeat_timer_(core.io),
+      close_deadline_(core.io) {
   outbox_signal_.expires_at(asio::steady_timer::time_point::max());
   state_.id = random_uuid();
 }
@@ -49,9 +50,31 @@ void ControlSession::send(protocol::Envelope e) {
   }
   if (!e.session && e.type != protocol::type::kSessionReject) e.session = state_.id;
   e.timestamp = e.timestamp > 0 ? e.timestamp : wall_seconds();
-  outbox_.push_back(protocol::serialize(e));
+  const uint64_t coalesced_before = outbox_.coalesced;
+  OutboxVerdict verdict = push(&outbox_, {protocol::serialize(e), e.type}, kMaxOutboxBytes);
+  core_.counters.notifies_coalesced += outbox_.coalesced - coalesced_before;
   state_.frames_out += 1;
+  if (verdict == OutboxVerdict::overflow) shed();
   outbox_signal_.cancel_one();
+}
+
+void ControlSession::shed() {
+  // This peer does not read what it is sent. Drop its backlog (the bound is the point)
+  // and tell it why in the one frame left; the close deadline cuts it off if it does not
+  // read even that.
+  log_info("control", "session " + state_.id + " closed: " + std::to_string(outbox_.bytes) +
+                          " bytes queued and unread (the client does not keep up)");
+  clear(&outbox_);
+  core_.counters.sessions_shed += 1;
+  protocol::Envelope bye;
+  bye.type = protocol::type::kSessionGoodbye;
+  bye.frame_id = now_frame_id("goodbye");
+  bye.payload = protocol::to_json(protocol::SessionGoodbye{
+      "backpressure", "the client did not read what the server sent it", "outbox_full"});
+  bye.session = state_.id;
+  bye.timestamp = wall_seconds();
+  push(&outbox_, {protocol::serialize(bye), bye.type}, kMaxOutboxBytes);
+  close(websocket::close_code::policy_error, "outbox full");
 }
 
 void ControlSession::close(websocket::close_code code, const std::string& reason) {
@@ -59,6 +82,12 @@ void ControlSession::close(websocket::close_code code, const std::string& reason
   state_.closing = true;
   close_reason_ = websocket::close_reason(code, reason);
   outbox_signal_.cancel_one();
+  // What is queued is flushed first; a peer that never reads it would hold the session
+  // (and its backlog) forever.
+  close_deadline_.expires_after(kCloseFlushTimeout);
+  close_deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->ws_.close_socket();
+  });
 }
 
 void ControlSession::on_hello_timeout() {
@@ -78,7 +107,7 @@ asio::awaitable<void> ControlSession::run() {
     timeouts.idle_timeout = std::chrono::seconds(60);
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
-    ws_.read_message_max(16u << 20);
+    ws_.read_message_max(kPreAuthMessageBytes);  // until the welcome
     co_await ws_.accept(upgrade_);
     upgrade_ = {};
     ws_.text(true);
@@ -110,6 +139,8 @@ asio::awaitable<void> ControlSession::run() {
     welcome.payload = protocol::to_json(make_welcome(state_.id, features_, core_.handshake));
     send(std::move(welcome));
     state_.welcomed = true;
+    ws_.read_message_max(kMaxMessageBytes);
+    ticket_.give_back();
     core_.control_sessions.insert(self);
     log_info("control", "session " + state_.id + " welcomed (" + outcome.hello.client.name + " " +
                             outcome.hello.client.version + ")");
@@ -129,7 +160,9 @@ asio::awaitable<void> ControlSession::run() {
   state_.closing = true;
   hello_timer_.cancel();
   heartbeat_timer_.cancel();
+  close_deadline_.cancel();
   outbox_signal_.cancel();
+  ticket_.give_back();
   core_.control_detached(self);
 }
 
@@ -137,7 +170,7 @@ asio::awaitable<void> ControlSession::write_loop() {
   auto self = shared_from_this();
   try {
     while (true) {
-      while (outbox_.empty()) {
+      while (outbox_.items.empty()) {
         if (state_.closing) {
           co_await ws_.close(close_reason_);
           co_return;
@@ -145,14 +178,14 @@ asio::awaitable<void> ControlSession::write_loop() {
         boost::system::error_code ec;
         co_await outbox_signal_.async_wait(asio::redirect_error(use_awaitable, ec));
       }
-      std::string message = std::move(outbox_.front());
-      outbox_.pop_front();
+      std::string message = pop_front(&outbox_).text;
       co_await ws_.write(asio::buffer(message));
     }
   } catch (const boost::system::system_error& e) {
     log_debug("control", "writer of " + state_.id + " ended: " + e.code().message());
   }
-  outbox_.clear();
+  clear(&outbox_);
+  close_deadline_.cancel();
   // A failed write leaves the reader to notice; make sure it does.
   ws_.close_socket();
 }

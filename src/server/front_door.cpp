@@ -37,6 +37,26 @@ http::response<http::string_body> plain_response(http::status status, unsigned v
 std::string_view view_of(beast::string_view s) { return {s.data(), s.size()}; }
 }  // namespace
 
+std::optional<http::response<http::string_body>> refusal_for_read_error(const boost::system::error_code& ec) {
+  if (ec.category() != http::make_error_code(http::error::bad_method).category()) return std::nullopt;
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) return std::nullopt;  // the peer left
+  http::status status = http::status::bad_request;
+  std::string body = "voxcast: not an HTTP request\n";
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    status = http::status::request_header_fields_too_large;
+    body = "voxcast: the request header is over " + std::to_string(kMaxHttpRequestBytes) + " bytes\n";
+  } else if (ec == http::error::body_limit) {
+    status = http::status::payload_too_large;
+    body = "voxcast: the request body is over " + std::to_string(kMaxHttpRequestBytes) + " bytes\n";
+  }
+  // Not HTTP (a TLS hello on a plain port, garbage) or too big: say so, as a WebSocket
+  // server does, so the peer reads a clear failure rather than a reset.
+  auto res = plain_response(status, 11, "text/plain", std::move(body));
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
+
 http::response<http::string_body> Server::Core::answer_http(const http::request<http::string_body>& req) {
   std::string_view target = view_of(req.target());
   Route route = route_request(view_of(req.method_string()), target, false);
@@ -104,37 +124,38 @@ http::response<http::string_body> Server::Core::answer_http(const http::request<
   return res;
 }
 
-asio::awaitable<void> Server::Core::serve_control_port(tcp::socket socket) {
+asio::awaitable<void> Server::Core::serve_control_port(tcp::socket socket, AdmissionTicket ticket) {
   net::WsStream ws(std::move(socket), tls.get());
   try {
     ws.tcp().expires_after(kFirstRequestTimeout);
     co_await ws.server_tls_handshake();
-    beast::flat_buffer buffer;
+    // Bounded before authentication: a request that does not fit ends the connection.
+    beast::flat_buffer buffer(kMaxHttpRequestBytes);
     for (bool first = true; !stopping; first = false) {
       http::request<http::string_body> req;
       ws.tcp().expires_after(first ? kFirstRequestTimeout : kKeepAliveIdle);
-      bool malformed = false;
+      std::optional<http::response<http::string_body>> refusal;
       try {
         co_await ws.read_request(buffer, req);
       } catch (const boost::system::system_error& e) {
-        if (e.code().category() != http::make_error_code(http::error::bad_method).category()) throw;
-        malformed = true;
+        refusal = refusal_for_read_error(e.code());
+        if (!refusal) throw;
       }
-      if (malformed) {
-        // Not HTTP (a TLS hello on a plain port, garbage): say so, as a WebSocket server
-        // does, so the peer reads a clear failure rather than a reset.
-        auto res = plain_response(http::status::bad_request, 11, "text/plain", "voxcast: not an HTTP request\n");
-        res.keep_alive(false);
-        res.prepare_payload();
-        co_await ws.write_response(res);
+      if (refusal) {
+        co_await ws.write_response(*refusal);
         break;
       }
       ws.tcp().expires_never();
       if (websocket::is_upgrade(req)) {
-        if (route_request(view_of(req.method_string()), view_of(req.target()), true) == Route::pixel_ws)
-          std::make_shared<PixelSession>(*this, std::move(ws), std::move(req))->start();
-        else
-          std::make_shared<ControlSession>(*this, std::move(ws), std::move(req))->start();
+        if (route_request(view_of(req.method_string()), view_of(req.target()), true) == Route::pixel_ws) {
+          auto p = std::make_shared<PixelSession>(*this, std::move(ws), std::move(req));
+          p->hold(std::move(ticket));
+          p->start();
+        } else {
+          auto c = std::make_shared<ControlSession>(*this, std::move(ws), std::move(req));
+          c->hold(std::move(ticket));
+          c->start();
+        }
         co_return;
       }
       auto res = answer_http(req);

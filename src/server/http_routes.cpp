@@ -143,6 +143,15 @@ std::string metrics_text(const ServerStats& s) {
          static_cast<double>(s.stream_configs));
   metric("voxcast_datasets_loaded_total", "counter", "Datasets opened at run time.",
          static_cast<double>(s.datasets_loaded));
+  metric("voxcast_unauthenticated_connections", "gauge", "Connections not yet authenticated (or plain HTTP).",
+         s.unauthenticated);
+  metric("voxcast_connections_refused_total", "counter",
+         "Connections turned away: over an unauthenticated limit or at the descriptor limit.",
+         static_cast<double>(s.connections_refused));
+  metric("voxcast_notifies_coalesced_total", "counter", "Superseded notify.dims/camera dropped from a full outbox.",
+         static_cast<double>(s.notifies_coalesced));
+  metric("voxcast_sessions_shed_total", "counter", "Control sessions closed because they did not read.",
+         static_cast<double>(s.sessions_shed));
   metric("voxcast_render_frames_total", "counter", "Frames rendered and encoded.", static_cast<double>(s.render.frames));
   metric("voxcast_render_keyframes_total", "counter", "IDR frames encoded.", static_cast<double>(s.render.keyframes));
   metric("voxcast_render_refinements_total", "counter", "Refinement frames (still view, finer data).",

@@ -1,6 +1,9 @@
 // Pixel WebSocket: token check on the upgrade, then a per-client bounded queue of
 // access units. A client that falls behind skips to the next keyframe; it never
-// holds up the others. `seq` counts frames actually sent to this client.
+// holds up the others, nor makes them pay for its recovery: it waits for the next
+// periodic IDR, or, once its writer has caught up, for the IDR the render loop makes at
+// the next still moment (when the refinement pass re-encodes the picture anyway). A
+// stalled peer never catches up and so never asks. `seq` counts frames actually sent.
 #include <utility>  // boost 1.74 awaitable.hpp needs std::exchange declared first
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,14 +21,23 @@ using asio::use_awaitable;
 namespace http = beast::http;
 
 
+namespace {
+void bound_send_buffer(net::WsStream& ws) {
+  boost::system::error_code ec;
+  ws.tcp().socket().set_option(asio::socket_base::send_buffer_size(kPixelSendBufferBytes), ec);
+}
+}  // namespace
+
 PixelSession::PixelSession(Server::Core& core, tcp::socket socket)
     : core_(core), ws_(std::move(socket), core.tls.get()), queue_signal_(core.io) {
   queue_signal_.expires_at(asio::steady_timer::time_point::max());
+  bound_send_buffer(ws_);
 }
 
 PixelSession::PixelSession(Server::Core& core, net::WsStream ws, http::request<http::string_body> upgrade)
     : core_(core), ws_(std::move(ws)), upgrade_(std::move(upgrade)), queue_signal_(core.io) {
   queue_signal_.expires_at(asio::steady_timer::time_point::max());
+  bound_send_buffer(ws_);
 }
 
 void PixelSession::start() {
@@ -39,18 +51,18 @@ bool PixelSession::offer(const std::shared_ptr<const OutgoingFrame>& frame) {
     return false;
   }
   if (queue_.size() >= core_.config.pixel_queue_frames) {
-    // This client cannot keep up: drop its backlog and resume at the next IDR.
+    // This client cannot keep up: drop its backlog and resume at an IDR (see above).
     state_.skipped += queue_.size();
     state_.overflows += 1;
     queue_.clear();
     if (!frame->keyframe) {
       state_.waiting_for_keyframe = true;
+      state_.recovering = true;
       state_.skipped += 1;
-      core_.render_loop->request_keyframe();
       return false;
     }
   }
-  if (frame->keyframe) state_.waiting_for_keyframe = false;
+  if (frame->keyframe) state_.waiting_for_keyframe = state_.recovering = false;
   queue_.push_back(frame);
   queue_signal_.cancel_one();
   return true;
@@ -71,10 +83,21 @@ asio::awaitable<void> PixelSession::run() {
   }
   http::request<http::string_body> req;
   try {
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer(kMaxHttpRequestBytes);  // the upgrade request, before any token
     ws_.tcp().expires_after(std::chrono::seconds(10));
     co_await ws_.server_tls_handshake();
-    co_await ws_.read_request(buffer, req);
+    std::optional<http::response<http::string_body>> refusal;
+    try {
+      co_await ws_.read_request(buffer, req);
+    } catch (const boost::system::system_error& e) {
+      refusal = refusal_for_read_error(e.code());
+      if (!refusal) throw;
+    }
+    if (refusal) {
+      log_info("pixel", "refused a pixel client: " + std::to_string(refusal->result_int()));
+      co_await ws_.write_response(*refusal);
+      co_return;
+    }
     ws_.tcp().expires_never();
   } catch (const boost::system::system_error& e) {
     log_debug("pixel", std::string("pixel client ended before its upgrade: ") + e.code().message());
@@ -119,6 +142,7 @@ asio::awaitable<void> PixelSession::serve(http::request<http::string_body> req) 
     co_await ws_.accept(req);
     ws_.binary(true);
     attached = true;
+    ticket_.give_back();
     core_.pixel_attached(self);
     asio::co_spawn(core_.io, [self] { return self->write_loop(); }, asio::detached);
     // Clients send nothing; reading keeps pings, pongs and close frames flowing.
@@ -139,6 +163,8 @@ asio::awaitable<void> PixelSession::write_loop() {
   try {
     while (true) {
       while (queue_.empty()) {
+        // Caught up after falling behind: the next still moment brings this client's IDR.
+        if (state_.recovering) core_.render_loop->request_quiet_keyframe();
         if (state_.closing) {
           co_await ws_.close(websocket::close_code::going_away);
           co_return;

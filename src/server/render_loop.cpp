@@ -20,7 +20,8 @@ std::string describe(const RenderLoopState& s) {
   std::ostringstream o;
   o << "submitted=" << s.submitted_version << " rendered=" << s.rendered_version << " frames=" << s.frames
     << " keyframes=" << s.keyframes << " refinements=" << s.refinements << " errors=" << s.render_errors
-    << " keyframe_pending=" << s.keyframe_pending << " refine_pending=" << s.refine_pending
+    << " keyframe_pending=" << s.keyframe_pending << " quiet_keyframe_pending=" << s.quiet_keyframe_pending
+    << " refine_pending=" << s.refine_pending
     << " data_pending=" << s.data_pending << " data_refinements=" << s.data_refinements
     << " viewers=" << s.viewers;
   return o.str();
@@ -102,6 +103,15 @@ void RenderLoop::request_keyframe() {
   wake_.notify_one();
 }
 
+void RenderLoop::request_quiet_keyframe() {
+  {
+    std::lock_guard lock(mutex_);
+    if (state_.quiet_keyframe_pending) return;
+    state_.quiet_keyframe_pending = true;
+  }
+  wake_.notify_one();
+}
+
 void RenderLoop::set_viewers(int viewers) {
   {
     std::lock_guard lock(mutex_);
@@ -156,8 +166,9 @@ void RenderLoop::run() {
       state_.data_pending = false;
       if (data_refine) {
         // keep going: render the same scene again with the data that arrived
-      } else if (state_.refine_pending && state_.viewers > 0) {
-        // Wait for quiet; if nothing new arrives, re-encode the last picture at high quality.
+      } else if ((state_.refine_pending || state_.quiet_keyframe_pending) && state_.viewers > 0) {
+        // Wait for quiet; if nothing new arrives, re-encode the last picture at high quality
+        // (and as an IDR when a pixel client waits for one to recover).
         if (!wake_.wait_for(lock, refine_wait, has_work)) refine_only = true;
       } else {
         wake_.wait(lock, has_work);
@@ -171,7 +182,7 @@ void RenderLoop::run() {
       }
       scene = latest_;
       superseded_ = false;
-      idr = state_.keyframe_pending || owe_idr;
+      idr = state_.keyframe_pending || owe_idr || (refine_only && state_.quiet_keyframe_pending);
       state_.keyframe_pending = false;
       state_.refine_pending = false;
     }
@@ -229,6 +240,8 @@ void RenderLoop::run() {
       codec::rgba_to_i420(frame.rgba.data(), frame.width, frame.height, frame.width * 4, encoder_->input(),
                           &convert_pool);
     bool refine_quality = config_.still_crf >= 0 && config_.still_crf < config_.encoder.crf;
+    // A quiet moment taken only for a recovery IDR (2D without a refinement pass) is no refinement.
+    const bool refined = refine_only && (refine_quality || is_3d);
     int crf = refine_only && refine_quality ? config_.still_crf : config_.encoder.crf;
     auto encoded = encoder_->encode(idr, crf);
     double encode_ms = steady_ms() - t1;
@@ -246,7 +259,7 @@ void RenderLoop::run() {
     out->scene_version = scene->version;
     out->render_ms = render_ms;
     out->encode_ms = encode_ms;
-    out->refined = refine_only;
+    out->refined = refined;
     out->partial = incomplete;
     if (out->keyframe) {
       auto ps = protocol::find_parameter_sets(encoded->avcc);
@@ -264,15 +277,18 @@ void RenderLoop::run() {
     meta.capture_time = capture;
     meta.render_us = static_cast<uint32_t>(render_ms * 1000.0);
     meta.encode_us = static_cast<uint32_t>(encode_ms * 1000.0);
-    meta.quality = static_cast<uint8_t>((refine_only ? protocol::kQualityRefined : 0) |
+    meta.quality = static_cast<uint8_t>((refined ? protocol::kQualityRefined : 0) |
                                         (incomplete ? protocol::kQualityPartial : 0));
     out->avcc = protocol::insert_before_first_slice(encoded->avcc, protocol::build_frame_meta_sei(meta));
     {
       std::lock_guard lock(mutex_);
       state_.rendered_version = scene->version;
       state_.frames += 1;
-      if (out->keyframe) state_.keyframes += 1;
-      if (refine_only) state_.refinements += 1;
+      if (out->keyframe) {
+        state_.keyframes += 1;
+        state_.quiet_keyframe_pending = false;  // whoever waited for one has it
+      }
+      if (refined) state_.refinements += 1;
       if (data_refine) state_.data_refinements += 1;
       state_.data_pending = incomplete;
       // After an interactive frame, schedule the still-image refinement.

@@ -26,6 +26,8 @@ Server::Core::Core(ServerConfig cfg, std::unique_ptr<data::VolumeSource> src)
   handshake.require_token = config.require_token;
   handshake.token = config.token;
   handshake.heartbeat_s = config.heartbeat_s;
+  admission_limits.per_ip = config.unauthenticated_per_ip;
+  admission_limits.total = config.unauthenticated_total;
   handshake.commands = {"napari.pixel.request_keyframe", "fs.listdir", "napari.load_zarr", "napari.screenshot",
                        "napari.auto_contrast"};
 }
@@ -42,6 +44,8 @@ ServerStats Server::Core::stats_now() const {
   s.control_clients = static_cast<int>(control_sessions.size());
   s.pixel_clients = static_cast<int>(pixel_sessions.size());
   s.render = render_loop->state();
+  s.unauthenticated = admission.total;
+  s.connections_refused = admission.refused;
   return s;
 }
 
@@ -92,10 +96,13 @@ asio::awaitable<void> Server::Core::accept_control() {
     tcp::socket socket = co_await control_acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) co_return;
+      co_await after_accept_error(control_acceptor, ec);
       continue;
     }
+    auto ticket = admit_connection(socket);
+    if (!ticket) continue;
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(io, serve_control_port(std::move(socket)), asio::detached);
+    asio::co_spawn(io, serve_control_port(std::move(socket), std::move(*ticket)), asio::detached);
   }
 }
 
@@ -105,11 +112,52 @@ asio::awaitable<void> Server::Core::accept_pixel() {
     tcp::socket socket = co_await pixel_acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) co_return;
+      co_await after_accept_error(pixel_acceptor, ec);
       continue;
     }
+    auto ticket = admit_connection(socket);
+    if (!ticket) continue;
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<PixelSession>(*this, std::move(socket))->start();
+    auto p = std::make_shared<PixelSession>(*this, std::move(socket));
+    p->hold(std::move(*ticket));
+    p->start();
   }
+}
+
+std::optional<AdmissionTicket> Server::Core::admit_connection(tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  std::string ip = ec ? "?" : peer.address().to_string();
+  if (!admit(&admission, admission_limits, ip)) {
+    log_debug("net", "refused a connection from " + ip + ": too many unauthenticated connections");
+    if (!tls) send_refusal(socket.native_handle(), "too many connections waiting to authenticate");
+    socket.close(ec);
+    return std::nullopt;
+  }
+  return AdmissionTicket(&admission, ip);
+}
+
+asio::awaitable<void> Server::Core::after_accept_error(tcp::acceptor& acceptor, const boost::system::error_code& ec) {
+  if (out_of_descriptors(ec.value())) {
+    // The pending connection stays queued and every accept fails at once: take it with the
+    // spare descriptor and close it (its peer sees a clean close and the queue moves).
+    log_info("net", "at the descriptor limit (" + ec.message() + "): refusing a connection");
+    spare_fd.release();
+    boost::system::error_code e2;
+    acceptor.non_blocking(true, e2);
+    tcp::socket doomed(io);
+    acceptor.accept(doomed, e2);
+    if (!e2) {
+      admission.refused += 1;
+      if (!tls) send_refusal(doomed.native_handle(), "the server is out of file descriptors");
+    }
+    doomed.close(e2);
+    acceptor.non_blocking(false, e2);
+    spare_fd.reserve();
+  }
+  asio::steady_timer pause(io, std::chrono::milliseconds(50));
+  boost::system::error_code wait_ec;
+  co_await pause.async_wait(asio::redirect_error(use_awaitable, wait_ec));
 }
 
 Server::Server(ServerConfig config, std::unique_ptr<data::VolumeSource> source)

@@ -6,16 +6,20 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "voxcast/net/ws_stream.hpp"
 #include "voxcast/protocol/envelope.hpp"
+#include "voxcast/server/admission.hpp"
 #include "voxcast/server/handshake.hpp"
+#include "voxcast/server/outbox.hpp"
 #include "voxcast/server/reducers.hpp"
 #include "voxcast/server/render_loop.hpp"
 #include "voxcast/server/scene_payloads.hpp"
@@ -30,6 +34,22 @@ using tcp = asio::ip::tcp;
 
 class ControlSession;
 class PixelSession;
+
+// Bounds on what a peer can make the server hold (issue 16): a hello is a few KiB, an
+// HTTP request (the upgrade included) a few hundred bytes, its header and any body each
+// within kMaxHttpRequestBytes; a session that does not read is closed once this much
+// waits for it, and a closing session that still does not read is cut off after
+// kCloseFlushTimeout.
+inline constexpr size_t kPreAuthMessageBytes = 64u << 10;
+inline constexpr size_t kMaxMessageBytes = 16u << 20;
+inline constexpr size_t kMaxHttpRequestBytes = 16u << 10;
+inline constexpr size_t kMaxOutboxBytes = 8u << 20;
+inline constexpr auto kCloseFlushTimeout = std::chrono::seconds(3);
+// What a pixel socket may hold in the kernel (SO_SNDBUF; Linux doubles it). Autotuned, it
+// grows to megabytes: seconds of stale video queued for a slow link before its session
+// notices and drops to the newest frame. This still covers a 1080p keyframe and ~100 ms
+// of a fast link's round trip.
+inline constexpr int kPixelSendBufferBytes = 256 << 10;
 
 // Stream configuration as the clients see it (from the latest keyframe's SPS/PPS).
 struct StreamState {
@@ -70,6 +90,11 @@ struct Server::Core {
   Ledger ledger;
   StreamState stream;
   ServerStats counters;
+
+  // Declared before `io`: sessions destroyed with it still give their place back.
+  Admission admission;
+  AdmissionLimits admission_limits;
+  SpareFd spare_fd;
 
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -125,11 +150,17 @@ struct Server::Core {
   std::string shown_path(const std::string& path) const;
   asio::awaitable<void> accept_control();
   asio::awaitable<void> accept_pixel();
+  // A counted place for a new, unauthenticated connection; nullopt (the socket answered
+  // 503 and closed) when its address or the server is at its limit.
+  std::optional<AdmissionTicket> admit_connection(tcp::socket& socket);
+  // After a failed accept: at the descriptor limit the pending connection is taken with the
+  // spare descriptor, answered 503 and closed; then a short pause, so the loop never spins.
+  asio::awaitable<void> after_accept_error(tcp::acceptor& acceptor, const boost::system::error_code& ec);
 
   // front_door.cpp: the control port's first request decides what a connection is — the
   // control WebSocket, the pixel channel on /pixel, or plain HTTP (web client, /healthz,
   // /metrics).
-  asio::awaitable<void> serve_control_port(tcp::socket socket);
+  asio::awaitable<void> serve_control_port(tcp::socket socket, AdmissionTicket ticket);
   beast::http::response<beast::http::string_body> answer_http(const beast::http::request<beast::http::string_body>& req);
 };
 
@@ -158,12 +189,16 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   bool wants(const std::string& feature) const { return features_.count(feature) > 0; }
   const std::string& id() const { return state_.id; }
   ControlSessionState& state() { return state_; }
+  // Holds the connection's place among the unauthenticated until the welcome.
+  void hold(AdmissionTicket t) { ticket_ = std::move(t); }
 
  private:
   asio::awaitable<void> run();
   asio::awaitable<void> write_loop();
   asio::awaitable<void> heartbeat_loop();
   void on_hello_timeout();
+  // The outbox stayed over kMaxOutboxBytes: drop it, say goodbye and close.
+  void shed();
 
   Server::Core& core_;
   net::WsStream ws_;
@@ -171,7 +206,9 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   asio::steady_timer outbox_signal_;
   asio::steady_timer hello_timer_;
   asio::steady_timer heartbeat_timer_;
-  std::deque<std::string> outbox_;
+  asio::steady_timer close_deadline_;  // a closing peer that does not read is cut off
+  Outbox outbox_;
+  AdmissionTicket ticket_;
   std::set<std::string> features_;
   ControlSessionState state_;
   websocket::close_reason close_reason_;
@@ -184,6 +221,7 @@ struct PixelSessionState {
   uint64_t sent = 0;
   uint64_t skipped = 0;
   uint64_t overflows = 0;
+  bool recovering = false;  // fell behind: waits for a keyframe without forcing one on others
   bool closing = false;
 };
 
@@ -198,6 +236,8 @@ class PixelSession : public std::enable_shared_from_this<PixelSession> {
   bool offer(const std::shared_ptr<const OutgoingFrame>& frame);
   void close();
   const PixelSessionState& state() const { return state_; }
+  // Holds the connection's place among the unauthenticated until its token is checked.
+  void hold(AdmissionTicket t) { ticket_ = std::move(t); }
 
  private:
   asio::awaitable<void> run();
@@ -209,8 +249,13 @@ class PixelSession : public std::enable_shared_from_this<PixelSession> {
   std::optional<beast::http::request<beast::http::string_body>> upgrade_;  // set: read by the front door
   asio::steady_timer queue_signal_;
   std::deque<std::shared_ptr<const OutgoingFrame>> queue_;
+  AdmissionTicket ticket_;
   PixelSessionState state_;
 };
+
+// front_door.cpp: the answer to a request that could not be read (431/413 when it is too
+// big, 400 when it is not HTTP); nullopt when the peer just left or the error is not HTTP's.
+std::optional<beast::http::response<beast::http::string_body>> refusal_for_read_error(const boost::system::error_code& ec);
 
 std::string now_frame_id(const char* prefix);
 // Envelope builders shared by the dispatch files.

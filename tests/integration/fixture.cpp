@@ -36,6 +36,8 @@ TestServer::TestServer(TestServerOptions o) {
   cfg.tls_cert_file = o.tls_cert_file;
   cfg.tls_key_file = o.tls_key_file;
   cfg.web_root = o.web_root;
+  cfg.unauthenticated_per_ip = o.unauthenticated_per_ip;
+  cfg.unauthenticated_total = o.unauthenticated_total;
   data::SyntheticOptions so;
   so.depth = 8;
   so.height = 96;
@@ -115,6 +117,8 @@ std::optional<Json> RawControl::read(double timeout_s) {
   if (j.is_discarded()) return std::nullopt;
   return j;
 }
+
+int RawControl::close_code() const { return closed_ ? static_cast<int>(impl_->ws.reason().code) : 0; }
 
 std::optional<Json> RawControl::read_type(const std::string& type, double timeout_s) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));

@@ -22,6 +22,8 @@ struct TestServerOptions {
   bool tls_self_signed = false;  // wss with a certificate made at start (clients pin it)
   std::string tls_cert_file, tls_key_file;
   std::string web_root;  // the browser client's files served on the control port
+  int unauthenticated_per_ip = 16;
+  int unauthenticated_total = 128;
 };
 
 class TestServer {
@@ -62,6 +64,8 @@ class RawControl {
   // Reads until a frame of `type` arrives (other frames are skipped).
   std::optional<protocol::Json> read_type(const std::string& type, double timeout_s = 5.0);
   bool closed() const { return closed_; }
+  // The WebSocket close code the server sent (0: none, or not closed).
+  int close_code() const;
 
  private:
   struct Impl;

@@ -36,12 +36,20 @@ std::string handshake(RawControl& raw, const std::string& token) {
 TEST(Hardening, DeeplyNestedHelloIsRejectedBeforeAuthentication) {
   TestServer srv;
   {
+    // Within the pre-authentication message limit (64 KiB) and far too deep: a typed reject.
     RawControl raw("127.0.0.1", srv.get().control_port());
-    raw.send_text(with_raw_value(hello_frame(srv.get().token()), "extra", nested_arrays(kDeep)));
+    raw.send_text(with_raw_value(hello_frame(srv.get().token()), "extra", nested_arrays(30000)));
     auto reply = raw.read();
     ASSERT_TRUE(reply);
     EXPECT_EQ((*reply)["type"], "session.reject");
     EXPECT_EQ((*reply)["payload"]["code"], "json_too_deep");
+  }
+  {
+    // Past the pre-authentication limit: closed before anything is parsed (the close code,
+    // 1009, is checked in HardeningSocket.MessagesBeforeAuthenticationAreSmall).
+    RawControl raw("127.0.0.1", srv.get().control_port());
+    raw.send_text(with_raw_value(hello_frame(srv.get().token()), "extra", nested_arrays(kDeep)));
+    EXPECT_FALSE(raw.read()) << "a 300 KB hello is read before authentication";
   }
   // The server is still there for the next client.
   RawControl ok("127.0.0.1", srv.get().control_port());

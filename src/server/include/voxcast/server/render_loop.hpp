@@ -60,6 +60,9 @@ struct RenderLoopState {
   std::string renderer_3d;  // "cuda" or "cpu", decided at start
   std::string encoder;      // "libx264" or "h264_nvenc"
   bool keyframe_pending = false;
+  // A pixel client waits for a keyframe to recover: the next still moment (no new scene
+  // for refine_after_ms) is encoded as an IDR, so nobody gets one while the view moves.
+  bool quiet_keyframe_pending = false;
   bool refine_pending = false;
   bool data_pending = false;  // the last 2D frame stood in with a coarser level; refine when data arrives
   uint64_t data_refinements = 0;
@@ -88,6 +91,8 @@ class RenderLoop {
 
   void submit(std::shared_ptr<const render::Scene> scene);
   void request_keyframe();  // next frame is an IDR (coalesced)
+  // An IDR once the view is still (coalesced; any IDR before that answers it too).
+  void request_quiet_keyframe();
   void set_viewers(int viewers);
   RenderLoopState state() const;
 

@@ -32,6 +32,10 @@ struct ServerConfig {
   double heartbeat_s = 15.0;
   double hello_timeout_s = 5.0;
   size_t pixel_queue_frames = 3;  // per client; beyond it the client skips to the next keyframe
+  // Connections not yet authenticated (control before its welcome, pixel before its token
+  // is checked, plain HTTP): beyond these a new one is answered 503 and closed.
+  int unauthenticated_per_ip = 16;
+  int unauthenticated_total = 128;
   std::string source_label;       // dataset as the user named it
   std::string data_root;          // what fs.listdir / napari.load_zarr may reach ("" = none)
   std::shared_ptr<data::ChunkCache> cache;  // chunk cache for datasets opened at run time
@@ -57,6 +61,10 @@ struct ServerStats {
   uint64_t frames_skipped = 0;  // not sent to a client waiting for a keyframe or overflowing
   uint64_t stream_configs = 0;  // notify.stream broadcasts caused by a new avcC
   uint64_t datasets_loaded = 0; // napari.load_zarr switches
+  int unauthenticated = 0;             // connections holding a place among the unauthenticated now
+  uint64_t connections_refused = 0;    // over an unauthenticated limit, or at the descriptor limit
+  uint64_t notifies_coalesced = 0;     // superseded notify.dims/camera dropped from a full outbox
+  uint64_t sessions_shed = 0;          // control sessions closed because they did not read
   RenderLoopState render;
 };
 
