@@ -1,5 +1,6 @@
 #pragma once
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct BenchConfig {
   int levels = 0;                                     // sparse: 1 = the single-level budget scenario
   std::string store = "local";                        // jump-2d: local, or http (nginx + a latency proxy)
   int latency_ms = 20;                                // jump-2d --store http: added per request
+  size_t client_history = 20000;                      // frame/intent records the full client keeps
+  std::vector<int> client_counts = {1, 4, 8, 16};     // clients: the phases
+  double soak_minutes = 10;                           // soak: how long
 };
 
 // One jump-2d run on `dataset` (intent -> first / full-resolution frame per jump).
@@ -47,16 +51,24 @@ int run_jump_2d_remote(const BenchConfig& cfg);
 struct BenchSession {
   std::unique_ptr<server::Server> server;
   std::unique_ptr<client::ClientStreamLoop> client;
+  std::set<int> server_threads;  // the threads the server (and its chunk cache) started, before any client
 };
 // Prints the reason and returns an empty session when something fails.
 BenchSession start_session(const BenchConfig& cfg);
 
 double rss_mb();
+std::set<int> thread_ids();  // of this process, from /proc/self/task
 int run_latency_2d(const BenchConfig& cfg);
 int run_orbit_3d(const BenchConfig& cfg);
 int run_read(const BenchConfig& cfg);
 int run_jump_2d(const BenchConfig& cfg);
 int run_sparse(const BenchConfig& cfg);
+// N clients sharing a view (one full client scrubbing, the others light: they read and
+// check frames without decoding), per N: frames/s, latency, server CPU, encodes/s.
+int run_clients(const BenchConfig& cfg);
+// 4 clients scrubbing, panning, orbiting and zooming for cfg.soak_minutes: RSS, fds,
+// errors and frames/s over time.
+int run_soak(const BenchConfig& cfg);
 // The browser client (headless Chromium through `driver`, a node script) vs latency-2d.
 int run_latency_web(const BenchConfig& cfg, const std::string& driver);
 int run_sparse_single_level(const BenchConfig& cfg);  // sparse --levels 1

@@ -101,6 +101,7 @@ BenchSession start_session(const BenchConfig& cfg) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
     return {};
   }
+  const std::set<int> threads_before = thread_ids();
   server::ServerConfig sc;
   sc.control_port = 0;
   sc.pixel_port = 0;
@@ -117,11 +118,15 @@ BenchSession start_session(const BenchConfig& cfg) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
     return {};
   }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the render thread starts its pools
+  for (int tid : thread_ids())
+    if (!threads_before.count(tid)) s.server_threads.insert(tid);
   client::ClientConfig cc;
   cc.connection.control_port = s.server->control_port();
   cc.connection.pixel_port = s.server->pixel_port();
   cc.connection.token = s.server->token();
   cc.name = "voxcast-bench";
+  cc.history_limit = cfg.client_history;
   s.client = std::make_unique<client::ClientStreamLoop>(cc);
   if (auto err = s.client->connect()) {
     std::fprintf(stderr, "voxcast-bench: %s\n", err->message.c_str());
@@ -259,6 +264,8 @@ int main(int argc, char** argv) {
   auto* jump = app.add_subcommand("jump-2d", "random dims jumps on an uncached 3-level pyramid (>= 2 GB)");
   auto* sparse = app.add_subcommand("sparse", "open a sparse OME-Zarr of over 10 TB and show its first frame");
   auto* web = app.add_subcommand("latency-web", "the browser client (headless Chromium) scrubbing dims, latency-2d as baseline");
+  auto* clients = app.add_subcommand("clients", "N clients sharing a view (light extra clients): the server's frames/s, latency, CPU");
+  auto* soak = app.add_subcommand("soak", "4 clients scrubbing and orbiting for a long time: RSS, fds, errors, frames/s");
   std::string web_driver = std::string(VOXCAST_WEB_DIR) + "/bench/latency-web.mjs";
   for (auto* sub : {read, jump, sparse}) {
     sub->add_option("--dataset", cfg.dataset, "dataset (default: generate one under --work-dir)");
@@ -275,7 +282,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 2000))->capture_default_str();
   web->add_option("--driver", web_driver, "the node script driving Chromium")->capture_default_str();
   sparse->add_option("--levels", cfg.levels, "1: single-level datasets (2 PB sparse, 17 GB dense) in a server process of its own");
-  for (auto* sub : {latency, orbit, web}) {
+  for (auto* sub : {latency, orbit, web, clients}) {
     sub->add_option("--steps", cfg.steps, "intents to send (latency-2d: 300, orbit-3d: 120)");
     sub->add_option("--rate", cfg.rate, "intents per second")->capture_default_str();
     sub->add_option("--size", size, "video size WxH")->capture_default_str();
@@ -288,6 +295,14 @@ int main(int argc, char** argv) {
   orbit->add_option("--mode", cfg.mode, "rendering mode (mip, translucent, ...)")->capture_default_str();
   orbit->add_option("--renderer", cfg.renderer, "3D renderer: auto, cuda, cpu")->capture_default_str();
   orbit->add_option("--frame-ms", cfg.frame_ms, "3D frame-time budget while moving")->capture_default_str();
+  clients->add_option("--counts", cfg.client_counts, "client counts, one phase each")->delimiter(',')->capture_default_str();
+  double soak_rate = 30;
+  soak->add_option("--minutes", cfg.soak_minutes, "how long")->capture_default_str();
+  soak->add_option("--rate", soak_rate, "intents per second from each client")->capture_default_str();
+  soak->add_option("--size", size, "video size WxH")->capture_default_str();
+  soak->add_option("--dataset", cfg.dataset, "dataset (synthetic or synthetic:CxZxYxX)");
+  soak->add_option("--threads", cfg.threads, "server render/encode threads (0: all cores)")->capture_default_str();
+  soak->add_option("--json", cfg.json_path, "write results as JSON");
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
   set_log_level(LogLevel::warn);
@@ -310,6 +325,12 @@ int main(int argc, char** argv) {
   }
   if (cfg.steps <= 0) cfg.steps = 300;
   if (cfg.dataset.empty()) cfg.dataset = "synthetic";
+  if (clients->parsed()) return run_clients(cfg);
+  if (soak->parsed()) {
+    cfg.client_history = 2000;  // the client's records fill during warm-up, not through the run
+    cfg.rate = soak_rate;
+    return run_soak(cfg);
+  }
   if (web->parsed()) return run_latency_web(cfg, web_driver);
   return run_latency_2d(cfg);
 }
