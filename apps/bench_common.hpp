@@ -72,5 +72,7 @@ int run_soak(const BenchConfig& cfg);
 // The browser client (headless Chromium through `driver`, a node script) vs latency-2d.
 int run_latency_web(const BenchConfig& cfg, const std::string& driver);
 int run_sparse_single_level(const BenchConfig& cfg);  // sparse --levels 1
+// PSNR and bits per frame during motion and after it, the time to the exact still (issue 18).
+int run_quality(const BenchConfig& cfg);
 
 }  // namespace voxcast::bench

@@ -265,6 +265,7 @@ int main(int argc, char** argv) {
   auto* sparse = app.add_subcommand("sparse", "open a sparse OME-Zarr of over 10 TB and show its first frame");
   auto* web = app.add_subcommand("latency-web", "the browser client (headless Chromium) scrubbing dims, latency-2d as baseline");
   auto* clients = app.add_subcommand("clients", "N clients sharing a view (light extra clients): the server's frames/s, latency, CPU");
+  auto* quality = app.add_subcommand("quality", "PSNR and bits per frame in motion and after it; time to the exact still");
   auto* soak = app.add_subcommand("soak", "4 clients scrubbing and orbiting for a long time: RSS, fds, errors, frames/s");
   std::string web_driver = std::string(VOXCAST_WEB_DIR) + "/bench/latency-web.mjs";
   for (auto* sub : {read, jump, sparse}) {
@@ -282,7 +283,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 2000))->capture_default_str();
   web->add_option("--driver", web_driver, "the node script driving Chromium")->capture_default_str();
   sparse->add_option("--levels", cfg.levels, "1: single-level datasets (2 PB sparse, 17 GB dense) in a server process of its own");
-  for (auto* sub : {latency, orbit, web, clients}) {
+  for (auto* sub : {latency, orbit, web, clients, quality}) {
     sub->add_option("--steps", cfg.steps, "intents to send (latency-2d: 300, orbit-3d: 120)");
     sub->add_option("--rate", cfg.rate, "intents per second")->capture_default_str();
     sub->add_option("--size", size, "video size WxH")->capture_default_str();
@@ -322,6 +323,10 @@ int main(int argc, char** argv) {
     if (cfg.dataset.empty()) cfg.dataset = "synthetic:1x" + std::to_string(cfg.volume_size) + "x" +
                                            std::to_string(cfg.volume_size) + "x" + std::to_string(cfg.volume_size);
     return run_orbit_3d(cfg);
+  }
+  if (quality->parsed()) {
+    if (cfg.steps <= 0) cfg.steps = 60;
+    return run_quality(cfg);
   }
   if (cfg.steps <= 0) cfg.steps = 300;
   if (cfg.dataset.empty()) cfg.dataset = "synthetic";

@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
       for (; printed < frames.size(); ++printed) {
         const auto& f = frames[printed];
         std::printf("frame seq=%u %s bytes=%zu version=%llu render=%.1fms encode=%.1fms decode=%.1fms%s\n", f.seq,
-                    f.keyframe ? "IDR" : "P  ", f.bytes, static_cast<unsigned long long>(f.scene_version), f.render_ms,
+                    f.still ? "STILL" : f.keyframe ? "IDR" : "P  ", f.bytes, static_cast<unsigned long long>(f.scene_version), f.render_ms,
                     f.encode_ms, f.decode_ms, f.refined ? " refined" : "");
       }
     }
@@ -164,6 +164,10 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(stats.decoder_recreations), static_cast<unsigned long long>(stats.decoder_fallbacks));
   std::printf("stream       %llu gaps, %llu dropped, %llu decode errors\n", static_cast<unsigned long long>(stats.gaps),
               static_cast<unsigned long long>(stats.frames_dropped), static_cast<unsigned long long>(stats.decode_errors));
+  std::printf("stills       %s: %llu received, %llu shown, %llu invalid; the last picture was %s\n",
+              loop.exact_stills ? "on" : "off", static_cast<unsigned long long>(stats.stills_received),
+              static_cast<unsigned long long>(stats.stills_shown), static_cast<unsigned long long>(stats.stills_invalid),
+              stats.shown_quality.c_str());
   if (!png.empty()) {
     if (!have_last) {
       std::fprintf(stderr, "voxcast-headless: no frame was decoded; no PNG written\n");

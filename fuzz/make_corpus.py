@@ -120,6 +120,16 @@ put("fuzz_pixel", "delta", struct.pack(">IdIIBBH", 8, 1.5, 320, 240, 1, 0, 0) +
 put("fuzz_pixel", "avcc_record", bytes([1, 0x64, 0, 0x1f, 0xff, 0xe1]) + struct.pack(">H", len(sps)) + sps +
     bytes([1]) + struct.pack(">H", len(pps)) + pps)
 put("fuzz_pixel", "annexb", b"\x00\x00\x00\x01" + sps + b"\x00\x00\x01" + pps + b"\x00\x00\x01" + idr)
+# An exact still: header (codec 16, flag 2), 16-byte prefix, an 8x6 RGB PNG.
+def png_rgb(w, h):
+    import zlib
+    rows = b"".join(b"\x00" + bytes((x * 31 + y * 7) & 0xff for x in range(w * 3)) for y in range(h))
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+put("fuzz_pixel", "still", struct.pack(">IdIIBBH", 9, 2.0, 8, 6, 16, 2, 0) + struct.pack(">QII", 42, 1500, 300) +
+    png_rgb(8, 6))
 
 zarray = {"zarr_format": 2, "shape": [4, 64, 64], "chunks": [1, 32, 32], "dtype": "<u2",
           "compressor": {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0},

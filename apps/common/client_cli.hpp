@@ -36,6 +36,8 @@ inline void add_client_options(CLI::App& app, ClientCli* c) {
       ->check(CLI::Range(0.0, 1000.0))->capture_default_str();
   app.add_option("--log-level", c->config.log_level, "debug, info, warn, error")
       ->envname("VOXCAST_LOG_LEVEL")->check(CLI::IsMember({"debug", "info", "warn", "error"}))->capture_default_str();
+  app.add_flag("!--no-exact-stills", c->config.exact_stills,
+               "do not ask for lossless stills when the view rests (video only, as napari-cuda)");
   app.add_option("--metrics", c->config.metrics_path, "write the client metrics (histograms) as JSON when the session ends");
 }
 

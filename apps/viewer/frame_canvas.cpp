@@ -45,6 +45,11 @@ const char* kFragmentNv12 =
     "  float u = c.r;\n"
     "  float v = c.g;\n" VOXCAST_YUV_TO_RGB "}\n";
 #undef VOXCAST_YUV_TO_RGB
+// An exact still is the server's RGB, shown as it is.
+const char* kFragmentRgba =
+    "varying vec2 uv;\n"
+    "uniform sampler2D plane_rgba;\n"
+    "void main() { gl_FragColor = vec4(texture2D(plane_rgba, uv).rgb, 1.0); }\n";
 
 void build_program(QOpenGLShaderProgram* program, const char* fragment) {
   program->addShaderFromSourceCode(QOpenGLShader::Vertex, kVertex);
@@ -117,6 +122,7 @@ void FrameCanvas::initializeGL() {
   initializeOpenGLFunctions();
   build_program(&program_, kFragmentI420);
   build_program(&program_nv12_, kFragmentNv12);
+  build_program(&program_rgba_, kFragmentRgba);
   // Hardware-decoded pictures stay on the GPU when this context can take them there.
   auto opened = glimport::open_frame_importer();
   if (opened.importer) {
@@ -148,6 +154,14 @@ void FrameCanvas::upload(const codec::YuvImage& f) {
 }
 
 bool FrameCanvas::take(const codec::YuvImage& frame) {
+  showing_rgba_ = frame.exact();
+  if (showing_rgba_) {
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glBindTexture(GL_TEXTURE_2D, textures_[0]);  // the Y plane's texture holds the still
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, frame.width, frame.height, 0, GL_RGBA, GL_UNSIGNED_BYTE, frame.rgba.data());
+    showing_nv12_ = false;
+    return true;
+  }
   if (!frame.device) {
     upload(frame);
     showing_nv12_ = false;
@@ -203,9 +217,13 @@ void FrameCanvas::paintGL() {
   const float x0 = static_cast<float>(r.left() / width() * 2 - 1), x1 = static_cast<float>(r.right() / width() * 2 - 1);
   const float y0 = static_cast<float>(1 - r.top() / height() * 2), y1 = static_cast<float>(1 - r.bottom() / height() * 2);
   const GLfloat quad[] = {x0, y1, 0, 1, x1, y1, 1, 1, x0, y0, 0, 0, x1, y0, 1, 0};
-  QOpenGLShaderProgram& program = showing_nv12_ ? program_nv12_ : program_;
+  QOpenGLShaderProgram& program = showing_rgba_ ? program_rgba_ : showing_nv12_ ? program_nv12_ : program_;
   program.bind();
-  if (showing_nv12_) {
+  if (showing_rgba_) {
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, textures_[0]);
+    program.setUniformValue("plane_rgba", 0);
+  } else if (showing_nv12_) {
     const auto& t = importer_->textures();
     const GLuint planes[2] = {t.luma, t.chroma};
     for (int i = 0; i < 2; ++i) {

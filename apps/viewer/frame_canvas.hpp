@@ -38,6 +38,8 @@ class FrameCanvas : public QOpenGLWidget, protected QOpenGLFunctions {
   QRectF video_rect() const;
   QSize video_size() const { return video_size_; }
   uint64_t frames_drawn() const { return frames_drawn_; }
+  // Whether the picture on screen is an exact still (the server's render, lossless).
+  bool showing_exact() const { return showing_rgba_; }
   // How frames reach the textures: "GPU (CUDA-GL, <device>)", "GPU (VA-API dma-buf, EGL)"
   // or "system memory (<why>)";
   // empty until the GL context exists.
@@ -77,6 +79,8 @@ class FrameCanvas : public QOpenGLWidget, protected QOpenGLFunctions {
   bool pending_ = false;
   QOpenGLShaderProgram program_;       // I420 from three textures
   QOpenGLShaderProgram program_nv12_;  // NV12 from the importer's two
+  QOpenGLShaderProgram program_rgba_;  // an exact still (RGBA in the first texture)
+  bool showing_rgba_ = false;
   GLuint textures_[3] = {0, 0, 0};
   std::unique_ptr<glimport::FrameImporter> importer_;
   bool showing_nv12_ = false;

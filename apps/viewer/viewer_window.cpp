@@ -55,7 +55,11 @@ ViewerWindow::ViewerWindow(client::ClientConfig config, QWidget* parent)
   link_ = new QLabel(this);
   rates_ = new QLabel(this);
   server_ = new QLabel(this);
+  quality_ = new QLabel(this);
+  quality_->setToolTip("exact: the server's render, lossless · partial: a coarser level stands in while data loads · "
+                       "lossy: H.264 video");
   statusBar()->addWidget(link_);
+  statusBar()->addWidget(quality_);
   statusBar()->addWidget(rates_, 1);
   statusBar()->addPermanentWidget(server_);
   build_menus();
@@ -227,6 +231,12 @@ void ViewerWindow::refresh_status() {
     shown_server_errors_ = loop_state.server_errors;
     statusBar()->showMessage(QString::fromStdString("server error: " + loop_state.server_error), 15000);
   }
+  // The picture's quality, as the canvas shows it (the still may be presented but not yet drawn).
+  const std::string quality = st.shown_quality;
+  quality_->setText(QString::fromStdString(quality));
+  quality_->setStyleSheet(quality == "exact"     ? "color: #1b8a3c; font-weight: bold;"
+                          : quality == "partial" ? "color: #b06000;"
+                                                 : "");
   server_->setText(QString::fromStdString("server: render " + m.metadata.value("renderer", std::string("?")) + " · encode " +
                                           m.metadata.value("encoder", std::string("?"))));
   if (overlay_->isVisible()) {

@@ -39,6 +39,7 @@ class ViewerWindow : public QMainWindow {
   QLabel* status_link() { return link_; }
   QLabel* status_rates() { return rates_; }
   QLabel* status_server() { return server_; }
+  QLabel* status_quality() { return quality_; }
   void toggle_ndisplay();
   // napari.screenshot of what the canvas shows, at its size in device pixels times
   // `scale`, written to `path` off the GUI thread; false when one is already pending.
@@ -71,6 +72,7 @@ class ViewerWindow : public QMainWindow {
   QLabel* link_ = nullptr;
   QLabel* rates_ = nullptr;
   QLabel* server_ = nullptr;
+  QLabel* quality_ = nullptr;  // exact / partial / lossy: what the picture on screen is
   QTimer refresh_timer_, status_timer_;
   LocalCamera camera_;
   std::future<client::CommandResult> pending_contrast_;  // napari.auto_contrast in flight

@@ -1,6 +1,45 @@
 #include "stream_loop_impl.hpp"
 
+#include "voxcast/client/still_hold.hpp"
+#include "voxcast/codec/png.hpp"
+#include "voxcast/protocol/still.hpp"
+
 namespace voxcast::client {
+
+const char* picture_quality(const FrameRecord& r) {
+  if (r.still) return "exact";
+  return r.partial ? "partial" : "lossy";
+}
+
+namespace {
+// An exact still as an RGBA picture; nullopt (logged) when it is not a valid still of the
+// size its header gives.
+std::optional<codec::YuvImage> decode_still(const protocol::Bytes& payload, FrameRecord* rec) {
+  auto still = protocol::read_still(payload);
+  if (!still) {
+    log_warn("client", "exact still rejected: " + still.error().message);
+    return std::nullopt;
+  }
+  rec->scene_version = still->meta.scene_version;
+  rec->render_ms = still->meta.render_us / 1000.0;
+  rec->encode_ms = still->meta.png_us / 1000.0;
+  // The header's size bounds what is allocated (a video of at most 16384 x 16384).
+  if (rec->width <= 0 || rec->height <= 0 || rec->width > 16384 || rec->height > 16384) {
+    log_warn("client", "exact still rejected: size " + std::to_string(rec->width) + "x" + std::to_string(rec->height));
+    return std::nullopt;
+  }
+  codec::YuvImage picture;
+  picture.width = rec->width;
+  picture.height = rec->height;
+  if (auto err = codec::decode_png_rgba_sized(still->png, rec->width, rec->height, &picture.rgba)) {
+    log_warn("client", "exact still rejected: " + *err);
+    return std::nullopt;
+  }
+  rec->decoded = true;
+  rec->decoded_ms = steady_ms();
+  return picture;
+}
+}  // namespace
 
 asio::awaitable<std::optional<protocol::Error>> ClientStreamLoop::Impl::connect_pixel() {
   const auto& c = config.connection;
@@ -8,7 +47,10 @@ asio::awaitable<std::optional<protocol::Error>> ClientStreamLoop::Impl::connect_
   net::WsStream& ws = *pixel;
   try {
     co_await connect_tcp(ws, c.pixel_port);
-    std::string target = c.token.empty() ? "/" : "/?token=" + c.token;
+    std::string query;
+    if (!c.token.empty()) query = "token=" + c.token;
+    if (loop.exact_stills) query += (query.empty() ? "" : "&") + std::string("still=png");
+    std::string target = query.empty() ? "/" : "/?" + query;
     co_await ws.handshake(c.host + ":" + std::to_string(c.pixel_port), target);
     ws.tcp().expires_never();
     ws.read_message_max(256u << 20);
@@ -63,6 +105,7 @@ void ClientStreamLoop::Impl::media_loop() {
   PixelMessage m;
   uint32_t epoch = 0;
   PresenterState presenter;
+  StillHold still_hold;
   presenter.config = config.presenter;
   reset_presenter(&presenter, wall_seconds() * 1000.0);
   while (true) {
@@ -86,6 +129,7 @@ void ClientStreamLoop::Impl::media_loop() {
       // Its seq restarts (a frame "older" than the one shown is new here) and the clock
       // offset may differ (a restarted server): the presenter is re-seeded.
       reset_presenter(&presenter, wall_seconds() * 1000.0);
+      still_hold = StillHold{};
     }
     FrameRecord rec;
     rec.seq = m.header.seq;
@@ -101,14 +145,24 @@ void ClientStreamLoop::Impl::media_loop() {
       rec.refined = (meta->quality & protocol::kQualityRefined) != 0;
       rec.partial = (meta->quality & protocol::kQualityPartial) != 0;
     }
+    rec.still = m.header.codec == protocol::kCodecStillPng;
+    // Stills count in seq like video, so the gate sees them (a gap before one is a gap).
     GateDecision decision = gate_frame(&gate, m.header);
     std::optional<codec::YuvImage> picture;
-    bool decode_error = false;
+    bool decode_error = false, still_invalid = false;
     if (decision == GateDecision::drop_request_keyframe) {
       decoder.decoder->flush();
       request_keyframe_now();
     }
-    if (decision == GateDecision::decode) {
+    if (rec.still) {
+      if (decision == GateDecision::decode) {
+        double t0 = steady_ms();
+        picture = decode_still(m.payload, &rec);
+        rec.decode_ms = steady_ms() - t0;
+        still_invalid = !picture;
+        if (picture && !accept_still(&still_hold, rec.scene_version)) picture.reset();  // stale
+      }
+    } else if (decision == GateDecision::decode) {
       if (dump.is_open()) {
         if (auto annexb = protocol::avcc_to_annexb(m.payload)) dump.write(reinterpret_cast<const char*>(annexb->data()), static_cast<std::streamsize>(annexb->size()));
       }
@@ -122,21 +176,26 @@ void ClientStreamLoop::Impl::media_loop() {
         gate.waiting_for_keyframe = true;
         request_keyframe_now();
       } else if (out.picture) {
-        picture = std::move(out.picture);
         rec.decoded = true;
         rec.decoded_ms = steady_ms();
+        // Decoded either way (the reference chain); shown unless a still covers it.
+        if (show_video(&still_hold, rec.scene_version)) picture = std::move(out.picture);
       }
     }
     std::shared_ptr<FrameLease> lease;
     if (picture) lease = FrameLease::create(std::make_shared<codec::YuvImage>(std::move(*picture)), LeaseRole::presenter, m.header.seq);
     {
     std::lock_guard lock(mutex);
-    if (rec.decoded) record(&metrics.decode_ms, rec.decode_ms);
+    if (rec.decoded && !rec.still) record(&metrics.decode_ms, rec.decode_ms);
     stats.pixel_messages += 1;
     stats.bytes += rec.bytes;
     stats.gaps = gate.gaps;
     stats.frames_dropped = gate.dropped;
     if (decode_error) stats.decode_errors += 1;
+    if (rec.still) {
+      stats.stills_received += 1;
+      if (still_invalid) stats.stills_invalid += 1;
+    }
     stats.decoder = decoder_name(decoder);
     stats.decoder_recreations = decoder.recreations;
     stats.decoder_fallbacks = decoder.fallbacks_to_software;
@@ -183,6 +242,8 @@ void ClientStreamLoop::Impl::present_due(PresenterState* presenter) {
   if (it != frame_index.end()) {
     FrameRecord& rec = frames[it->second];
     rec.presented_ms = now;
+    stats.shown_quality = picture_quality(rec);
+    if (rec.still) stats.stills_shown += 1;
     // Intents this frame answers (acked, its scene version at least theirs, not yet shown).
     for (auto& in : intents)
       if (in.presented_ms == 0 && in.acked_ms > 0 && in.accepted && in.version > 0 &&

@@ -34,7 +34,7 @@ SessionReport make_report(const std::vector<IntentRecord>& intents, const std::v
   for (const auto& f : frames) {
     total_bytes += static_cast<double>(f.bytes);
     bytes.push_back(static_cast<double>(f.bytes));
-    if (!f.decoded) continue;
+    if (!f.decoded || f.still) continue;  // the video's figures; exact stills are counted apart
     if (r.frames_decoded == 0) first = f.decoded_ms;
     last = f.decoded_ms;
     ++r.frames_decoded;

@@ -135,6 +135,7 @@ asio::awaitable<std::optional<protocol::Error>> ClientStreamLoop::Impl::connect_
     hello.features = {{"notify.scene", true}, {"notify.layers", true}, {"notify.stream", true},
                       {"notify.dims", true},  {"notify.camera", true}, {"call.command", true}};
     if (config.want_notify_error) hello.features["notify.error"] = true;
+    if (config.exact_stills) hello.features[protocol::kFeatureExactStill] = true;
     hello.resume_tokens = {{"notify.scene", std::nullopt}, {"notify.layers", std::nullopt}, {"notify.stream", std::nullopt}};
     {
       // After a loss, offer the tokens of what we saw (a server that can resume replays only the rest).
@@ -166,6 +167,8 @@ asio::awaitable<std::optional<protocol::Error>> ClientStreamLoop::Impl::connect_
       co_return make_error("connect.failed", "welcome session id mismatch");
     session_id = welcome->session_id;
     loop.heartbeat_s = welcome->heartbeat_s > 0 ? welcome->heartbeat_s : 15.0;
+    auto still = welcome->features.find(protocol::kFeatureExactStill);
+    loop.exact_stills = config.exact_stills && still != welcome->features.end() && still->second.enabled;
     loop.control_up = true;
     {
       std::lock_guard lock(mutex);

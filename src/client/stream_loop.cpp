@@ -324,6 +324,12 @@ ClientMetrics ClientStreamLoop::metrics() const {
 bool ClientStreamLoop::latest_rgba(std::vector<uint8_t>* rgba, int* width, int* height) const {
   auto pic = latest_picture();
   if (!pic) return false;
+  if (pic->exact()) {
+    *rgba = std::move(pic->rgba);
+    *width = pic->width;
+    *height = pic->height;
+    return true;
+  }
   rgba->resize(static_cast<size_t>(pic->width) * static_cast<size_t>(pic->height) * 4);
   codec::i420_to_rgba(pic->y.data(), pic->width, pic->u.data(), pic->width / 2, pic->v.data(), pic->width / 2,
                       pic->width, pic->height, rgba->data());

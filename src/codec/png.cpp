@@ -34,7 +34,31 @@ std::optional<std::string> encode_png_rgba(const uint8_t* rgba, int width, int h
   return std::nullopt;
 }
 
-std::optional<std::string> decode_png_rgba(const std::vector<uint8_t>& png, std::vector<uint8_t>* rgba, int* width,
+std::optional<std::string> encode_png_rgb_fast(const uint8_t* rgba, int width, int height, std::vector<uint8_t>* png) {
+  const size_t pixels = static_cast<size_t>(width) * static_cast<size_t>(height);
+  std::vector<uint8_t> rgb(pixels * 3);
+  for (size_t i = 0; i < pixels; ++i) std::memcpy(&rgb[i * 3], rgba + i * 4, 3);
+  png_image image;
+  std::memset(&image, 0, sizeof(image));
+  image.version = PNG_IMAGE_VERSION;
+  image.width = static_cast<png_uint_32>(width);
+  image.height = static_cast<png_uint_32>(height);
+  image.format = PNG_FORMAT_RGB;
+  image.flags = PNG_IMAGE_FLAG_FAST;
+  // Worst case of a stored (uncompressed) stream: rows + filter bytes + zlib overhead.
+  png_alloc_size_t size = pixels * 3 + static_cast<size_t>(height) + (pixels * 3) / 1000 + 4096;
+  png->resize(size);
+  if (!png_image_write_to_memory(&image, png->data(), &size, 0, rgb.data(), 0, nullptr)) {
+    if (size <= png->size()) return std::string("cannot encode PNG: ") + image.message;
+    png->resize(size);  // larger than estimated: libpng said how much
+    if (!png_image_write_to_memory(&image, png->data(), &size, 0, rgb.data(), 0, nullptr))
+      return std::string("cannot encode PNG: ") + image.message;
+  }
+  png->resize(size);
+  return std::nullopt;
+}
+
+std::optional<std::string> decode_png_rgba(std::span<const uint8_t> png, std::vector<uint8_t>* rgba, int* width,
                                            int* height) {
   png_image image;
   std::memset(&image, 0, sizeof(image));
@@ -45,6 +69,23 @@ std::optional<std::string> decode_png_rgba(const std::vector<uint8_t>& png, std:
   if (!png_image_finish_read(&image, nullptr, rgba->data(), 0, nullptr)) return "cannot decode the PNG";
   *width = static_cast<int>(image.width);
   *height = static_cast<int>(image.height);
+  return std::nullopt;
+}
+
+std::optional<std::string> decode_png_rgba_sized(std::span<const uint8_t> png, int width, int height,
+                                                 std::vector<uint8_t>* rgba) {
+  png_image image;
+  std::memset(&image, 0, sizeof(image));
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, png.data(), png.size())) return std::string("not a PNG: ") + image.message;
+  if (image.width != static_cast<png_uint_32>(width) || image.height != static_cast<png_uint_32>(height)) {
+    png_image_free(&image);
+    return "the PNG is " + std::to_string(image.width) + "x" + std::to_string(image.height) + ", not " +
+           std::to_string(width) + "x" + std::to_string(height);
+  }
+  image.format = PNG_FORMAT_RGBA;
+  rgba->resize(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, rgba->data(), 0, nullptr)) return "cannot decode the PNG";
   return std::nullopt;
 }
 

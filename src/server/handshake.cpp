@@ -82,6 +82,7 @@ protocol::SessionWelcome make_welcome(const std::string& session_id, const std::
   toggle("notify.dims", false);
   toggle("notify.camera", false);
   if (features.count("notify.error")) toggle("notify.error", false);  // only for peers that asked
+  if (features.count("pixel.exact_still")) toggle("pixel.exact_still", false);
   w.features["notify.telemetry"] = protocol::FeatureToggle{};
   toggle("call.command", false);
   if (features.count("call.command")) w.features["call.command"].commands = policy.commands;

@@ -137,6 +137,8 @@ std::string metrics_text(const ServerStats& s) {
   metric("voxcast_pixel_clients", "gauge", "Pixel channels open now.", s.pixel_clients);
   metric("voxcast_frames_sent_total", "counter", "Access units written to pixel clients.",
          static_cast<double>(s.frames_sent));
+  metric("voxcast_stills_sent_total", "counter", "Exact stills (lossless PNG) written to pixel clients that take them.",
+         static_cast<double>(s.stills_sent));
   metric("voxcast_frames_skipped_total", "counter", "Frames a pixel client skipped (waiting for a keyframe or behind).",
          static_cast<double>(s.frames_skipped));
   metric("voxcast_stream_configs_total", "counter", "notify.stream broadcasts (the avcC changed).",

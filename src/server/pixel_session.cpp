@@ -4,6 +4,7 @@
 // periodic IDR, or, once its writer has caught up, for the IDR the render loop makes at
 // the next still moment (when the refinement pass re-encodes the picture anyway). A
 // stalled peer never catches up and so never asks. `seq` counts frames actually sent.
+#include <algorithm>
 #include <utility>  // boost 1.74 awaitable.hpp needs std::exchange declared first
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,6 +14,7 @@
 #include "server_core.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/protocol/pixel_header.hpp"
+#include "voxcast/protocol/still.hpp"
 #include "voxcast/server/http_routes.hpp"
 
 namespace voxcast::server {
@@ -46,6 +48,20 @@ void PixelSession::start() {
 
 bool PixelSession::offer(const std::shared_ptr<const OutgoingFrame>& frame) {
   if (state_.closing) return false;
+  if (frame->still) {
+    // A still only covers a decodable picture; a client already behind goes without.
+    if (state_.waiting_for_keyframe || queue_.size() >= core_.config.pixel_queue_frames) {
+      state_.stills_dropped += 1;
+      return false;
+    }
+    queue_.push_back(frame);
+    queue_signal_.cancel_one();
+    return true;
+  }
+  // A still not yet written is stale once a newer picture comes.
+  auto stale = std::remove_if(queue_.begin(), queue_.end(), [](const auto& f) { return f->still; });
+  state_.stills_dropped += static_cast<uint64_t>(queue_.end() - stale);
+  queue_.erase(stale, queue_.end());
   if (state_.waiting_for_keyframe && !frame->keyframe) {
     state_.skipped += 1;
     return false;
@@ -139,6 +155,7 @@ asio::awaitable<void> PixelSession::serve(http::request<http::string_body> req) 
     timeouts.idle_timeout = std::chrono::seconds(60);
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
+    state_.wants_still = protocol::target_asks_for_stills(std::string_view(req.target().data(), req.target().size()));
     co_await ws_.accept(req);
     ws_.binary(true);
     attached = true;
@@ -181,14 +198,20 @@ asio::awaitable<void> PixelSession::write_loop() {
       h.timestamp = frame->capture_time;
       h.width = frame->width;
       h.height = frame->height;
-      h.codec = static_cast<uint8_t>(protocol::Codec::h264);
-      h.flags = frame->keyframe ? protocol::kFlagKeyframe : 0;
+      h.codec = frame->still ? protocol::kCodecStillPng : static_cast<uint8_t>(protocol::Codec::h264);
+      h.flags = frame->still ? protocol::kFlagStill : frame->keyframe ? protocol::kFlagKeyframe : 0;
       std::array<uint8_t, protocol::kPixelHeaderSize> header{};
       protocol::write_pixel_header(h, header.data());
-      std::array<asio::const_buffer, 2> buffers{asio::buffer(header), asio::buffer(frame->avcc)};
+      const protocol::Bytes& payload = frame->still ? frame->still_payload : frame->avcc;
+      std::array<asio::const_buffer, 2> buffers{asio::buffer(header), asio::buffer(payload)};
       co_await ws_.write(buffers);
       state_.sent += 1;
-      core_.counters.frames_sent += 1;
+      if (frame->still) {
+        state_.stills_sent += 1;
+        core_.counters.stills_sent += 1;
+      } else {
+        core_.counters.frames_sent += 1;
+      }
     }
   } catch (const boost::system::system_error& e) {
     log_debug("pixel", std::string("pixel writer ended: ") + e.code().message());

@@ -7,7 +7,9 @@
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/core/thread_pool.hpp"
+#include "voxcast/codec/png.hpp"
 #include "voxcast/protocol/frame_meta.hpp"
+#include "voxcast/protocol/still.hpp"
 #include "voxcast/render/slice_renderer.hpp"
 #include "voxcast/render/volume_renderer.hpp"
 #ifdef VOXCAST_HAVE_CUDA
@@ -23,7 +25,7 @@ std::string describe(const RenderLoopState& s) {
     << " keyframe_pending=" << s.keyframe_pending << " quiet_keyframe_pending=" << s.quiet_keyframe_pending
     << " refine_pending=" << s.refine_pending
     << " data_pending=" << s.data_pending << " data_refinements=" << s.data_refinements
-    << " viewers=" << s.viewers;
+    << " viewers=" << s.viewers << " still_viewers=" << s.still_viewers << " stills=" << s.stills;
   return o.str();
 }
 
@@ -112,6 +114,11 @@ void RenderLoop::request_quiet_keyframe() {
   wake_.notify_one();
 }
 
+void RenderLoop::set_still_viewers(int viewers) {
+  std::lock_guard lock(mutex_);
+  state_.still_viewers = viewers;
+}
+
 void RenderLoop::set_viewers(int viewers) {
   {
     std::lock_guard lock(mutex_);
@@ -145,6 +152,7 @@ void RenderLoop::run() {
   while (true) {
     std::shared_ptr<const render::Scene> scene;
     bool idr = false, refine_only = false, data_refine = false;
+    int still_viewers = 0;
     {
       std::unique_lock lock(mutex_);
       auto has_work = [&] {
@@ -185,6 +193,7 @@ void RenderLoop::run() {
       idr = state_.keyframe_pending || owe_idr || (refine_only && state_.quiet_keyframe_pending);
       state_.keyframe_pending = false;
       state_.refine_pending = false;
+      still_viewers = state_.still_viewers;
     }
 
     double t0 = steady_ms();
@@ -204,10 +213,22 @@ void RenderLoop::run() {
       render::Scene view = *scene;
       view.interactive = !refine_only;
       std::optional<data::DataError> err;
+      bool cuda_done = false;
 #ifdef VOXCAST_HAVE_CUDA
-      if (gpu_3d) err = cuda->render_i420(view, source, encoder_->input());
+      // A still is made from RGBA; the video of that moment is converted from it on the CPU.
+      if (gpu_3d) {
+        if (refine_only && still_viewers > 0) {
+          err = cuda->render(view, source, &frame);
+          gpu_3d = false;
+        } else {
+          err = cuda->render_i420(view, source, encoder_->input());
+        }
+        cuda_done = true;
+      }
+#else
+      (void)still_viewers;
 #endif
-      if (!gpu_3d) {
+      if (!cuda_done) {
         err = is_3d ? volume.render(view, source, &frame, refine_only ? &superseded_ : nullptr)
                     : renderer.render(view, source, &frame);
       }
@@ -221,7 +242,7 @@ void RenderLoop::run() {
       }
       picture_partial = !is_3d && !err && !renderer.last().complete;
       on_gpu = gpu_3d;
-      if (!gpu_3d && is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead
+      if (!cuda_done && is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead
       if (err) {
         std::lock_guard lock(mutex_);
         state_.render_errors += 1;
@@ -234,14 +255,26 @@ void RenderLoop::run() {
       render_ms = steady_ms() - t0;
     }
     const bool incomplete = picture_partial;
+    bool refine_quality = config_.still_crf >= 0 && config_.still_crf < config_.encoder.crf;
+    // A quiet moment taken only for a recovery IDR or a still (2D without a refinement
+    // pass) is no refinement.
+    const bool refined = refine_only && (refine_quality || is_3d);
+    // The exact still: the picture is complete and someone takes stills.
+    const bool still = refine_only && still_viewers > 0 && !incomplete && !on_gpu && !frame.rgba.empty();
+    if (refine_only && !refined && !idr) {
+      // Nothing to re-encode: the video already shows this picture.
+      {
+        std::lock_guard lock(mutex_);
+        state_.rendered_version = scene->version;
+      }
+      if (auto s = still ? encode_still(frame, scene->version, capture, render_ms) : nullptr) sink_(std::move(s));
+      continue;
+    }
     double t1 = steady_ms();
     // A CUDA frame is already I420 in the encoder's input; a CPU frame is converted here.
     if (!on_gpu)
       codec::rgba_to_i420(frame.rgba.data(), frame.width, frame.height, frame.width * 4, encoder_->input(),
                           &convert_pool);
-    bool refine_quality = config_.still_crf >= 0 && config_.still_crf < config_.encoder.crf;
-    // A quiet moment taken only for a recovery IDR (2D without a refinement pass) is no refinement.
-    const bool refined = refine_only && (refine_quality || is_3d);
     int crf = refine_only && refine_quality ? config_.still_crf : config_.encoder.crf;
     auto encoded = encoder_->encode(idr, crf);
     double encode_ms = steady_ms() - t1;
@@ -291,11 +324,37 @@ void RenderLoop::run() {
       if (refined) state_.refinements += 1;
       if (data_refine) state_.data_refinements += 1;
       state_.data_pending = incomplete;
-      // After an interactive frame, schedule the still-image refinement.
-      state_.refine_pending = !refine_only && (refine_quality || is_3d);
+      // After an interactive frame, schedule the still-image refinement (and the exact still).
+      state_.refine_pending = !refine_only && (refine_quality || is_3d || still_viewers > 0);
     }
     sink_(std::move(out));
+    if (auto s = still ? encode_still(frame, scene->version, capture, render_ms) : nullptr) sink_(std::move(s));
   }
+}
+
+std::shared_ptr<const OutgoingFrame> RenderLoop::encode_still(const render::Frame& frame, uint64_t scene_version,
+                                                              double capture_time, double render_ms) {
+  double t0 = steady_ms();
+  protocol::Bytes png;
+  if (auto err = codec::encode_png_rgb_fast(frame.rgba.data(), frame.width, frame.height, &png)) {
+    log_error("render", "exact still: " + *err);
+    return nullptr;
+  }
+  auto out = std::make_shared<OutgoingFrame>();
+  out->still = true;
+  out->capture_time = capture_time;
+  out->scene_version = scene_version;
+  out->width = static_cast<uint32_t>(frame.width);
+  out->height = static_cast<uint32_t>(frame.height);
+  out->render_ms = render_ms;
+  out->png_ms = steady_ms() - t0;
+  protocol::StillMeta meta{scene_version, static_cast<uint32_t>(render_ms * 1000.0),
+                           static_cast<uint32_t>(out->png_ms * 1000.0)};
+  out->still_payload = protocol::build_still_payload(meta, png);
+  std::lock_guard lock(mutex_);
+  state_.stills += 1;
+  state_.last_png_ms = out->png_ms;
+  return out;
 }
 
 }  // namespace voxcast::server

@@ -66,20 +66,23 @@ void Server::Core::on_frame(std::shared_ptr<const OutgoingFrame> frame) {
       broadcast_control(stream_envelope(), nullptr, nullptr, std::nullopt);
     }
   }
-  for (const auto& p : pixel_sessions)
+  for (const auto& p : pixel_sessions) {
+    if (frame->still && !p->state().wants_still) continue;  // never offered: they did not ask
     if (!p->offer(frame)) counters.frames_skipped += 1;
+  }
 }
 
 void Server::Core::pixel_attached(const std::shared_ptr<PixelSession>& p) {
   pixel_sessions.insert(p);
   counters.pixel_clients = static_cast<int>(pixel_sessions.size());
+  if (p->state().wants_still) render_loop->set_still_viewers(++counters.still_clients);
   render_loop->set_viewers(counters.pixel_clients);
   render_loop->request_keyframe();  // a new viewer starts at an IDR
   log_info("pixel", "pixel client attached (" + std::to_string(counters.pixel_clients) + " now)");
 }
 
 void Server::Core::pixel_detached(const std::shared_ptr<PixelSession>& p) {
-  pixel_sessions.erase(p);
+  if (pixel_sessions.erase(p) && p->state().wants_still) render_loop->set_still_viewers(--counters.still_clients);
   counters.pixel_clients = static_cast<int>(pixel_sessions.size());
   render_loop->set_viewers(counters.pixel_clients);
   log_info("pixel", "pixel client left (" + std::to_string(counters.pixel_clients) + " now)");

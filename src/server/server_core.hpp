@@ -223,6 +223,9 @@ struct PixelSessionState {
   uint64_t overflows = 0;
   bool recovering = false;  // fell behind: waits for a keyframe without forcing one on others
   bool closing = false;
+  bool wants_still = false;  // asked for exact stills on its upgrade (still=png)
+  uint64_t stills_sent = 0;
+  uint64_t stills_dropped = 0;  // stale (a newer frame came) or the client was behind
 };
 
 class PixelSession : public std::enable_shared_from_this<PixelSession> {

@@ -1,6 +1,7 @@
 // napari.screenshot: the server's still render of the current view, as PNG, at 1x/2x/4x.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "fixture.hpp"
@@ -84,7 +85,8 @@ TEST(Screenshot, Works3D) {
   // The refined 3D frame (full resolution, still quality) is what the screenshot renders.
   ASSERT_TRUE(c.wait_until([&] {
     auto f = c.frames();
-    return !f.empty() && f.back().refined;
+    return std::any_of(f.begin(), f.end(), [](const client::FrameRecord& r) { return r.refined; }) &&
+           (f.back().refined || f.back().still);
   }, 10));
   std::vector<uint8_t> shown;
   int w = 0, h = 0;

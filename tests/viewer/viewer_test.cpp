@@ -99,13 +99,14 @@ struct Session {
     c.reconnect_max_ms = 200;
     return c;
   }
-  // Waits until the canvas has drawn frames and the stream has gone still (refined).
+  // Waits until the canvas has drawn frames and the stream has gone still (refined, or
+  // its exact still after the refinement).
   bool settle(double timeout_s = 10) {
     const uint64_t drawn = window.canvas()->frames_drawn();
     if (!pump_until([&] { return window.canvas()->frames_drawn() > drawn; }, timeout_s)) return false;
     return pump_until([&] {
       auto f = window.loop()->last_frame();
-      return f && f->refined && f->presented_ms > 0 && steady_ms() - f->presented_ms > 100;
+      return f && (f->refined || f->still) && f->presented_ms > 0 && steady_ms() - f->presented_ms > 100;
     }, timeout_s);
   }
   viewer::ViewerWindow window;

@@ -34,6 +34,7 @@ struct ClientConfig {
   std::string version = "0.1.0";
   double connect_timeout_s = 5.0;
   bool want_notify_error = true;  // voxcast addition: typed error frames
+  bool exact_stills = true;       // voxcast addition: lossless stills when the view rests (--no-exact-stills)
   bool connect_pixels = true;
   std::string dump_path;          // when set, decodable access units are appended here (Annex-B)
   int decoder_threads = 2;  // slice threads: parallel without holding frames back
@@ -85,7 +86,11 @@ struct FrameRecord {
   bool refined = false;
   bool partial = false;  // a coarser level stood in; the full-resolution frame follows
   bool decoded = false;
+  bool still = false;    // an exact still (PNG), decoded into RGBA when `decoded`
 };
+
+// What the presented picture is: the server's render exactly, a coarser stand-in, or video.
+const char* picture_quality(const FrameRecord& r);
 
 struct ClientStats {
   uint64_t control_frames = 0;
@@ -103,6 +108,10 @@ struct ClientStats {
   std::string link = "up";           // "up", "reconnecting", "pixel reconnecting", "down" (from LoopState)
   uint64_t reconnects = 0;           // new sessions after a lost control channel
   uint64_t pixel_reconnects = 0;     // pixel channel reopened alone
+  uint64_t stills_received = 0;      // exact stills (lossless) that arrived
+  uint64_t stills_shown = 0;         // of those, presented (the others were stale or undecodable)
+  uint64_t stills_invalid = 0;
+  std::string shown_quality = "none";  // of the presented picture: exact, partial or lossy (picture_quality)
   uint64_t restored_properties = 0;  // state.updates sent to restore the view after a reconnect
   uint64_t replayed_intents = 0;     // of those, intents the lost session never confirmed
 };

@@ -23,12 +23,15 @@ struct YuvPlanes {
 
 // An I420 picture with tightly packed planes. A hardware decoder asked to keep its
 // pictures on the GPU leaves the planes empty and sets `device` instead
-// (in_system_memory() in device_picture.hpp brings such a picture over).
+// (in_system_memory() in device_picture.hpp brings such a picture over). An exact still
+// (a lossless picture from the server, docs/messages.md) leaves them empty and sets `rgba`.
 struct YuvImage {
   int width = 0;
   int height = 0;
   std::vector<uint8_t> y, u, v;
   std::shared_ptr<const DevicePicture> device;
+  std::vector<uint8_t> rgba;  // an exact still: RGBA8, width * height * 4 bytes
+  bool exact() const { return !rgba.empty(); }
   void resize(int w, int h);
   YuvPlanes planes();
 };

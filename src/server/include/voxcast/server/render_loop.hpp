@@ -13,6 +13,10 @@
 #include "voxcast/data/volume_source.hpp"
 #include "voxcast/render/scene.hpp"
 
+namespace voxcast::render {
+struct Frame;
+}
+
 namespace voxcast::server {
 
 // One encoded access unit ready for the pixel channel.
@@ -28,6 +32,11 @@ struct OutgoingFrame {
   bool refined = false;  // a high-quality re-encode of a still scene
   bool partial = false;  // drawn from a coarser level while the wanted data loads
   protocol::Bytes sps, pps;  // present on keyframes
+  // An exact still (docs/messages.md): `still_payload` (prefix + PNG of the render) is
+  // what goes on the wire instead of `avcc`; only pixel sockets that asked receive it.
+  bool still = false;
+  protocol::Bytes still_payload;
+  double png_ms = 0.0;
 };
 
 struct RenderLoopConfig {
@@ -67,6 +76,9 @@ struct RenderLoopState {
   bool data_pending = false;  // the last 2D frame stood in with a coarser level; refine when data arrives
   uint64_t data_refinements = 0;
   int viewers = 0;
+  int still_viewers = 0;     // pixel sockets that take exact stills
+  uint64_t stills = 0;
+  double last_png_ms = 0.0;
   std::string last_error;
 };
 std::string describe(const RenderLoopState& s);
@@ -94,10 +106,15 @@ class RenderLoop {
   // An IDR once the view is still (coalesced; any IDR before that answers it too).
   void request_quiet_keyframe();
   void set_viewers(int viewers);
+  // Pixel sockets that asked for exact stills; with none, none are made.
+  void set_still_viewers(int viewers);
   RenderLoopState state() const;
 
  private:
   void run();
+  // The PNG still of `frame` (null, logged, when libpng fails).
+  std::shared_ptr<const OutgoingFrame> encode_still(const render::Frame& frame, uint64_t scene_version,
+                                                    double capture_time, double render_ms);
 
   RenderLoopConfig config_;
   FrameSink sink_;

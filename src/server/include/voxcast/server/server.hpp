@@ -59,6 +59,8 @@ struct ServerStats {
   int pixel_clients = 0;
   uint64_t frames_sent = 0;
   uint64_t frames_skipped = 0;  // not sent to a client waiting for a keyframe or overflowing
+  uint64_t stills_sent = 0;     // exact stills written to pixel clients that take them
+  int still_clients = 0;        // pixel clients that asked for exact stills
   uint64_t stream_configs = 0;  // notify.stream broadcasts caused by a new avcC
   uint64_t datasets_loaded = 0; // napari.load_zarr switches
   int unauthenticated = 0;             // connections holding a place among the unauthenticated now
