@@ -2,6 +2,8 @@
 
 #include "stream_loop_impl.hpp"
 
+#include "voxcast/protocol/still.hpp"
+
 namespace voxcast::client {
 
 std::string ClientStreamLoop::Impl::next_id(const char* prefix) {
