@@ -199,7 +199,7 @@ void ClientStreamLoop::Impl::media_loop() {
     stats.decoder = decoder_name(decoder);
     stats.decoder_recreations = decoder.recreations;
     stats.decoder_fallbacks = decoder.fallbacks_to_software;
-    if (rec.decoded) stats.frames_decoded += 1;
+    if (rec.decoded && !rec.still) stats.frames_decoded += 1;  // video; stills are counted apart
     if (lease) frame_index[m.header.seq] = frames.size();
     frames.push_back(rec);
     trim_history_locked();

@@ -24,5 +24,5 @@ TEST(LoopState, PrintsEveryPhaseAndTheRetryState) {
   EXPECT_EQ(j["phase"], "reconnecting");
   EXPECT_EQ(j["reconnect_attempts"], 3);
   EXPECT_EQ(j["tls"], true);
-  EXPECT_EQ(j.size(), 16u) << "every field is exported";  // with server_goodbye, server_error(s)
+  EXPECT_EQ(j.size(), 17u) << "every field is exported";  // with server_goodbye, server_error(s)
 }
