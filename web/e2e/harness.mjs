@@ -152,9 +152,11 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }) {
   };
 }
 
-// A page with its console errors collected and VideoFrame.close() counted per frame.
-export async function openPage(context, url) {
+// A page with its console errors collected and VideoFrame.close() counted per frame;
+// beforeGoto(page) runs before it loads (to listen to its WebSockets).
+export async function openPage(context, url, { beforeGoto } = {}) {
   const page = await context.newPage();
+  beforeGoto?.(page);
   const errors = [];
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(m.text());

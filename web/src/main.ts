@@ -4,6 +4,7 @@ import { ClientStreamLoop, defaultConfig, type SocketLike } from "./client/strea
 import { liveLeases, pageLeases } from "./client/frame_lease.js";
 import { webCodecsBackend } from "./client/media.js";
 import { percentile } from "./client/metrics.js";
+import { imageBitmapDecoder, stillLeases, type PictureQuality } from "./client/still.js";
 import { cameraFromPose, drag, makeCamera, poseOf, wheelZoom } from "./ui/camera.js";
 import { downloadScreenshot, OpenDialog } from "./ui/dialogs.js";
 import { DimsPanel } from "./ui/dims_panel.js";
@@ -45,9 +46,12 @@ function say(message: string, severity = "warning"): void {
 let view: VideoView;
 const loop = new ClientStreamLoop(config, (url) => new WebSocket(url) as unknown as SocketLike, backend, {
   onChange: () => scheduleRefresh(),
-  onFrame: (lease) => view.show(lease),
+  onFrame: (lease) => {
+    view.show(lease);
+    showQuality();
+  },
   onUserError: (m, severity) => say(m, severity),
-});
+}, imageBitmapDecoder());
 
 const stage = h("section", { id: "stage" });
 view = new VideoView(stage);
@@ -71,9 +75,10 @@ const toolbar = h("header", { id: "toolbar" },
   ndButton,
   button("reset", "Reset view", "reset the camera (double-click)", () => loop.sendState("camera", "main", "reset", "menu")));
 const statusLink = h("span", { id: "status-link" });
+const statusQuality = h("span", { id: "status-quality", title: "exact: the server's lossless render · partial: coarser data stands in while loading · lossy: video" });
 const statusRates = h("span", { id: "status-rates" });
 const statusServer = h("span", { id: "status-server" });
-const status = h("footer", { id: "status" }, statusLink, statusRates, statusServer);
+const status = h("footer", { id: "status" }, statusLink, statusQuality, statusRates, statusServer);
 app.append(toolbar, h("main", {}, layers.el, h("div", { class: "center" }, stage, dims.el)), status, openDialog.el, toasts);
 
 async function shoot(): Promise<void> {
@@ -170,6 +175,15 @@ function refresh(): void {
     cameraFromPose(m.camera, m.ndisplay, view.videoWidth, view.videoHeight, camera);
 }
 
+let shownQuality: PictureQuality = "none";
+function showQuality(): void {
+  const q = loop.stills.state.quality;
+  if (q === shownQuality) return;
+  shownQuality = q;
+  statusQuality.textContent = q === "none" ? "" : q;
+  statusQuality.className = q;
+}
+
 let lastBytes = 0, lastStatusMs = 0;
 function refreshStatus(): void {
   const mt = loop.metrics;
@@ -194,7 +208,10 @@ scheduleRefresh();
   view,
   leases: pageLeases,
   liveLeases: () => liveLeases(pageLeases),
+  stillLeases,
+  still: () => loop.stills.state, // quality, stills, last {sceneVersion, width, height, receivedMs, videoToStillMs, ...}
   grab: () => view.grab(),
+  grabStill: () => (loop.stills.state.quality === "exact" ? view.grab() : null), // the still's RGBA, native size
   camera,
   dims,
   layers,

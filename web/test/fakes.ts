@@ -1,8 +1,9 @@
-// Test doubles: a WebSocket pair the test drives by hand, and a WebCodecs-like decoder
-// whose frames count their close() calls.
+// Test doubles: a WebSocket pair the test drives by hand, a WebCodecs-like decoder whose
+// frames count their close() calls, and a PNG decoder for exact stills likewise.
 import type { SocketLike } from "../src/client/stream_loop.js";
 import type { ChunkLike, DecoderBackend, DecoderConfigLike, DecoderLike } from "../src/client/media.js";
-import { buildFrameMetaSei, joinAvcc, writePixelHeader } from "../src/protocol/pixel.js";
+import type { StillDecoder } from "../src/client/still.js";
+import { buildFrameMetaSei, CODEC_STILL_PNG, FLAG_STILL, joinAvcc, PNG_SIGNATURE, writePixelHeader, writeStill } from "../src/protocol/pixel.js";
 import { serialize, type Envelope, type JsonObject } from "../src/protocol/envelope.js";
 
 export class FakeSocket implements SocketLike {
@@ -56,11 +57,11 @@ export class FakeNetwork {
 export const envelope = (type: string, payload: JsonObject, extra: Partial<Envelope> = {}): string =>
   serialize({ type, version: 2, timestamp: Date.now() / 1000, payload, ...extra } as Envelope);
 
-export const welcome = (session = "sess-0001-aaaa", heartbeat_s = 15): string =>
+export const welcome = (session = "sess-0001-aaaa", heartbeat_s = 15, features: JsonObject = {}): string =>
   envelope("session.welcome", {
     protocol_version: 2,
     session: { id: session, heartbeat_s, ack_timeout_ms: 250 },
-    features: { "notify.scene": { enabled: true }, "call.command": { enabled: true, commands: ["napari.screenshot"] } },
+    features: { "notify.scene": { enabled: true }, "call.command": { enabled: true, commands: ["napari.screenshot"] }, ...features },
   }, { session, frame_id: "welcome-1" });
 
 export class FakeFrame {
@@ -115,9 +116,9 @@ export const PPS = Uint8Array.from([0x68, 0xeb, 0xe3, 0xcb]);
 export const AVCC_B64 = Buffer.from([1, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0, SPS.length, ...SPS, 1, 0, PPS.length, ...PPS]).toString("base64");
 
 // One pixel message: header + AVCC access unit (keyframes carry SPS/PPS), with the SEI.
-export function pixelMessage(seq: number, key: boolean, sceneVersion = 0, sps: Uint8Array = SPS): ArrayBuffer {
+export function pixelMessage(seq: number, key: boolean, sceneVersion = 0, sps: Uint8Array = SPS, quality = 0): ArrayBuffer {
   const slice = Uint8Array.from([key ? 0x65 : 0x41, 0x88, 0x84, 0x00, 0x10]);
-  const sei = buildFrameMetaSei({ scene_version: sceneVersion, capture_time: Date.now() / 1000, render_us: 1000, encode_us: 2000, quality: 0 });
+  const sei = buildFrameMetaSei({ scene_version: sceneVersion, capture_time: Date.now() / 1000, render_us: 1000, encode_us: 2000, quality });
   const au = joinAvcc(key ? [sps, PPS, sei, slice] : [sei, slice]);
   const header = writePixelHeader({ seq, timestamp: Date.now() / 1000, width: 64, height: 48, codec: 1, flags: key ? 1 : 0 });
   const out = new Uint8Array(header.length + au.length);
@@ -128,3 +129,37 @@ export function pixelMessage(seq: number, key: boolean, sceneVersion = 0, sps: U
 
 export const settle = () => new Promise((r) => setTimeout(r, 0));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// An exact still: header (codec 16, the still flag), prefix, a PNG (here its signature
+// and a marker byte the fake decoder reads: 0xee makes it fail).
+export function stillMessage(seq: number, sceneVersion: number, marker = 0): ArrayBuffer {
+  const png = Uint8Array.from([...PNG_SIGNATURE, marker]);
+  const payload = writeStill({ sceneVersion, renderUs: 4000, pngUs: 3000, png });
+  const header = writePixelHeader({ seq, timestamp: Date.now() / 1000, width: 64, height: 48, codec: CODEC_STILL_PNG, flags: FLAG_STILL });
+  const out = new Uint8Array(header.length + payload.length);
+  out.set(header);
+  out.set(payload, header.length);
+  return out.buffer;
+}
+
+export class FakePicture {
+  closes = 0;
+  readonly width = 64;
+  readonly height = 48;
+  close(): void {
+    this.closes += 1;
+  }
+}
+
+// Decodes on a later turn, as createImageBitmap does.
+export class FakeStillDecoder {
+  pictures: FakePicture[] = [];
+  delayMs = 0;
+  decode: StillDecoder = (png) =>
+    new Promise((resolve, reject) => setTimeout(() => {
+      if (png[8] === 0xee) return reject(new Error("not a PNG the fake can read"));
+      const p = new FakePicture();
+      this.pictures.push(p);
+      resolve(p);
+    }, this.delayMs));
+}

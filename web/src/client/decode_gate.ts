@@ -1,6 +1,6 @@
 // Keyframe gating of the pixel stream (src/client/decode_gate.cpp): nothing is decoded
 // before the first keyframe, and a gap in seq (a lost frame breaks the P-frame chain)
-// drops frames until the next keyframe, asking for one once.
+// drops frames until the next keyframe, asking for one once. Exact stills count in seq.
 import { isKeyframe, type PixelHeader } from "../protocol/pixel.js";
 
 export interface DecodeGate {
@@ -38,4 +38,17 @@ export function gateFrame(g: DecodeGate, h: PixelHeader): GateDecision {
     return "drop";
   }
   return "decode";
+}
+
+// An exact still takes a seq like a video frame but is whole in itself: it is shown
+// whatever the gate waits for. A gap before it still broke the video chain.
+export function gateStill(g: DecodeGate, h: PixelHeader): "ok" | "request_keyframe" {
+  const gap = g.haveSeq && h.seq !== ((g.lastSeq + 1) >>> 0);
+  g.haveSeq = true;
+  g.lastSeq = h.seq;
+  if (!gap) return "ok";
+  g.gaps += 1;
+  const newly = !g.waitingForKeyframe;
+  g.waitingForKeyframe = true;
+  return newly ? "request_keyframe" : "ok";
 }

@@ -14,6 +14,7 @@ export interface LoopState {
   phase: LinkPhase;
   sessionId: string;
   tls: boolean;
+  exactStill: boolean; // the welcome enabled exact stills: the pixel upgrade asks for them
   controlUp: boolean;
   pixelUp: boolean;
   heartbeatS: number; // from the welcome; silence for 3 periods = lost
@@ -31,6 +32,7 @@ export const makeLoopState = (): LoopState => ({
   phase: "idle",
   sessionId: "",
   tls: false,
+  exactStill: false,
   controlUp: false,
   pixelUp: false,
   heartbeatS: 15,
@@ -47,6 +49,7 @@ export const makeLoopState = (): LoopState => ({
 export function describe(s: LoopState): string {
   let out = `${s.phase}${s.tls ? " (tls)" : ""} control ${s.controlUp ? "up" : "down"} pixel ${s.pixelUp ? "up" : "down"} epoch ${s.pixelEpoch} sessions ${s.sessions}`;
   if (s.sessionId) out += ` session ${s.sessionId.slice(0, 8)}`;
+  if (s.exactStill) out += " exact-stills";
   if (s.reconnectAttempts > 0) out += ` retry ${s.reconnectAttempts} in ${Math.round(s.nextRetryMs)} ms`;
   if (s.lastError) out += ` (${s.lastError})`;
   return out;

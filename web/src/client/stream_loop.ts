@@ -2,12 +2,13 @@
 // (control JSON, pixel binary) with one printable LoopState; the state channel (hello
 // with the token and features, welcome or reject, heartbeats answered, resume tokens);
 // intents through the throttle into the client ledger; the scene mirror; keyframe gating,
-// decoding (MediaPipeline) and the presenter; reconnect with back-off and the view
-// restored. No DOM: the page (src/main.ts) and the unit tests sit on it.
+// decoding (MediaPipeline) and the presenter; exact stills (StillPipeline) when the
+// server offers them; reconnect with back-off and the view restored. No DOM: the page
+// (src/main.ts) and the unit tests sit on it.
 import { parseEnvelope, PROTOCOL_VERSION, serialize, type Envelope, type Json, type JsonObject } from "../protocol/envelope.js";
 import { parseAckState, parseErrorCommand, parseNotifyError, parseReplyCommand, parseSessionReject, parseSessionWelcome } from "../protocol/messages.js";
-import { findFrameMeta, isKeyframe, PIXEL_HEADER_SIZE, readPixelHeader, type PixelHeader } from "../protocol/pixel.js";
-import { gateFrame, makeGate, type DecodeGate } from "./decode_gate.js";
+import { findFrameMeta, isKeyframe, isStill, PIXEL_HEADER_SIZE, readPixelHeader, type PixelHeader } from "../protocol/pixel.js";
+import { gateFrame, gateStill, makeGate, type DecodeGate } from "./decode_gate.js";
 import type { FrameLease } from "./frame_lease.js";
 import * as L from "./ledger.js";
 import { describe, makeLoopState, nextBackoffMs, type LoopState } from "./loop_state.js";
@@ -15,6 +16,7 @@ import { MediaPipeline, type Decoded, type DecoderBackend } from "./media.js";
 import { makeMetrics, record, type ClientMetrics } from "./metrics.js";
 import { applyNotify, cloneMirror, makeMirror, restoreUpdates, type ClientMirror, type StateUpdate } from "./mirror.js";
 import { defaultPresenterConfig, makePresenter, resetPresenter, submitFrame, takeDueFrame, type PresenterConfig, type PresenterState } from "./presenter.js";
+import { pixelUrlWithStills, STILL_FEATURE, StillPipeline, type StillDecoder, type StillRecord } from "./still.js";
 import { clearThrottle, flushUpdates, makeThrottle, nextFlushMs, queueUpdate, type IntentThrottle } from "./throttle.js";
 
 // What the loop needs of a WebSocket (tests pass a fake).
@@ -80,6 +82,7 @@ export interface FrameRecord {
   decodedMs: number;
   presentedMs: number;
   sceneVersion: number;
+  quality: number; // frame-meta SEI quality bits
   renderMs: number;
   encodeMs: number;
   serverMs: number;
@@ -130,6 +133,7 @@ export class ClientStreamLoop {
   readonly frames = new Map<number, FrameRecord>(); // decode id -> record, while decoding
   readonly #decodedBySeq = new Map<number, FrameRecord>(); // seq -> record, until presented or dropped
   readonly media: MediaPipeline;
+  readonly stills: StillPipeline;
   gate: DecodeGate = makeGate();
   presenter: PresenterState;
   shown: FrameLease | null = null;
@@ -154,13 +158,15 @@ export class ClientStreamLoop {
   #lostAtMs = 0;
   #waiting: WaitingUnit[] = []; // access units held while the decoder (re)configures
 
+  // Without a still decoder the client never asks for exact stills.
   constructor(readonly config: ClientConfig, private readonly sockets: SocketFactory, backend: DecoderBackend,
-              private readonly events: LoopEvents = {}) {
+              private readonly events: LoopEvents = {}, stillDecoder: StillDecoder | null = null) {
     this.throttle = makeThrottle(config.throttleIntervalMs);
     this.presenter = makePresenter(config.presenter, wallMs());
     this.#delayMs = config.reconnectMinMs;
     this.#pixelDelayMs = config.reconnectMinMs;
     this.media = new MediaPipeline(backend, (d) => this.#onDecoded(d), (m) => this.#onDecoderError(m));
+    this.stills = new StillPipeline(stillDecoder, (lease, rec) => this.#showStill(lease, rec));
   }
 
   describe(): string {
@@ -287,7 +293,7 @@ export class ClientStreamLoop {
       const hello: JsonObject = {
         protocols: [PROTOCOL_VERSION],
         client: { name: this.config.name, version: this.config.version, platform: this.config.platform },
-        features: FEATURES,
+        features: this.stills.available ? { ...FEATURES, [STILL_FEATURE]: true } : FEATURES,
         resume_tokens: resume,
       };
       if (this.config.token) hello.auth = { type: "token", token: this.config.token };
@@ -347,6 +353,7 @@ export class ClientStreamLoop {
     this.loop.lastError = "";
     this.loop.rejectCode = "";
     this.loop.tls = this.config.controlUrl.startsWith("wss:");
+    this.loop.exactStill = this.stills.available && w.value.features[STILL_FEATURE]?.enabled === true;
     this.#delayMs = this.config.reconnectMinMs;
     this.ledger.ackTimeoutMs = Math.max(1000, w.value.ack_timeout_ms * 4);
     if (reconnect) {
@@ -527,7 +534,7 @@ export class ClientStreamLoop {
     if (this.#stopped || !this.loop.controlUp) return;
     let ws: SocketLike;
     try {
-      ws = this.sockets(this.config.pixelUrl);
+      ws = this.sockets(this.loop.exactStill ? pixelUrlWithStills(this.config.pixelUrl) : this.config.pixelUrl);
     } catch (e) {
       this.#pixelFailed(`pixel channel: ${e instanceof Error ? e.message : String(e)}`);
       return;
@@ -575,6 +582,7 @@ export class ClientStreamLoop {
   #dropMedia(): void {
     this.gate = makeGate();
     this.#waiting = [];
+    this.stills.newConnection();
     resetPresenter(this.presenter, wallMs());
     if (this.#stopped && this.shown) {
       this.shown.release("presenter");
@@ -591,12 +599,18 @@ export class ClientStreamLoop {
     const au = bytes.subarray(PIXEL_HEADER_SIZE);
     this.metrics.pixelMessages += 1;
     this.metrics.bytes += bytes.byteLength;
+    if (isStill(h.value)) {
+      if (gateStill(this.gate, h.value) === "request_keyframe") this.requestKeyframe();
+      this.stills.receive(h.value, au, bytes.byteLength);
+      return;
+    }
     const meta = findFrameMeta(au);
     const rec: FrameRecord = {
       seq: h.value.seq, keyframe: isKeyframe(h.value), bytes: bytes.byteLength, receivedMs: nowMs(),
-      decodeStartMs: 0, decodedMs: 0, presentedMs: 0, sceneVersion: meta?.scene_version ?? 0,
+      decodeStartMs: 0, decodedMs: 0, presentedMs: 0, sceneVersion: meta?.scene_version ?? 0, quality: meta?.quality ?? 0,
       renderMs: (meta?.render_us ?? 0) / 1000, encodeMs: (meta?.encode_us ?? 0) / 1000, serverMs: h.value.timestamp * 1000,
     };
+    this.stills.noteVideo(rec.sceneVersion, rec.receivedMs);
     const decision = gateFrame(this.gate, h.value);
     if (decision === "drop_request_keyframe") this.requestKeyframe();
     if (decision !== "decode") return;
@@ -686,10 +700,14 @@ export class ClientStreamLoop {
   }
 
   #show(lease: FrameLease, seq: number): void {
-    this.shown?.release("presenter");
-    this.shown = lease;
     const rec = this.#decodedBySeq.get(seq);
     this.#decodedBySeq.delete(seq);
+    if (!this.stills.admitVideo(seq, rec?.sceneVersion ?? 0, rec?.quality ?? 0)) {
+      lease.release("presenter"); // decoded, so the reference chain holds; the exact still stays
+      return;
+    }
+    this.shown?.release("presenter");
+    this.shown = lease;
     this.events.onFrame?.(lease);
     const now = nowMs();
     const m = this.metrics;
@@ -701,11 +719,23 @@ export class ClientStreamLoop {
     rec.presentedMs = now;
     record(m.presenterLatencyMs, now - rec.receivedMs);
     this.lastFrame = rec;
-    // Intents this frame answers: acked, its scene version at least theirs, not yet shown.
+    this.#answerIntents(rec.sceneVersion, now);
+  }
+
+  #showStill(lease: FrameLease, rec: StillRecord): void {
+    this.shown?.release("presenter");
+    this.shown = lease;
+    this.events.onFrame?.(lease);
+    this.#answerIntents(rec.sceneVersion, rec.presentedMs);
+    this.#changed();
+  }
+
+  // Intents a picture answers: acked, its scene version at least theirs, not yet shown.
+  #answerIntents(sceneVersion: number, now: number): void {
     for (const i of this.intents)
-      if (i.presentedMs === 0 && i.ackedMs > 0 && i.accepted && i.version > 0 && rec.sceneVersion >= i.version) {
+      if (i.presentedMs === 0 && i.ackedMs > 0 && i.accepted && i.version > 0 && sceneVersion >= i.version) {
         i.presentedMs = now;
-        record(m.intentToFrameMs, now - i.sentMs);
+        record(this.metrics.intentToFrameMs, now - i.sentMs);
       }
   }
 

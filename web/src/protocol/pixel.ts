@@ -1,10 +1,14 @@
 // The pixel channel's binary messages (24-byte big-endian header, then an AVCC access
-// unit), the H.264 bitstream pieces the client needs (NAL split, RBSP, avcC → codec
-// string) and voxcast's frame-meta SEI (src/protocol/frame_meta.cpp, layout v1).
+// unit, or an exact still's prefix and PNG), the H.264 bitstream pieces the client needs
+// (NAL split, RBSP, avcC → codec string) and voxcast's frame-meta SEI
+// (src/protocol/frame_meta.cpp, layout v1).
 import { fail, ok, type Result } from "./envelope.js";
 
 export const PIXEL_HEADER_SIZE = 24;
 export const CODEC_H264 = 1;
+export const CODEC_STILL_PNG = 16; // docs/messages.md, "Exact stills"
+export const FLAG_KEYFRAME = 0x01;
+export const FLAG_STILL = 0x02;
 
 export interface PixelHeader {
   seq: number; // u32
@@ -12,10 +16,11 @@ export interface PixelHeader {
   width: number;
   height: number;
   codec: number;
-  flags: number; // bit 0: keyframe
+  flags: number; // bit 0: keyframe, bit 1: exact still
 }
 
-export const isKeyframe = (h: PixelHeader): boolean => (h.flags & 1) !== 0;
+export const isKeyframe = (h: PixelHeader): boolean => (h.flags & FLAG_KEYFRAME) !== 0;
+export const isStill = (h: PixelHeader): boolean => h.codec === CODEC_STILL_PNG;
 
 export function readPixelHeader(bytes: Uint8Array): Result<PixelHeader> {
   if (bytes.byteLength < PIXEL_HEADER_SIZE) return fail("pixel.invalid", `pixel message shorter than ${PIXEL_HEADER_SIZE} bytes`);
@@ -39,6 +44,40 @@ export function writePixelHeader(h: PixelHeader): Uint8Array {
   v.setUint32(16, h.height);
   v.setUint8(20, h.codec);
   v.setUint8(21, h.flags);
+  return out;
+}
+
+// An exact still's payload: u64 scene_version, u32 render_us, u32 png_us (big-endian),
+// then a PNG (8-bit RGB, exactly the server's render).
+export const STILL_PREFIX_SIZE = 16;
+export const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+export interface StillPayload {
+  sceneVersion: number;
+  renderUs: number;
+  pngUs: number;
+  png: Uint8Array; // a view into the payload
+}
+
+export function readStill(payload: Uint8Array): Result<StillPayload> {
+  if (payload.byteLength < STILL_PREFIX_SIZE + PNG_SIGNATURE.length)
+    return fail("still.truncated", `still payload of ${payload.byteLength} bytes: shorter than its ${STILL_PREFIX_SIZE}-byte prefix and a PNG signature`);
+  const v = new DataView(payload.buffer, payload.byteOffset, STILL_PREFIX_SIZE);
+  const version = v.getBigUint64(0);
+  if (version > BigInt(Number.MAX_SAFE_INTEGER)) return fail("still.invalid", `still scene_version ${version} is past 2^53: garbled`);
+  const png = payload.subarray(STILL_PREFIX_SIZE);
+  if (!PNG_SIGNATURE.every((b, i) => png[i] === b)) return fail("still.not_png", "still payload does not hold a PNG after its prefix");
+  return ok({ sceneVersion: Number(version), renderUs: v.getUint32(8), pngUs: v.getUint32(12), png });
+}
+
+// A still's payload as the server writes it (for tests and fixtures).
+export function writeStill(s: StillPayload): Uint8Array {
+  const out = new Uint8Array(STILL_PREFIX_SIZE + s.png.length);
+  const v = new DataView(out.buffer);
+  v.setBigUint64(0, BigInt(s.sceneVersion));
+  v.setUint32(8, s.renderUs);
+  v.setUint32(12, s.pngUs);
+  out.set(s.png, STILL_PREFIX_SIZE);
   return out;
 }
 

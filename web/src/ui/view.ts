@@ -1,12 +1,12 @@
-// The canvas: the shown frame drawn at the video's aspect ratio (letterboxed), at the
-// device's pixel ratio. The frame is only touched inside lease.use(), so the canvas can
-// never keep or close a VideoFrame; the lease stays with the presenter until replaced.
+// The canvas: the shown picture (a VideoFrame, or an exact still's ImageBitmap) drawn at
+// its aspect ratio (letterboxed), at the device's pixel ratio. The picture is only
+// touched inside lease.use(), so the canvas can never keep or close it; the lease stays
+// with the presenter until replaced.
 import type { FrameLease } from "../client/frame_lease.js";
 
-interface FrameLike {
-  displayWidth: number;
-  displayHeight: number;
-}
+type Picture = CanvasImageSource & ({ displayWidth: number; displayHeight: number } | { width: number; height: number });
+
+const sizeOf = (p: Picture): [number, number] => ("displayWidth" in p ? [p.displayWidth, p.displayHeight] : [p.width, p.height]);
 
 export class VideoView {
   readonly canvas: HTMLCanvasElement;
@@ -63,9 +63,8 @@ export class VideoView {
     if (!lease || lease.closed) return;
     const t0 = performance.now();
     lease.use((frame) => {
-      const f = frame as unknown as FrameLike & CanvasImageSource;
-      this.videoWidth = f.displayWidth;
-      this.videoHeight = f.displayHeight;
+      const f = frame as unknown as Picture;
+      [this.videoWidth, this.videoHeight] = sizeOf(f);
       const b = this.box();
       const ctx = this.#ctx;
       ctx.fillStyle = "#000";
@@ -77,17 +76,19 @@ export class VideoView {
     this.draws += 1;
   }
 
-  // The shown frame at video resolution, as RGBA (tests compare it with the server's still).
+  // The shown picture at its own resolution, as RGBA (tests compare it with the server's
+  // render; an exact still's bytes come back unchanged).
   grab(): ImageData | null {
     const lease = this.#lease;
     if (!lease || lease.closed) return null;
     return (
       lease.use((frame) => {
-        const f = frame as unknown as FrameLike & CanvasImageSource;
-        const c = new OffscreenCanvas(f.displayWidth, f.displayHeight);
+        const f = frame as unknown as Picture;
+        const [w, h] = sizeOf(f);
+        const c = new OffscreenCanvas(w, h);
         const ctx = c.getContext("2d")!;
         ctx.drawImage(f, 0, 0);
-        return ctx.getImageData(0, 0, f.displayWidth, f.displayHeight);
+        return ctx.getImageData(0, 0, w, h);
       }) ?? null
     );
   }
