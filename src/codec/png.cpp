@@ -58,12 +58,20 @@ std::optional<std::string> encode_png_rgb_fast(const uint8_t* rgba, int width, i
   return std::nullopt;
 }
 
-std::optional<std::string> decode_png_rgba(std::span<const uint8_t> png, std::vector<uint8_t>* rgba, int* width,
-                                           int* height) {
+namespace {
+// Decodes a PNG in memory as RGBA8; with `expect_w` > 0 the size must be expect_w x expect_h,
+// checked before the pixels are allocated.
+std::optional<std::string> decode_png_memory(std::span<const uint8_t> png, int expect_w, int expect_h,
+                                             std::vector<uint8_t>* rgba, int* width, int* height) {
   png_image image;
   std::memset(&image, 0, sizeof(image));
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&image, png.data(), png.size())) return std::string("not a PNG: ") + image.message;
+  if (expect_w > 0 && (image.width != static_cast<png_uint_32>(expect_w) || image.height != static_cast<png_uint_32>(expect_h))) {
+    png_image_free(&image);
+    return "the PNG is " + std::to_string(image.width) + "x" + std::to_string(image.height) + ", not " +
+           std::to_string(expect_w) + "x" + std::to_string(expect_h);
+  }
   image.format = PNG_FORMAT_RGBA;
   rgba->resize(PNG_IMAGE_SIZE(image));
   if (!png_image_finish_read(&image, nullptr, rgba->data(), 0, nullptr)) return "cannot decode the PNG";
@@ -71,22 +79,18 @@ std::optional<std::string> decode_png_rgba(std::span<const uint8_t> png, std::ve
   *height = static_cast<int>(image.height);
   return std::nullopt;
 }
+}  // namespace
+
+std::optional<std::string> decode_png_rgba(std::span<const uint8_t> png, std::vector<uint8_t>* rgba, int* width,
+                                           int* height) {
+  return decode_png_memory(png, 0, 0, rgba, width, height);
+}
 
 std::optional<std::string> decode_png_rgba_sized(std::span<const uint8_t> png, int width, int height,
                                                  std::vector<uint8_t>* rgba) {
-  png_image image;
-  std::memset(&image, 0, sizeof(image));
-  image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_memory(&image, png.data(), png.size())) return std::string("not a PNG: ") + image.message;
-  if (image.width != static_cast<png_uint_32>(width) || image.height != static_cast<png_uint_32>(height)) {
-    png_image_free(&image);
-    return "the PNG is " + std::to_string(image.width) + "x" + std::to_string(image.height) + ", not " +
-           std::to_string(width) + "x" + std::to_string(height);
-  }
-  image.format = PNG_FORMAT_RGBA;
-  rgba->resize(PNG_IMAGE_SIZE(image));
-  if (!png_image_finish_read(&image, nullptr, rgba->data(), 0, nullptr)) return "cannot decode the PNG";
-  return std::nullopt;
+  int w = 0, h = 0;
+  if (width <= 0 || height <= 0) return std::string("no PNG size to expect");
+  return decode_png_memory(png, width, height, rgba, &w, &h);
 }
 
 std::optional<std::string> read_png_rgba(const std::string& path, std::vector<uint8_t>* rgba, int* width, int* height) {

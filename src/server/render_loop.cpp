@@ -148,6 +148,7 @@ void RenderLoop::run() {
   std::shared_ptr<const data::VolumeSource> shown_source;  // of the last frame (for data refinement)
   bool owe_idr = false;  // a keyframe was due when rendering failed: the next good frame is one
   bool picture_partial = false;  // the current picture stands in with coarser data
+  double picture_render_ms = 0;  // what the current picture took to render (a still re-sends it)
 
   while (true) {
     std::shared_ptr<const render::Scene> scene;
@@ -253,6 +254,7 @@ void RenderLoop::run() {
         continue;
       }
       render_ms = steady_ms() - t0;
+      picture_render_ms = render_ms;
     }
     const bool incomplete = picture_partial;
     bool refine_quality = config_.still_crf >= 0 && config_.still_crf < config_.encoder.crf;
@@ -267,7 +269,7 @@ void RenderLoop::run() {
         std::lock_guard lock(mutex_);
         state_.rendered_version = scene->version;
       }
-      if (auto s = still ? encode_still(frame, scene->version, capture, render_ms) : nullptr) sink_(std::move(s));
+      if (auto s = still ? encode_still(frame, scene->version, capture, picture_render_ms) : nullptr) sink_(std::move(s));
       continue;
     }
     double t1 = steady_ms();
@@ -328,7 +330,7 @@ void RenderLoop::run() {
       state_.refine_pending = !refine_only && (refine_quality || is_3d || still_viewers > 0);
     }
     sink_(std::move(out));
-    if (auto s = still ? encode_still(frame, scene->version, capture, render_ms) : nullptr) sink_(std::move(s));
+    if (auto s = still ? encode_still(frame, scene->version, capture, picture_render_ms) : nullptr) sink_(std::move(s));
   }
 }
 

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <thread>
 
+#include "voxcast/codec/png.hpp"
 #include "voxcast/data/synthetic.hpp"
+#include "voxcast/protocol/base64.hpp"
 
 namespace voxcast::testing {
 
@@ -148,6 +150,15 @@ Json state_update_frame(const std::string& session, const std::string& id, const
   return {{"type", "state.update"}, {"version", 2},           {"session", session},
           {"frame_id", "state-" + id}, {"intent_id", "intent-" + id}, {"timestamp", 2.0},
           {"payload", {{"scope", scope}, {"target", target}, {"key", key}, {"value", value}}}};
+}
+
+std::optional<Picture> screenshot_picture(const client::CommandResult& reply) {
+  if (!reply.ok) return std::nullopt;
+  auto bytes = protocol::base64_decode(reply.result.value("data", std::string()));
+  if (!bytes) return std::nullopt;
+  Picture p;
+  if (codec::decode_png_rgba(*bytes, &p.rgba, &p.width, &p.height)) return std::nullopt;
+  return p;
 }
 
 }  // namespace voxcast::testing

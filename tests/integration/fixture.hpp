@@ -73,6 +73,13 @@ class RawControl {
   bool closed_ = false;
 };
 
+// The PNG of a napari.screenshot reply, decoded (nullopt for an error reply or a bad PNG).
+struct Picture {
+  std::vector<uint8_t> rgba;
+  int width = 0, height = 0;
+};
+std::optional<Picture> screenshot_picture(const client::CommandResult& reply);
+
 protocol::Json hello_frame(const std::string& token, bool want_errors = true);
 protocol::Json state_update_frame(const std::string& session, const std::string& id, const std::string& scope,
                                   const std::string& target, const std::string& key, protocol::Json value);

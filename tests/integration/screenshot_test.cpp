@@ -13,18 +13,7 @@ using namespace voxcast::testing;
 using protocol::Json;
 
 namespace {
-struct Picture {
-  std::vector<uint8_t> rgba;
-  int width = 0, height = 0;
-};
-std::optional<Picture> decode(const client::CommandResult& r) {
-  if (!r.ok) return std::nullopt;
-  auto bytes = protocol::base64_decode(r.result.value("data", std::string()));
-  if (!bytes) return std::nullopt;
-  Picture p;
-  if (codec::decode_png_rgba(*bytes, &p.rgba, &p.width, &p.height)) return std::nullopt;
-  return p;
-}
+std::optional<Picture> decode(const client::CommandResult& r) { return screenshot_picture(r); }
 }  // namespace
 
 TEST(Screenshot, TheStillMatchesTheStreamAndScalesUp) {

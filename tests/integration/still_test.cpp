@@ -15,20 +15,9 @@ using namespace voxcast::testing;
 using protocol::Json;
 
 namespace {
-struct Picture {
-  std::vector<uint8_t> rgba;
-  int width = 0, height = 0;
-};
-
 // The server's own still render of the current view (napari.screenshot at the stream's size).
 std::optional<Picture> server_render(client::ClientStreamLoop& c) {
-  auto r = c.call("napari.screenshot", Json{{"scale", 1}}, 30).get();
-  if (!r.ok) return std::nullopt;
-  auto bytes = protocol::base64_decode(r.result.value("data", std::string()));
-  if (!bytes) return std::nullopt;
-  Picture p;
-  if (codec::decode_png_rgba(*bytes, &p.rgba, &p.width, &p.height)) return std::nullopt;
-  return p;
+  return screenshot_picture(c.call("napari.screenshot", Json{{"scale", 1}}, 30).get());
 }
 
 // Bytes of RGB that differ (alpha is not sent: the picture is opaque).
