@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "voxcast/core/clock.hpp"
 
@@ -198,6 +199,18 @@ bool ChunkedSource::request(int level, const Box& box, RequestHint hint) const {
   if (level < 0 || level >= static_cast<int>(info_.levels.size())) return true;
   if (check_box(box, info_.levels[static_cast<size_t>(level)].shape)) return true;  // read_level reports it
   return hint.check_only ? cache_->contains(chunks_for(level, box)) : cache_->request(chunks_for(level, box), hint);
+}
+
+bool ChunkedSource::request_all(const std::vector<LevelBox>& boxes, RequestHint hint) const {
+  std::vector<ChunkRequest> all;
+  std::set<ChunkKey> seen;
+  for (const auto& b : boxes) {
+    if (b.level < 0 || b.level >= static_cast<int>(info_.levels.size())) continue;
+    if (check_box(b.box, info_.levels[static_cast<size_t>(b.level)].shape)) continue;  // read_level reports it
+    for (auto& r : chunks_for(b.level, b.box))
+      if (seen.insert(r.key).second) all.push_back(std::move(r));
+  }
+  return hint.check_only ? cache_->contains(all) : cache_->request(all, hint);
 }
 
 std::optional<DataError> ChunkedSource::read_level(int level, const Box& box, float* out) const {

@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "voxcast/core/clock.hpp"
+#include "voxcast/render/ray_modes.hpp"
+#include "voxcast/render/brick_store.hpp"
 
 namespace voxcast::render {
 
@@ -37,9 +39,9 @@ namespace {
 
 struct LayerMarch {
   const VolumeBlock* block;
-  const LayerLut* lut;
+  ray::LutRef lut;
+  ray::ModeParams params;
   const LayerState* layer;
-  float lo, hi;  // contrast limits
 };
 
 // Field value at voxel coordinates (x, y, z), voxel centres at integers.
@@ -67,36 +69,20 @@ struct LayerMarch {
   return c0 + (c1 - c0) * fz;
 }
 
-// NaN-safe: a NaN (from NaN limits) becomes 0 instead of passing both clamps.
-inline float normalized(const LayerMarch& L, float v) {
-  float n = (v - L.lo) / (L.hi - L.lo);
-  return n > 0.0f ? (n < 1.0f ? n : 1.0f) : 0.0f;
-}
-inline const Rgb& lut_at(const LayerMarch& L, float t) {
-  return L.lut->table[static_cast<size_t>(t * (kLutSize - 1) + 0.5f)];
-}
-
-struct Contribution {
-  Rgb rgb;           // premultiplied by alpha
-  float alpha = 0;   // 0: nothing on this ray
-};
+using ray::Step;
 
 // Marches one ray through one layer in voxel space. `o`, `d` are in voxel units
 // (d scaled so t is in world units); t0..t1 is the part inside the volume.
 // Specialised per mode and interpolation so the inner loop carries no mode switches.
 template <RenderMode mode, bool linear>
-Contribution march_mode(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
-                        double step_voxels, const Vec3& view_dir, const Vec3& scale) {
+ray::RayColor march_mode(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
+                         double step_voxels, const Vec3& view_dir, const Vec3& scale) {
   const VolumeBlock& b = *L.block;
-  const float lo = L.lo;
-  const float iso = static_cast<float>(L.layer->iso_threshold);
-  Contribution out;
-  float best = mode == RenderMode::minip ? INFINITY : -INFINITY;
-  double sum = 0;
-  int64_t count = 0;
-  float att_max = 0, att_sum = 0;
-  float acc_a = 0;
-  Rgb acc{0, 0, 0};
+  ray::ModeParams p = L.params;
+  p.mode = mode;  // a constant: the shared maths folds to this mode's case
+  const ray::LutRef lut = L.lut;
+  ray::RayState s = ray::start(p);
+  const auto sv = static_cast<float>(step_voxels);
   float prev_v = 0;
   bool have_prev = false;
   int64_t skip_brick = -1;
@@ -117,136 +103,52 @@ Contribution march_mode(const LayerMarch& L, const double o[3], const double d[3
     int64_t bz = std::min<int64_t>(static_cast<int64_t>(std::max(0.0, z + 0.5)) >> 3, nbz);
     int64_t brick = (bz * b.bricks[1] + by) * b.bricks[0] + bx;
     if (brick == skip_brick) continue;
-    {
-      float bmax = b.brick_max[static_cast<size_t>(brick)];
-      bool skip = (mode == RenderMode::mip && bmax <= best) ||
-                  ((mode == RenderMode::translucent || mode == RenderMode::additive ||
-                    mode == RenderMode::attenuated_mip) && bmax <= lo) ||
-                  (mode == RenderMode::iso && bmax < iso);
-      if (skip) {
-        // Jump to the last sample inside this brick; the loop's next step leaves it.
-        auto steps_inside = [](double p, double dp, int64_t bi) {
-          if (dp > 0) return ((bi + 1) * kBrick - 0.5 - p) / dp;
-          if (dp < 0) return (bi * kBrick - 0.5 - p) / dp;
-          return 1e30;
-        };
-        double k = std::floor(std::min({steps_inside(x, sx, bx), steps_inside(y, sy, by), steps_inside(z, sz, bz)}));
-        if (k > 0) {
-          x += sx * k;
-          y += sy * k;
-          z += sz * k;
-          t += step * k;
-        }
-        skip_brick = brick;
-        have_prev = false;
-        continue;
+    if (mode != RenderMode::minip && mode != RenderMode::average &&
+        ray::can_skip(s, p, -INFINITY, b.brick_max[static_cast<size_t>(brick)])) {
+      // Jump to the last sample inside this brick; the loop's next step leaves it.
+      auto steps_inside = [](double q, double dq, int64_t bi) {
+        if (dq > 0) return ((bi + 1) * kBrick - 0.5 - q) / dq;
+        if (dq < 0) return (bi * kBrick - 0.5 - q) / dq;
+        return 1e30;
+      };
+      double k = std::floor(std::min({steps_inside(x, sx, bx), steps_inside(y, sy, by), steps_inside(z, sz, bz)}));
+      if (k > 0) {
+        x += sx * k;
+        y += sy * k;
+        z += sz * k;
+        t += step * k;
       }
-      skip_brick = -1;
+      skip_brick = brick;
+      have_prev = false;
+      continue;
     }
+    skip_brick = -1;
     float v = sample(b, x, y, z, linear);
-    switch (mode) {  // a constant: only one case survives
-      case RenderMode::mip:
-        if (v > best) best = v;
-        if (best >= L.hi) t = t1;  // saturated: nothing further can change it
-        break;
-      case RenderMode::minip:
-        best = std::min(best, v);
-        break;
-      case RenderMode::average:
-        sum += v;
-        ++count;
-        break;
-      case RenderMode::attenuated_mip: {
-        float n = normalized(L, v);
-        // Attenuation by the integral of the value up to the middle of this sample's interval.
-        att_sum += n * static_cast<float>(step_voxels) * 0.5f;
-        float scaled = n * std::exp(-static_cast<float>(L.layer->attenuation) * std::max(0.0f, att_sum - 1.0f));
-        att_sum += n * static_cast<float>(step_voxels) * 0.5f;
-        att_max = std::max(att_max, scaled);
-        break;
-      }
-      case RenderMode::iso:
-        if (v >= iso) {
-          // Place the hit between the two samples, then shade with the field's gradient.
-          double f = have_prev && v != prev_v ? std::clamp(static_cast<double>((iso - prev_v) / (v - prev_v)), 0.0, 1.0) : 1.0;
-          double th = t - step * (1.0 - f);
-          double hx = o[0] + d[0] * th, hy = o[1] + d[1] * th, hz = o[2] + d[2] * th;
-          double gx = (sample(b, hx + 1, hy, hz, true) - sample(b, hx - 1, hy, hz, true)) / scale[0];
-          double gy = (sample(b, hx, hy + 1, hz, true) - sample(b, hx, hy - 1, hz, true)) / scale[1];
-          double gz = (sample(b, hx, hy, hz + 1, true) - sample(b, hx, hy, hz - 1, true)) / scale[2];
-          double gn = std::sqrt(gx * gx + gy * gy + gz * gz);
-          double lambert = gn > 0 ? std::abs(gx * view_dir[0] + gy * view_dir[1] + gz * view_dir[2]) / gn : 1.0;
-          float shade = static_cast<float>(0.2 + 0.8 * lambert);
-          const Rgb& c = L.lut->table[kLutSize - 1];
-          out.rgb = {c.r * shade, c.g * shade, c.b * shade};
-          out.alpha = 1;
-          return out;
-        }
-        break;
-      case RenderMode::translucent: {
-        float n = normalized(L, v);
-        // Opacity per unit length grows with the value; independent of the step size.
-        float a = 1.0f - std::pow(1.0f - std::min(n, 0.999f), static_cast<float>(step_voxels) * 0.5f);
-        const Rgb& c = lut_at(L, n);
-        float w = (1.0f - acc_a) * a;
-        acc.r += w * c.r;
-        acc.g += w * c.g;
-        acc.b += w * c.b;
-        acc_a += w;
-        if (acc_a > 0.99f) t = t1;  // early ray termination
-        break;
-      }
-      case RenderMode::additive: {
-        float n = normalized(L, v);
-        const Rgb& c = lut_at(L, n);
-        float w = n * 0.02f * static_cast<float>(step_voxels);
-        acc.r += w * c.r;
-        acc.g += w * c.g;
-        acc.b += w * c.b;
-        break;
-      }
+    Step next = ray::accumulate(s, p, lut, v, sv);
+    if (next == Step::stop) break;
+    if (next == Step::hit) {
+      // Place the hit between the two samples, then shade with the field's gradient.
+      double th = t - step * (1.0 - ray::iso_fraction(p, have_prev, prev_v, v));
+      double hx = o[0] + d[0] * th, hy = o[1] + d[1] * th, hz = o[2] + d[2] * th;
+      double gx = (sample(b, hx + 1, hy, hz, true) - sample(b, hx - 1, hy, hz, true)) / scale[0];
+      double gy = (sample(b, hx, hy + 1, hz, true) - sample(b, hx, hy - 1, hz, true)) / scale[1];
+      double gz = (sample(b, hx, hy, hz + 1, true) - sample(b, hx, hy, hz - 1, true)) / scale[2];
+      return ray::iso_shade(lut, gx, gy, gz, view_dir.data());
     }
     prev_v = v;
     have_prev = true;
   }
-  switch (mode) {
-    case RenderMode::mip:
-    case RenderMode::minip:
-      if (std::isinf(best)) return out;  // every sample was skipped: all below the limits
-      out.rgb = lut_at(L, normalized(L, best));
-      out.alpha = 1;
-      return out;
-    case RenderMode::average:
-      if (count == 0) return out;
-      out.rgb = lut_at(L, normalized(L, static_cast<float>(sum / static_cast<double>(count))));
-      out.alpha = 1;
-      return out;
-    case RenderMode::attenuated_mip:
-      out.rgb = lut_at(L, att_max);
-      out.alpha = 1;
-      return out;
-    case RenderMode::iso:
-      return out;
-    case RenderMode::translucent:
-      out.rgb = acc;
-      out.alpha = acc_a;
-      return out;
-    case RenderMode::additive:
-      out.rgb = {std::min(acc.r, 1.0f), std::min(acc.g, 1.0f), std::min(acc.b, 1.0f)};
-      out.alpha = 1;
-      return out;
-  }
-  return out;
+  return ray::finish(s, p, lut);
 }
 
 template <RenderMode mode>
-Contribution march_interp(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
+ray::RayColor march_interp(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
                           double step_voxels, bool linear, const Vec3& view_dir, const Vec3& scale) {
   return linear ? march_mode<mode, true>(L, o, d, t0, t1, step, step_voxels, view_dir, scale)
                 : march_mode<mode, false>(L, o, d, t0, t1, step, step_voxels, view_dir, scale);
 }
 
-Contribution march(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
+ray::RayColor march(const LayerMarch& L, const double o[3], const double d[3], double t0, double t1, double step,
                    double step_voxels, bool linear, const Vec3& view_dir, const Vec3& scale) {
   switch (L.layer->rendering) {
     case RenderMode::mip: return march_interp<RenderMode::mip>(L, o, d, t0, t1, step, step_voxels, linear, view_dir, scale);
@@ -261,55 +163,6 @@ Contribution march(const LayerMarch& L, const double o[3], const double d[3], do
   }
   return {};
 }
-
-// Ray/box intersection in voxel space; false when the ray misses.
-bool clip(const double o[3], const double d[3], const std::array<int64_t, 3>& size, double* t0, double* t1) {
-  double lo = -INFINITY, hi = INFINITY;
-  for (int i = 0; i < 3; ++i) {
-    double a = -0.5, b = static_cast<double>(size[static_cast<size_t>(i)]) - 0.5;
-    if (std::abs(d[i]) < 1e-15) {
-      if (o[i] < a || o[i] > b) return false;
-      continue;
-    }
-    double ta = (a - o[i]) / d[i], tb = (b - o[i]) / d[i];
-    if (ta > tb) std::swap(ta, tb);
-    lo = std::max(lo, ta);
-    hi = std::min(hi, tb);
-  }
-  *t0 = lo;
-  *t1 = hi;
-  return hi > lo;
-}
-
-void composite(float* acc, const Contribution& c, float opacity, Blending mode) {
-  if (c.alpha <= 0) return;
-  switch (mode) {
-    case Blending::opaque:
-      acc[0] = c.rgb.r;
-      acc[1] = c.rgb.g;
-      acc[2] = c.rgb.b;
-      break;
-    case Blending::translucent: {
-      float a = c.alpha * opacity;
-      acc[0] = acc[0] * (1 - a) + c.rgb.r * opacity;
-      acc[1] = acc[1] * (1 - a) + c.rgb.g * opacity;
-      acc[2] = acc[2] * (1 - a) + c.rgb.b * opacity;
-      break;
-    }
-    case Blending::additive:
-      acc[0] += c.rgb.r * opacity;
-      acc[1] += c.rgb.g * opacity;
-      acc[2] += c.rgb.b * opacity;
-      break;
-    case Blending::minimum:
-      acc[0] += (std::min(acc[0], c.rgb.r) - acc[0]) * opacity;
-      acc[1] += (std::min(acc[1], c.rgb.g) - acc[1]) * opacity;
-      acc[2] += (std::min(acc[2], c.rgb.b) - acc[2]) * opacity;
-      break;
-  }
-}
-
-inline uint8_t u8(float v) { return static_cast<uint8_t>(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f); }
 
 // Bilinear upscale of an RGBA8 image to the canvas size (8-bit weights, tables per column).
 void upscale(const Frame& src, Frame* dst, ThreadPool& pool) {
@@ -349,8 +202,17 @@ void upscale(const Frame& src, Frame* dst, ThreadPool& pool) {
 
 }  // namespace
 
-VolumeRenderer::VolumeRenderer(int threads, double target_ms, double budget_mb)
-    : pool_(threads), target_ms_(target_ms), budget_bytes_(budget_mb * 1024.0 * 1024.0) {}
+VolumeRenderer::VolumeRenderer(int threads, double target_ms, double budget_mb, std::string bricks)
+    : pool_(threads),
+      target_ms_(target_ms),
+      budget_bytes_(budget_mb * 1024.0 * 1024.0),
+      bricks_mode_(std::move(bricks)),
+      bricks_(std::make_unique<BrickStore>()) {}
+
+VolumeRenderer::VolumeRenderer(const VolumeBackendOptions& o)
+    : VolumeRenderer(o.threads, o.frame_ms, o.cpu_mb, o.bricks) {}
+
+VolumeRenderer::~VolumeRenderer() = default;
 
 namespace {
 std::vector<int> volume_axes(const VolumeGeometry& g) { return {g.axis[2], g.axis[1], g.axis[0]}; }
@@ -538,6 +400,46 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   out->width = scene.width;
   out->height = scene.height;
   out->rgba.resize(static_cast<size_t>(scene.width) * static_cast<size_t>(scene.height) * 4);
+  // Adaptive resolution: while interacting, cast only as many rays as the frame budget allows.
+  double scale = scene.interactive ? interactive_scale_ : 1.0;
+  Frame* target = out;
+  if (scale < 0.999) {
+    small_.width = std::max(2, static_cast<int>(scene.width * scale));
+    small_.height = std::max(2, static_cast<int>(scene.height * scale));
+    small_.rgba.resize(static_cast<size_t>(small_.width) * static_cast<size_t>(small_.height) * 4);
+    target = &small_;
+  }
+  bool stopped = false;
+  const bool bricked = wants_bricks(scene, source);
+  auto err = bricked ? cast_bricks(scene, source, target, cancel, &stopped)
+                     : cast_block(scene, source, target, cancel, &stopped);
+  if (err) return err;
+  if (stopped) {
+    last_.cancelled = true;
+    return std::nullopt;
+  }
+  if (target != out) upscale(*target, out, pool_);
+  last_.scale = scale;
+  last_.bricked = bricked;
+  if (!bricked) {
+    last_.complete = true;
+    last_.residency = {};
+  }
+  last_.ms = steady_ms() - t_start;
+  if (scene.interactive) {
+    // Next interactive frame: scale so the ray count fits the budget (time ~ scale^2).
+    double ratio = target_ms_ / std::max(1.0, last_.ms);
+    interactive_scale_ = std::clamp(scale * std::sqrt(ratio), 0.125, 1.0);
+    // At the smallest resolution and still too slow: a coarser level while moving.
+    if (scale <= 0.126 && ratio < 0.8) moving_bias_ = std::min(moving_bias_ + 1, 3);
+    else if (ratio > 3.0 && moving_bias_ > 0) moving_bias_ -= 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<data::DataError> VolumeRenderer::cast_block(const Scene& scene, const data::VolumeSource& source,
+                                                          Frame* target, const std::atomic<bool>* cancel,
+                                                          bool* stopped_out) {
   // Multiscale: the finest level that fits the budget and the screen when still; while
   // moving, coarser when even the smallest resolution missed the frame budget.
   size_t visible = 0;
@@ -555,20 +457,9 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
     std::optional<data::DataError> err;
     const VolumeBlock* blk = fetch(scene, layer, source, source_level, finest, &level, &err);
     if (!blk) return err;
-    double lo = layer.contrast_limits[0], hi = layer.contrast_limits[1];
-    if (hi <= lo) hi = lo + 1e-6;
-    layers.push_back({blk, &luts_.get(layer), &layer, static_cast<float>(lo), static_cast<float>(hi)});
+    layers.push_back({blk, lut_ref(luts_.get(layer)), mode_params(layer), &layer});
   }
 
-  // Adaptive resolution: while interacting, cast only as many rays as the frame budget allows.
-  double scale = scene.interactive ? interactive_scale_ : 1.0;
-  Frame* target = out;
-  if (scale < 0.999) {
-    small_.width = std::max(2, static_cast<int>(scene.width * scale));
-    small_.height = std::max(2, static_cast<int>(scene.height * scale));
-    small_.rgba.resize(static_cast<size_t>(small_.width) * static_cast<size_t>(small_.height) * 4);
-    target = &small_;
-  }
   const int W = target->width, H = target->height;
   Camera3D cam = scene.camera3d;
   cam.zoom *= static_cast<double>(W) / scene.width;  // same view at fewer pixels
@@ -588,6 +479,7 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
   // Sample every half voxel when still, every voxel while moving.
   double step_voxels = scene.interactive ? 1.0 : 0.5;
   double step = min_scale * step_voxels;
+  const double extent[3] = {static_cast<double>(g.size[0]), static_cast<double>(g.size[1]), static_cast<double>(g.size[2])};
 
   std::atomic<bool> stopped{false};
   pool_.parallel_for(H, [&](int begin, int end) {
@@ -603,38 +495,24 @@ std::optional<data::DataError> VolumeRenderer::render(const Scene& scene, const 
         double d[3] = {r.direction[0] / g.scale[0], r.direction[1] / g.scale[1], r.direction[2] / g.scale[2]};
         float acc[3] = {0, 0, 0};
         double t0, t1;
-        if (clip(o, d, g.size, &t0, &t1)) {
+        if (ray::clip_box(o, d, extent, &t0, &t1)) {
           t0 = std::max(t0, 0.0);
           for (const auto& L : layers) {
-            Contribution c = march(L, o, d, t0, t1, step, step_voxels, L.layer->interpolation == Interpolation::linear,
-                                   r.direction, g.scale);
-            composite(acc, c, static_cast<float>(L.layer->opacity), L.layer->blending);
+            ray::RayColor c = march(L, o, d, t0, t1, step, step_voxels, L.layer->interpolation == Interpolation::linear,
+                                    r.direction, g.scale);
+            ray::composite(acc, c, static_cast<float>(L.layer->opacity), L.layer->blending);
           }
         }
         uint8_t* p = &target->rgba[(static_cast<size_t>(py) * static_cast<size_t>(W) + static_cast<size_t>(px)) * 4];
-        p[0] = u8(acc[0]);
-        p[1] = u8(acc[1]);
-        p[2] = u8(acc[2]);
+        p[0] = ray::to_u8(acc[0]);
+        p[1] = ray::to_u8(acc[1]);
+        p[2] = ray::to_u8(acc[2]);
         p[3] = 255;
       }
     }
   });
-  if (stopped) {
-    last_.cancelled = true;
-    return std::nullopt;
-  }
-  if (target != out) upscale(*target, out, pool_);
-  last_.scale = scale;
-  last_.level = level;
-  last_.ms = steady_ms() - t_start;
-  if (scene.interactive) {
-    // Next interactive frame: scale so the ray count fits the budget (time ~ scale^2).
-    double ratio = target_ms_ / std::max(1.0, last_.ms);
-    interactive_scale_ = std::clamp(scale * std::sqrt(ratio), 0.125, 1.0);
-    // At the smallest resolution and still too slow: a coarser level while moving.
-    if (scale <= 0.126 && ratio < 0.8) moving_bias_ = std::min(moving_bias_ + 1, 3);
-    else if (ratio > 3.0 && moving_bias_ > 0) moving_bias_ -= 1;
-  }
+  *stopped_out = stopped;
+  if (!stopped) last_.level = level;
   return std::nullopt;
 }
 

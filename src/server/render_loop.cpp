@@ -11,10 +11,6 @@
 #include "voxcast/protocol/frame_meta.hpp"
 #include "voxcast/protocol/still.hpp"
 #include "voxcast/render/slice_renderer.hpp"
-#include "voxcast/render/volume_renderer.hpp"
-#ifdef VOXCAST_HAVE_CUDA
-#include "cuda_volume_renderer.hpp"
-#endif
 
 namespace voxcast::server {
 
@@ -51,16 +47,18 @@ RenderLoop::RenderLoop(RenderLoopConfig config, FrameSink sink, ErrorSink on_err
 RenderLoop::~RenderLoop() { stop(); }
 
 std::optional<protocol::Error> RenderLoop::start(std::shared_ptr<const render::Scene> initial) {
-  if (config_.renderer != "auto" && config_.renderer != "cpu" && config_.renderer != "cuda")
-    return protocol::make_error("server.config", "--renderer must be auto, cuda or cpu");
-  std::string why = "this build has no CUDA renderer (nvcc was not found at build time)";
-  bool cuda = false;
-#ifdef VOXCAST_HAVE_CUDA
-  cuda = config_.renderer != "cpu" && render::CudaVolumeRenderer::available(&why);
-#endif
-  if (config_.renderer == "cuda" && !cuda) return protocol::make_error("server.config", "--renderer cuda: " + why);
-  state_.renderer_3d = cuda ? "cuda" : "cpu";
-  if (!cuda && config_.renderer == "auto") log_info("render", "3D on the CPU: " + why);
+  render::VolumeBackendOptions vo;
+  vo.renderer = config_.renderer;
+  vo.threads = config_.render_threads;
+  vo.frame_ms = config_.frame_ms;
+  vo.cpu_mb = config_.volume_mb;
+  vo.gpu_mb = config_.gpu_mb;
+  vo.bricks = config_.bricks;
+  std::string why;
+  volume_ = render::make_volume_backend(vo, &why);
+  if (!volume_) return protocol::make_error("server.config", why);
+  state_.renderer_3d = volume_->name();
+  if (!why.empty()) log_info("render", "3D on the CPU: " + why);
   auto enc = codec::H264Encoder::open(config_.encoder);
   if (!enc) return enc.error();
   encoder_ = std::move(enc).value();
@@ -134,11 +132,7 @@ RenderLoopState RenderLoop::state() const {
 
 void RenderLoop::run() {
   render::SliceRenderer renderer(config_.render_threads, config_.frame_ms);
-  render::VolumeRenderer volume(config_.render_threads, config_.frame_ms);
-#ifdef VOXCAST_HAVE_CUDA
-  std::unique_ptr<render::CudaVolumeRenderer> cuda;
-  if (state().renderer_3d == "cuda") cuda = std::make_unique<render::CudaVolumeRenderer>();
-#endif
+  render::VolumeBackend& volume = *volume_;
   bool on_gpu = false;  // the current picture is already I420 in the encoder's input
   ThreadPool convert_pool(config_.render_threads);
   render::Frame frame;
@@ -149,6 +143,7 @@ void RenderLoop::run() {
   bool owe_idr = false;  // a keyframe was due when rendering failed: the next good frame is one
   bool picture_partial = false;  // the current picture stands in with coarser data
   double picture_render_ms = 0;  // what the current picture took to render (a still re-sends it)
+  bool shown_3d = false;         // the current picture is a 3D one (which renderer to ask for data)
 
   while (true) {
     std::shared_ptr<const render::Scene> scene;
@@ -164,7 +159,8 @@ void RenderLoop::run() {
       // then draw it again (a new frame) unless the user has moved on.
       while (state_.data_pending && state_.viewers > 0 && !has_work()) {
         lock.unlock();
-        bool ready = shown_source && renderer.refinement_ready(*shown_source);
+        bool ready = shown_source && (shown_3d ? volume.refinement_ready(*shown_source)
+                                                : renderer.refinement_ready(*shown_source));
         lock.lock();
         if (ready) {
           data_refine = true;
@@ -202,10 +198,7 @@ void RenderLoop::run() {
     double render_ms = 0;
     // A 3D refinement re-renders at full resolution and the finer step; 2D re-encodes.
     bool is_3d = scene->dims.ndisplay == 3;
-    bool gpu_3d = false;
-#ifdef VOXCAST_HAVE_CUDA
-    gpu_3d = is_3d && cuda != nullptr;
-#endif
+    bool gpu_3d = is_3d && volume.renders_i420();
     bool rerender = (frame.rgba.empty() && !on_gpu) || idr || (is_3d && refine_only) || data_refine ||
                     (!refine_only && scene->version != state().rendered_version);
     const data::VolumeSource& source = *scene->source;
@@ -214,22 +207,11 @@ void RenderLoop::run() {
       render::Scene view = *scene;
       view.interactive = !refine_only;
       std::optional<data::DataError> err;
-      bool cuda_done = false;
-#ifdef VOXCAST_HAVE_CUDA
       // A still is made from RGBA; the video of that moment is converted from it on the CPU.
+      if (gpu_3d && refine_only && still_viewers > 0) gpu_3d = false;
       if (gpu_3d) {
-        if (refine_only && still_viewers > 0) {
-          err = cuda->render(view, source, &frame);
-          gpu_3d = false;
-        } else {
-          err = cuda->render_i420(view, source, encoder_->input());
-        }
-        cuda_done = true;
-      }
-#else
-      (void)still_viewers;
-#endif
-      if (!cuda_done) {
+        err = volume.render_i420(view, source, encoder_->input());
+      } else {
         err = is_3d ? volume.render(view, source, &frame, refine_only ? &superseded_ : nullptr)
                     : renderer.render(view, source, &frame);
       }
@@ -241,9 +223,10 @@ void RenderLoop::run() {
         if (on_error_) on_error_(*err);
         err.reset();
       }
-      picture_partial = !is_3d && !err && !renderer.last().complete;
+      picture_partial = !err && !(is_3d ? volume.last().complete : renderer.last().complete);
+      shown_3d = is_3d;
       on_gpu = gpu_3d;
-      if (!cuda_done && is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead
+      if (is_3d && volume.last().cancelled) continue;  // the user moved on; render that instead
       if (err) {
         std::lock_guard lock(mutex_);
         state_.render_errors += 1;

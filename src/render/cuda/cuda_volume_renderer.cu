@@ -1,6 +1,6 @@
-// CUDA implementation of the 3D modes. The math mirrors volume_renderer.cpp (midpoint
-// sampling, the same transfer functions and compositing) so both agree within the
-// tolerance the tests state; empty-space skipping is not needed at GPU rates.
+// CUDA implementation of the 3D modes: the per-mode maths is ray_modes.hpp, shared with
+// the CPU renderer (midpoint sampling, the same transfer functions and compositing), so
+// both agree within the tolerance the tests state.
 #include "cuda_volume_renderer.hpp"
 
 #include <cuda_runtime.h>
@@ -14,6 +14,8 @@
 #include "voxcast/core/clock.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/colormap.hpp"
+#include "voxcast/render/lut.hpp"
+#include "voxcast/render/ray_modes.hpp"
 
 namespace voxcast::render {
 namespace {
@@ -29,10 +31,10 @@ constexpr int kMaxLayers = 8;
 struct DeviceLayer {
   cudaTextureObject_t linear_tex;
   cudaTextureObject_t point_tex;
-  const float4* lut;  // kLutSize entries
-  float lo, hi, opacity, iso, attenuation;
-  int mode;         // RenderMode
-  int blending;     // Blending
+  ray::LutRef lut;  // kLutSize float4 entries in device memory
+  ray::ModeParams params;
+  float opacity;
+  Blending blending;
   int linear;
 };
 
@@ -55,129 +57,34 @@ __device__ inline float fetch(const DeviceLayer& L, double x, double y, double z
                       static_cast<float>(z + 0.5));
 }
 
-__device__ inline float norm01(const DeviceLayer& L, float v) { return fminf(fmaxf((v - L.lo) / (L.hi - L.lo), 0.f), 1.f); }
-__device__ inline float4 lut_at(const DeviceLayer& L, float t) { return L.lut[static_cast<int>(t * 4095.f + 0.5f)]; }
-
-__device__ bool clip(const double o[3], const double d[3], int nx, int ny, int nz, double* t0, double* t1) {
-  double lo = -1e300, hi = 1e300;
-  const int n[3] = {nx, ny, nz};
-  for (int i = 0; i < 3; ++i) {
-    double a = -0.5, b = n[i] - 0.5;
-    if (fabs(d[i]) < 1e-15) {
-      if (o[i] < a || o[i] > b) return false;
-      continue;
-    }
-    double ta = (a - o[i]) / d[i], tb = (b - o[i]) / d[i];
-    if (ta > tb) { double t = ta; ta = tb; tb = t; }
-    lo = fmax(lo, ta);
-    hi = fmin(hi, tb);
-  }
-  *t0 = lo;
-  *t1 = hi;
-  return hi > lo;
-}
-
-// One layer along one ray: returns premultiplied rgb in xyz and alpha in w.
-__device__ float4 march(const DeviceLayer& L, const DeviceView& v, const double o[3], const double d[3], double t0,
-                        double t1, const double dir[3]) {
-  float best = L.mode == 1 ? 3.4e38f : -3.4e38f;  // minip starts high
-  double sum = 0;
-  int count = 0;
-  float att_sum = 0, att_max = 0, acc_a = 0;
-  float3 acc = make_float3(0, 0, 0);
+// One layer along one ray, the maths shared with the CPU renderer (ray_modes.hpp).
+__device__ ray::RayColor march(const DeviceLayer& L, const DeviceView& v, const double o[3], const double d[3],
+                               double t0, double t1, const double dir[3]) {
+  const ray::ModeParams& p = L.params;
+  ray::RayState s = ray::start(p);
   float prev = 0;
   bool have_prev = false;
   const float sv = static_cast<float>(v.step_voxels);
   for (double t = t0 + v.step * 0.5; t <= t1; t += v.step) {
     double x = o[0] + d[0] * t, y = o[1] + d[1] * t, z = o[2] + d[2] * t;
     float val = fetch(L, x, y, z);
-    switch (L.mode) {
-      case 0:  // mip
-        best = fmaxf(best, val);
-        if (best >= L.hi) t = t1;
-        break;
-      case 1:  // minip
-        best = fminf(best, val);
-        break;
-      case 2:  // average
-        sum += val;
-        ++count;
-        break;
-      case 3: {  // attenuated_mip
-        float n = norm01(L, val);
-        att_sum += n * sv * 0.5f;
-        att_max = fmaxf(att_max, n * expf(-L.attenuation * fmaxf(0.f, att_sum - 1.f)));
-        att_sum += n * sv * 0.5f;
-        break;
-      }
-      case 4:  // iso
-        if (val >= L.iso) {
-          double f = have_prev && val != prev ? fmin(fmax((double)((L.iso - prev) / (val - prev)), 0.0), 1.0) : 1.0;
-          double th = t - v.step * (1.0 - f);
-          double hx = o[0] + d[0] * th, hy = o[1] + d[1] * th, hz = o[2] + d[2] * th;
-          DeviceLayer lin = L;
-          lin.linear = 1;
-          double gx = (fetch(lin, hx + 1, hy, hz) - fetch(lin, hx - 1, hy, hz)) / v.sx;
-          double gy = (fetch(lin, hx, hy + 1, hz) - fetch(lin, hx, hy - 1, hz)) / v.sy;
-          double gz = (fetch(lin, hx, hy, hz + 1) - fetch(lin, hx, hy, hz - 1)) / v.sz;
-          double gn = sqrt(gx * gx + gy * gy + gz * gz);
-          double lambert = gn > 0 ? fabs(gx * dir[0] + gy * dir[1] + gz * dir[2]) / gn : 1.0;
-          float shade = static_cast<float>(0.2 + 0.8 * lambert);
-          float4 c = L.lut[4095];
-          return make_float4(c.x * shade, c.y * shade, c.z * shade, 1.f);
-        }
-        break;
-      case 5: {  // translucent
-        float n = norm01(L, val);
-        float a = 1.f - powf(1.f - fminf(n, 0.999f), sv * 0.5f);
-        float4 c = lut_at(L, n);
-        float w = (1.f - acc_a) * a;
-        acc.x += w * c.x;
-        acc.y += w * c.y;
-        acc.z += w * c.z;
-        acc_a += w;
-        if (acc_a > 0.99f) t = t1;
-        break;
-      }
-      case 6: {  // additive
-        float n = norm01(L, val);
-        float4 c = lut_at(L, n);
-        float w = n * 0.02f * sv;
-        acc.x += w * c.x;
-        acc.y += w * c.y;
-        acc.z += w * c.z;
-        break;
-      }
+    ray::Step next = ray::accumulate(s, p, L.lut, val, sv);
+    if (next == ray::Step::stop) break;
+    if (next == ray::Step::hit) {
+      double th = t - v.step * (1.0 - ray::iso_fraction(p, have_prev, prev, val));
+      double hx = o[0] + d[0] * th, hy = o[1] + d[1] * th, hz = o[2] + d[2] * th;
+      DeviceLayer lin = L;
+      lin.linear = 1;
+      double gx = (fetch(lin, hx + 1, hy, hz) - fetch(lin, hx - 1, hy, hz)) / v.sx;
+      double gy = (fetch(lin, hx, hy + 1, hz) - fetch(lin, hx, hy - 1, hz)) / v.sy;
+      double gz = (fetch(lin, hx, hy, hz + 1) - fetch(lin, hx, hy, hz - 1)) / v.sz;
+      return ray::iso_shade(L.lut, gx, gy, gz, dir);
     }
     prev = val;
     have_prev = true;
   }
-  switch (L.mode) {
-    case 0:
-    case 1: {
-      if (fabsf(best) > 3e38f) return make_float4(0, 0, 0, 0);
-      float4 c = lut_at(L, norm01(L, best));
-      return make_float4(c.x, c.y, c.z, 1.f);
-    }
-    case 2: {
-      if (count == 0) return make_float4(0, 0, 0, 0);
-      float4 c = lut_at(L, norm01(L, static_cast<float>(sum / count)));
-      return make_float4(c.x, c.y, c.z, 1.f);
-    }
-    case 3: {
-      float4 c = lut_at(L, att_max);
-      return make_float4(c.x, c.y, c.z, 1.f);
-    }
-    case 5:
-      return make_float4(acc.x, acc.y, acc.z, acc_a);
-    case 6:
-      return make_float4(fminf(acc.x, 1.f), fminf(acc.y, 1.f), fminf(acc.z, 1.f), 1.f);
-    default:
-      return make_float4(0, 0, 0, 0);
-  }
+  return ray::finish(s, p, L.lut);
 }
-
-__device__ inline unsigned char u8(float v) { return static_cast<unsigned char>(fminf(fmaxf(v, 0.f), 1.f) * 255.f + 0.5f); }
 
 __global__ void raycast(DeviceView v, uchar4* out) {
   int px = blockIdx.x * blockDim.x + threadIdx.x, py = blockIdx.y * blockDim.y + threadIdx.y;
@@ -209,31 +116,15 @@ __global__ void raycast(DeviceView v, uchar4* out) {
   double d[3] = {dir[0] / v.sx, dir[1] / v.sy, dir[2] / v.sz};
   float acc[3] = {0, 0, 0};
   double t0, t1;
-  if (clip(o, d, v.nx, v.ny, v.nz, &t0, &t1)) {
+  const double n[3] = {static_cast<double>(v.nx), static_cast<double>(v.ny), static_cast<double>(v.nz)};
+  if (ray::clip_box(o, d, n, &t0, &t1)) {
     t0 = fmax(t0, 0.0);
     for (int i = 0; i < v.layers; ++i) {
       const DeviceLayer& L = v.layer[i];
-      float4 c = march(L, v, o, d, t0, t1, dir);
-      if (c.w <= 0) continue;
-      float op = L.opacity;
-      switch (L.blending) {
-        case 0: acc[0] = c.x; acc[1] = c.y; acc[2] = c.z; break;  // opaque
-        case 1: {                                                 // translucent
-          float a = c.w * op;
-          acc[0] = acc[0] * (1 - a) + c.x * op;
-          acc[1] = acc[1] * (1 - a) + c.y * op;
-          acc[2] = acc[2] * (1 - a) + c.z * op;
-          break;
-        }
-        case 2: acc[0] += c.x * op; acc[1] += c.y * op; acc[2] += c.z * op; break;  // additive
-        default:                                                                   // minimum
-          acc[0] += (fminf(acc[0], c.x) - acc[0]) * op;
-          acc[1] += (fminf(acc[1], c.y) - acc[1]) * op;
-          acc[2] += (fminf(acc[2], c.z) - acc[2]) * op;
-      }
+      ray::composite(acc, march(L, v, o, d, t0, t1, dir), L.opacity, L.blending);
     }
   }
-  out[py * v.width + px] = make_uchar4(u8(acc[0]), u8(acc[1]), u8(acc[2]), 255);
+  out[py * v.width + px] = make_uchar4(ray::to_u8(acc[0]), ray::to_u8(acc[1]), ray::to_u8(acc[2]), 255);
 }
 
 // BT.709 limited range, the same fixed-point arithmetic as codec::rgba_to_i420.
@@ -379,19 +270,13 @@ struct CudaVolumeRenderer::Impl {
         if (!dl) VOXCAST_CUDA_CHECK(cudaMalloc(&dl, sizeof(float4) * kLutSize), "lut");
         VOXCAST_CUDA_CHECK(cudaMemcpy(dl, table.data(), sizeof(float4) * kLutSize, cudaMemcpyHostToDevice), "lut upload");
       }
-      double lo = layer.contrast_limits[0], hi = layer.contrast_limits[1];
-      if (hi <= lo) hi = lo + 1e-6;
       DeviceLayer& L = v.layer[v.layers++];
       L.linear_tex = vol->linear_tex;
       L.point_tex = vol->point_tex;
-      L.lut = dl;
-      L.lo = static_cast<float>(lo);
-      L.hi = static_cast<float>(hi);
+      L.lut = {&dl->x, 4};
+      L.params = mode_params(layer);
       L.opacity = static_cast<float>(layer.opacity);
-      L.iso = static_cast<float>(layer.iso_threshold);
-      L.attenuation = static_cast<float>(layer.attenuation);
-      L.mode = static_cast<int>(layer.rendering);
-      L.blending = static_cast<int>(layer.blending);
+      L.blending = layer.blending;
       L.linear = layer.interpolation == Interpolation::linear ? 1 : 0;
     }
     size_t pixels = static_cast<size_t>(v.width) * static_cast<size_t>(v.height);
@@ -420,9 +305,13 @@ bool CudaVolumeRenderer::available(std::string* why) {
 }
 
 CudaVolumeRenderer::CudaVolumeRenderer() : impl_(std::make_unique<Impl>()) {}
+CudaVolumeRenderer::CudaVolumeRenderer(const VolumeBackendOptions& o) : impl_(std::make_unique<Impl>()) {
+  impl_->budget_bytes = o.gpu_mb * 1024.0 * 1024.0;
+}
 CudaVolumeRenderer::~CudaVolumeRenderer() = default;
 
-std::optional<data::DataError> CudaVolumeRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out) {
+std::optional<data::DataError> CudaVolumeRenderer::render(const Scene& scene, const data::VolumeSource& source, Frame* out,
+                                                          const std::atomic<bool>*) {
   double t0 = steady_ms();
   Scene full = scene;
   full.interactive = false;  // the RGBA path is for stills and tests

@@ -11,25 +11,30 @@
 #include "voxcast/data/volume_source.hpp"
 #include "voxcast/render/scene.hpp"
 #include "voxcast/render/slice_renderer.hpp"
+#include "voxcast/render/volume_backend.hpp"
 #include "voxcast/render/volume_renderer.hpp"
 
 namespace voxcast::render {
 
-class CudaVolumeRenderer {
+class CudaVolumeRenderer final : public VolumeBackend {
  public:
   // True when a CUDA device can be used; otherwise `why` says what is missing.
   static bool available(std::string* why);
   CudaVolumeRenderer();
+  explicit CudaVolumeRenderer(const VolumeBackendOptions& options);
   ~CudaVolumeRenderer();
   CudaVolumeRenderer(const CudaVolumeRenderer&) = delete;
   CudaVolumeRenderer& operator=(const CudaVolumeRenderer&) = delete;
 
-  // RGBA8 into `out` (tests, screenshots).
-  std::optional<data::DataError> render(const Scene& scene, const data::VolumeSource& source, Frame* out);
+  const char* name() const override { return "cuda"; }
+  // RGBA8 into `out` (tests, screenshots); always the still frame (`cancel` unused).
+  std::optional<data::DataError> render(const Scene& scene, const data::VolumeSource& source, Frame* out,
+                                        const std::atomic<bool>* cancel = nullptr) override;
+  bool renders_i420() const override { return true; }
   // Straight to I420 planes (the encoder's input); width and height even.
   std::optional<data::DataError> render_i420(const Scene& scene, const data::VolumeSource& source,
-                                             const codec::YuvPlanes& out);
-  const VolumeRenderStats& last() const { return last_; }
+                                             const codec::YuvPlanes& out) override;
+  const VolumeRenderStats& last() const override { return last_; }
 
  private:
   struct Impl;

@@ -14,6 +14,7 @@ class ChunkedSource : public VolumeSource {
   std::optional<DataError> read_level(int level, const Box& box, float* out) const override;
   bool request(int level, const Box& box, RequestHint hint) const override;
   std::optional<DataError> sample(SampledRead* read, double deadline_ms) const override;
+  bool request_all(const std::vector<LevelBox>& boxes, RequestHint hint) const override;
   size_t resident_bytes() const override { return cache_->stats().resident_bytes; }
   void set_channels(std::vector<ChannelInfo> channels) { info_.channels = std::move(channels); }
   // Default contrast of a channel, set once after opening (before the source is shared).

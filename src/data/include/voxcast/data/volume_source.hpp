@@ -121,6 +121,11 @@ struct SampledRead {
 };
 // A read of `box` sampled every `step` voxels, ready for VolumeSource::sample.
 SampledRead make_sampled_read(int level, const Box& box, const std::vector<int64_t>& step);
+// A box of one level, for requests of several at once.
+struct LevelBox {
+  int level = 0;
+  Box box;
+};
 
 // An n-dimensional image the server can show. Implementations read lazily and are
 // safe to call from several threads at once.
@@ -141,6 +146,13 @@ class VolumeSource {
   // Fills more of `read` until it is complete or `deadline_ms` (steady clock) has passed
   // (at least one step of progress per call). This default reads it whole.
   virtual std::optional<DataError> sample(SampledRead* read, double deadline_ms) const;
+  // request() for several boxes, most urgent first, as one request of the lane (the lane
+  // keeps all of them queued; a later request of the lane replaces them all).
+  virtual bool request_all(const std::vector<LevelBox>& boxes, RequestHint hint) const {
+    bool all = true;
+    for (const auto& b : boxes) all = request(b.level, b.box, hint) && all;
+    return all;
+  }
   // Bytes of decoded data held in memory by this source (its cache), for reports.
   virtual size_t resident_bytes() const { return 0; }
 };

@@ -8,13 +8,10 @@
 #include <vector>
 
 #include "voxcast/data/volume_source.hpp"
+#include "voxcast/render/modes.hpp"
 
 namespace voxcast::render {
 
-enum class Blending { opaque, translucent, additive, minimum };
-enum class Interpolation { nearest, linear };
-// napari's 3D rendering modes.
-enum class RenderMode { mip, minip, average, attenuated_mip, iso, translucent, additive };
 
 const char* blending_name(Blending b);
 std::optional<Blending> parse_blending(std::string_view s);

@@ -1,6 +1,7 @@
 #pragma once
 #include <atomic>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,8 +10,11 @@
 #include "voxcast/data/volume_source.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/slice_renderer.hpp"
+#include "voxcast/render/volume_backend.hpp"
 
 namespace voxcast::render {
+
+struct BrickStore;
 
 inline constexpr int kBrick = 8;
 
@@ -63,27 +67,34 @@ int finest_level(const std::array<int64_t, 3>& size, size_t layers, double budge
                  double world_per_px);
 inline constexpr int kMaxVolumeLevel = 6;
 
-struct VolumeRenderStats {
-  int level = 0;       // multiscale level drawn
-  double scale = 1.0;  // fraction of the canvas resolution actually ray cast
-  double ms = 0.0;
-  bool cancelled = false;  // `cancel` was raised: `out` is incomplete and must not be shown
-};
-
 // CPU ray caster with napari's 3D modes, several layers composited, empty-space
 // skipping, early ray termination and adaptive resolution while interacting.
-class VolumeRenderer {
+class VolumeRenderer final : public VolumeBackend {
  public:
   // `budget_mb`: memory for the volume blocks of all layers; the finest level that fits is
   // drawn when still, a coarser one while moving if the frame budget demands it.
-  VolumeRenderer(int threads, double target_ms, double budget_mb = 4096);
+  // `bricks`: auto (multiresolution bricks when the source's finest level does not fit
+  // the budget), always, never.
+  VolumeRenderer(int threads, double target_ms, double budget_mb = 4096, std::string bricks = "auto");
+  explicit VolumeRenderer(const VolumeBackendOptions& options);
+  ~VolumeRenderer() override;
+  VolumeRenderer(const VolumeRenderer&) = delete;
+  VolumeRenderer& operator=(const VolumeRenderer&) = delete;
   // `cancel` (optional) is polled per row: a full-resolution still render gives way as
   // soon as the user moves again.
   std::optional<data::DataError> render(const Scene& scene, const data::VolumeSource& source, Frame* out,
-                                        const std::atomic<bool>* cancel = nullptr);
-  const VolumeRenderStats& last() const { return last_; }
+                                        const std::atomic<bool>* cancel = nullptr) override;
+  const VolumeRenderStats& last() const override { return last_; }
+  const char* name() const override { return "cpu"; }
+  bool refinement_ready(const data::VolumeSource& source) const override;
 
  private:
+  // One frame into `target` (the cast resolution): from whole blocks, or from bricks.
+  std::optional<data::DataError> cast_block(const Scene& scene, const data::VolumeSource& source, Frame* target,
+                                            const std::atomic<bool>* cancel, bool* stopped);
+  std::optional<data::DataError> cast_bricks(const Scene& scene, const data::VolumeSource& source, Frame* target,
+                                             const std::atomic<bool>* cancel, bool* stopped);
+  bool wants_bricks(const Scene& scene, const data::VolumeSource& source) const;
   // The layer's block at `*level` (levels >= `finest` are kept, built from one read);
   // `*level` is set to the level actually returned.
   const VolumeBlock* fetch(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
@@ -104,6 +115,8 @@ class VolumeRenderer {
   LutCache luts_;
   VolumeRenderStats last_;
   Frame small_;
+  std::string bricks_mode_;
+  std::unique_ptr<BrickStore> bricks_;  // multiresolution bricks (brick_store.hpp)
 };
 
 }  // namespace voxcast::render

@@ -12,6 +12,7 @@
 #include "voxcast/codec/encoder.hpp"
 #include "voxcast/data/volume_source.hpp"
 #include "voxcast/render/scene.hpp"
+#include "voxcast/render/volume_backend.hpp"
 
 namespace voxcast::render {
 struct Frame;
@@ -46,6 +47,9 @@ struct RenderLoopConfig {
   double refine_after_ms = 120.0;  // quiet time before the refinement pass
   double frame_ms = 33.0;          // 3D: frame-time budget while the camera moves; 2D: wait for data
   std::string renderer = "auto";   // 3D: auto (CUDA when a device is present), cuda, cpu
+  double volume_mb = 4096;         // 3D on the CPU: memory for whole volumes or bricks
+  double gpu_mb = 16384;           // 3D on CUDA: GPU memory for volumes or the brick pool
+  std::string bricks = "auto";     // 3D: auto (bricks when the finest level does not fit), always, never
 };
 
 // --fps as a token bucket two frames deep: input arriving at the cap with jitter is
@@ -120,6 +124,7 @@ class RenderLoop {
   FrameSink sink_;
   ErrorSink on_error_;
   std::unique_ptr<codec::H264Encoder> encoder_;
+  std::unique_ptr<render::VolumeBackend> volume_;  // the 3D renderer, chosen at start
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

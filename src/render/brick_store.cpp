@@ -1,0 +1,226 @@
+// Host side of the multiresolution bricks: choice per view, reads through the source
+// (the chunk cache's lanes: latest view wins, stale loads cancelled), the LRU.
+#include "voxcast/render/brick_store.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "voxcast/core/clock.hpp"
+#include "voxcast/render/camera3d.hpp"
+#include "voxcast/render/volume_renderer.hpp"
+
+namespace voxcast::render {
+namespace {
+
+// The source box of a brick (its apron included) for a layer at the current step.
+data::Box brick_box(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
+                    const BrickPyramid& p, const BrickId& id) {
+  const DimsState& d = scene.dims;
+  VolumeGeometry g = volume_geometry(d);
+  LayerRead read = layer_read(d, {g.axis[2], g.axis[1], g.axis[0]}, layer, source);
+  const data::VolumeInfo& info = source.info();
+  const auto& lv = info.levels[static_cast<size_t>(id.level)];
+  for (size_t a = 0; a < read.box.start.size(); ++a)
+    if (static_cast<int>(a) != info.channel_axis)
+      read.box.start[a] = std::min<int64_t>(static_cast<int64_t>(static_cast<double>(read.box.start[a]) / lv.factor[a]),
+                                            lv.shape[a] - 1);
+  BrickVoxels v = brick_voxels(p, id, true);
+  for (size_t i = 0; i < 3; ++i) {
+    auto a = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[i])]);
+    read.box.start[a] = v.first[i];
+    read.box.size[a] = v.count[i];
+  }
+  return read.box;
+}
+
+// Reads one brick into `b`: x fastest, the apron replicating the volume's edge voxels
+// (what clamped addressing of a single texture reads).
+std::optional<data::DataError> load_brick(const Scene& scene, const data::VolumeSource& source, const BrickPyramid& p,
+                                          const data::Box& box, HostBrick* b) {
+  std::vector<float> raw(static_cast<size_t>(box.count()));
+  if (auto err = source.read_level(b->id.level, box, raw.data())) return err;
+  replace_non_finite(&raw);  // as the single-block read: NaN as the brick's smallest finite value
+  const DimsState& d = scene.dims;
+  VolumeGeometry g = volume_geometry(d);
+  std::array<int64_t, 3> stride{}, first{}, count{};
+  BrickVoxels v = brick_voxels(p, b->id, true);
+  for (size_t i = 0; i < 3; ++i) {
+    auto a = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[i])]);
+    int64_t s = 1;
+    for (size_t k = a + 1; k < box.size.size(); ++k) s *= box.size[k];
+    stride[i] = s;
+    first[i] = v.first[i];
+    count[i] = v.count[i];
+  }
+  const auto& size = p.levels[static_cast<size_t>(b->id.level)].size;
+  b->values.resize(static_cast<size_t>(kBrickStored) * kBrickStored * kBrickStored);
+  float lo = INFINITY, hi = -INFINITY;
+  std::array<int64_t, 3> origin{};  // level voxel of stored index 0
+  for (size_t i = 0; i < 3; ++i) origin[i] = static_cast<int64_t>(b->id.b[i]) * p.edge - kBrickApron;
+  auto src = [&](size_t i, int64_t s) {
+    int64_t voxel = std::clamp<int64_t>(origin[i] + s, 0, size[i] - 1);
+    return std::clamp<int64_t>(voxel - first[i], 0, count[i] - 1) * stride[i];
+  };
+  size_t o = 0;
+  for (int64_t z = 0; z < kBrickStored; ++z) {
+    int64_t sz = src(2, z);
+    for (int64_t y = 0; y < kBrickStored; ++y) {
+      int64_t syz = sz + src(1, y);
+      for (int64_t x = 0; x < kBrickStored; ++x) {
+        float val = raw[static_cast<size_t>(syz + src(0, x))];
+        b->values[o++] = val;
+        lo = fminf(lo, val);
+        hi = fmaxf(hi, val);
+      }
+    }
+  }
+  b->min = lo;
+  b->max = hi;
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool bricks_arrived(const BrickStore& st, const data::VolumeSource& source) {
+  for (size_t i = 0; i < std::min<size_t>(st.missing.size(), 64); ++i)
+    if (source.request(st.missing[i].level, st.missing[i].box, {0, 0, true})) return true;
+  return false;
+}
+
+std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
+                                             const Camera3D& cam, int W, int H, size_t budget_bytes,
+                                             double load_until_ms, const std::atomic<bool>* cancel, bool* stopped,
+                                             BrickFrame* out) {
+  BrickStore& st = *store;
+  *stopped = false;
+  BrickPyramid pyr = source_brick_pyramid(scene.dims, source.info());
+  bool same_pyramid = pyr.levels.size() == st.pyramid.levels.size();
+  for (size_t l = 0; same_pyramid && l < pyr.levels.size(); ++l)
+    same_pyramid = pyr.levels[l].size == st.pyramid.levels[l].size;
+  if (!same_pyramid) {
+    st = BrickStore{};
+    st.pyramid = pyr;
+  }
+  const BrickPyramid& P = st.pyramid;
+  st.epoch += 1;
+  const uint64_t epoch = st.epoch;
+
+  std::vector<const LayerState*> shown;
+  for (const LayerState& layer : scene.layers)
+    if (layer.visible && layer.opacity > 0) shown.push_back(&layer);
+  const size_t budget = budget_bytes;
+  BrickChoiceOptions opt;
+  opt.max_bricks = std::max<size_t>(1, budget / kBrickBytes / std::max<size_t>(1, shown.size()) * 9 / 10);
+  BrickChoice choice = choose_bricks(P, cam, W, H, opt);
+
+  BrickResidency res;
+  res.wanted.assign(P.levels.size(), 0);
+  res.resident.assign(P.levels.size(), 0);
+  res.samples.assign(P.levels.size(), 0);
+  res.budget_bytes = budget;
+  st.missing.clear();
+  for (size_t li = 0; li < shown.size(); ++li) {
+    const LayerState& layer = *shown[li];
+    LayerBricks& lb = st.layers[layer.id];
+    std::vector<int64_t> key = volume_key(scene, layer, source, 0);
+    if (lb.key != key || lb.table.size() != P.levels.size()) {
+      for (auto it = st.bricks.begin(); it != st.bricks.end();) {  // the layer shows other data now
+        if (it->first.first == layer.id) {
+          st.lru.erase(it->second->lru);
+          st.bytes -= kBrickBytes;
+          it = st.bricks.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      lb.key = key;
+      lb.table.assign(P.levels.size(), {});
+      for (size_t l = 0; l < P.levels.size(); ++l) lb.table[l].assign(static_cast<size_t>(P.levels[l].count()), nullptr);
+    }
+    std::vector<BrickId> missing;
+    std::vector<data::LevelBox> boxes;
+    for (const BrickId& id : choice.wanted) {
+      if (li == 0) res.wanted[static_cast<size_t>(id.level)] += 1;
+      HostBrick* b = lb.table[static_cast<size_t>(id.level)][static_cast<size_t>(P.levels[static_cast<size_t>(id.level)].index(id.b))];
+      if (b) {
+        b->used = epoch;
+        st.lru.splice(st.lru.begin(), st.lru, b->lru);
+        continue;
+      }
+      missing.push_back(id);
+      boxes.push_back({id.level, brick_box(scene, layer, source, P, id)});
+    }
+    // Centre-first through the cache's lane: the previous view's queued loads are dropped.
+    const data::RequestHint hint{kBrickLane + static_cast<int>(li), 0, false};
+    source.request_all(boxes, hint);
+    for (size_t k = 0; k < missing.size(); ++k) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) {
+        *stopped = true;
+        return std::nullopt;
+      }
+      bool ready = steady_ms() < load_until_ms &&
+                   (!scene.interactive || source.request(boxes[k].level, boxes[k].box, {hint.lane, 0, true}));
+      if (!ready) {
+        st.missing.push_back(boxes[k]);
+        continue;
+      }
+      auto brick = std::make_unique<HostBrick>();
+      brick->id = missing[k];
+      brick->layer = layer.id;
+      if (auto err = load_brick(scene, source, P, boxes[k].box, brick.get())) return err;
+      brick->used = epoch;
+      st.lru.push_front(brick.get());
+      brick->lru = st.lru.begin();
+      lb.table[static_cast<size_t>(brick->id.level)][static_cast<size_t>(P.levels[static_cast<size_t>(brick->id.level)].index(brick->id.b))] =
+          brick.get();
+      st.bytes += kBrickBytes;
+      st.bricks[{layer.id, brick->id}] = std::move(brick);
+    }
+  }
+  // LRU eviction within the budget; bricks this frame wants stay.
+  while (st.bytes > budget && !st.lru.empty() && st.lru.back()->used != epoch) {
+    HostBrick* b = st.lru.back();
+    st.layers[b->layer].table[static_cast<size_t>(b->id.level)][static_cast<size_t>(P.levels[static_cast<size_t>(b->id.level)].index(b->id.b))] = nullptr;
+    st.lru.pop_back();
+    st.bytes -= kBrickBytes;
+    st.bricks.erase({b->layer, b->id});
+  }
+  // What this frame draws from: the wanted bricks that are resident; a brick with finer
+  // ones inside is not a leaf (no empty-space skipping over it).
+  for (const LayerState* layer : shown) {
+    LayerBricks& lb = st.layers[layer->id];
+    for (const BrickId& id : choice.wanted) {
+      HostBrick* b = lb.table[static_cast<size_t>(id.level)][static_cast<size_t>(P.levels[static_cast<size_t>(id.level)].index(id.b))];
+      if (!b) continue;
+      b->wanted_epoch = epoch;
+      res.resident[static_cast<size_t>(id.level)] += shown.front() == layer ? 1 : 0;
+    }
+    for (const BrickId& id : choice.wanted) {
+      HostBrick* b = lb.table[static_cast<size_t>(id.level)][static_cast<size_t>(P.levels[static_cast<size_t>(id.level)].index(id.b))];
+      if (!b || b->wanted_epoch != epoch) continue;
+      BrickBounds bb = brick_bounds(P, id);
+      double c[3] = {(bb.lo[0] + bb.hi[0]) * 0.5, (bb.lo[1] + bb.hi[1]) * 0.5, (bb.lo[2] + bb.hi[2]) * 0.5};
+      for (int l = id.level + 1; l <= P.coarsest(); ++l) {
+        const BrickLevel& lv = P.levels[static_cast<size_t>(l)];
+        std::array<int32_t, 3> pb{};
+        for (size_t i = 0; i < 3; ++i)
+          pb[i] = static_cast<int32_t>(std::clamp<int64_t>(static_cast<int64_t>(std::max(0.0, level_coord(P, l, static_cast<int>(i), c[i]))) / P.edge, 0, lv.bricks[i] - 1));
+        HostBrick* parent = lb.table[static_cast<size_t>(l)][static_cast<size_t>(lv.index(pb))];
+        if (!parent) continue;
+        if (parent->finer_epoch == epoch) break;  // and so are its ancestors
+        parent->finer_epoch = epoch;
+      }
+    }
+  }
+  res.loading = static_cast<int>(st.missing.size());
+  res.bytes = st.bytes;
+
+  out->choice = std::move(choice);
+  out->epoch = epoch;
+  out->layers = std::move(shown);
+  out->complete = st.missing.empty();
+  out->residency = std::move(res);
+  return std::nullopt;
+}
+
+}  // namespace voxcast::render

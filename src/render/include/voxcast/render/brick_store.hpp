@@ -1,0 +1,76 @@
+#pragma once
+// Bricks in host memory, shared by the CPU backend (which samples them) and the CUDA one
+// (which uploads them into its GPU pool): the resident bricks of every layer in one LRU
+// within a budget, a page table per layer and level, and the frame epoch that says which
+// resident bricks the current view draws from.
+#include <atomic>
+#include <list>
+#include <optional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "voxcast/render/bricks.hpp"
+#include "voxcast/render/volume_backend.hpp"
+
+namespace voxcast::render {
+
+struct HostBrick {
+  std::vector<float> values;  // kBrickStored^3, x fastest, the apron included
+  float min = 0, max = 0;     // over the stored voxels (the apron included)
+  std::string layer;
+  BrickId id;
+  uint64_t used = 0;          // the last frame epoch that wanted it
+  uint64_t wanted_epoch = 0;  // == the frame's epoch: drawn from in this frame
+  uint64_t finer_epoch = 0;   // == the frame's epoch: finer bricks drawn from lie inside it
+  std::list<HostBrick*>::iterator lru;
+};
+
+struct LayerBricks {
+  std::vector<int64_t> key;                   // what the layer shows; a change drops its bricks
+  std::vector<std::vector<HostBrick*>> table;  // per level: brick index -> resident brick
+};
+
+struct BrickStore {
+  BrickPyramid pyramid;
+  std::map<std::string, LayerBricks> layers;  // by layer id
+  std::map<std::pair<std::string, BrickId>, std::unique_ptr<HostBrick>> bricks;
+  std::list<HostBrick*> lru;  // front = most recently wanted
+  size_t bytes = 0;
+  uint64_t epoch = 0;
+  // Wanted and not resident after the last frame (most urgent first), for refinement_ready.
+  std::vector<data::LevelBox> missing;
+};
+
+inline constexpr size_t kBrickBytes = sizeof(float) * kBrickStored * kBrickStored * kBrickStored;
+inline constexpr int kBrickLane = 2000;  // chunk-cache lanes of the bricks: kBrickLane + layer index
+
+// One frame's bricks.
+struct BrickFrame {
+  BrickChoice choice;
+  uint64_t epoch = 0;
+  std::vector<const LayerState*> layers;  // the layers shown, in order
+  BrickResidency residency;
+  bool complete = false;  // every wanted brick is resident
+};
+
+// The bricks the view wants (camera `cam` over `width` x `height` pixels), each layer's
+// requested centre-first through its own lane, loaded while in memory until
+// `load_until_ms` (steady clock; the data is waited for when the scene is still), the
+// LRU trimmed to `budget_bytes`, and the frame epoch stamped on what it draws from.
+// `*stopped` when `cancel` was raised.
+std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
+                                             const Camera3D& cam, int width, int height, size_t budget_bytes,
+                                             double load_until_ms, const std::atomic<bool>* cancel, bool* stopped,
+                                             BrickFrame* out);
+// After an incomplete frame: true once one of the most urgent missing bricks is in memory.
+bool bricks_arrived(const BrickStore& store, const data::VolumeSource& source);
+// The stored brick of `layer` drawn from in frame `epoch`, or nullptr.
+inline const HostBrick* drawn_brick(const BrickStore& st, const LayerBricks& lb, const BrickId& id, uint64_t epoch) {
+  const HostBrick* b = lb.table[static_cast<size_t>(id.level)][static_cast<size_t>(
+      st.pyramid.levels[static_cast<size_t>(id.level)].index(id.b))];
+  return b && b->wanted_epoch == epoch ? b : nullptr;
+}
+
+}  // namespace voxcast::render
