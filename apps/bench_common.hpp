@@ -23,12 +23,15 @@ struct BenchConfig {
   double frame_ms = 33.0;
   std::string work_dir = "/tmp/voxcast-bench-data";  // generated datasets (kept between runs)
   double cache_mb = 1024;                             // server chunk cache
-  int levels = 0;                                     // sparse: 1 = the single-level budget scenario
+  int levels = 0;                                     // sparse: 1 = the single-level scenario; orbit-3d: > 0 a procedural pyramid
   std::string store = "local";                        // jump-2d: local, or http (nginx + a latency proxy)
   int latency_ms = 20;                                // jump-2d --store http: added per request
   size_t client_history = 20000;                      // frame/intent records the full client keeps
   std::vector<int> client_counts = {1, 4, 8, 16};     // clients: the phases
   double soak_minutes = 10;                           // soak: how long
+  double volume_mb = 4096;   // server --volume-mb
+  double gpu_mb = 16384;     // server --gpu-mb
+  std::string bricks = "auto";
 };
 
 // One jump-2d run on `dataset` (intent -> first / full-resolution frame per jump).

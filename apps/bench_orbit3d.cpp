@@ -1,6 +1,7 @@
 // voxcast-bench orbit-3d: a full 360° orbit in N steps at the given rate; frame rate
 // while moving, render/encode times, intent→frame latency, and whether the still frame
 // after the motion arrives at full resolution.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -31,6 +32,30 @@ int run_orbit_3d(const BenchConfig& cfg) {
   };
   double t_toggle = steady_ms();
   c.wait_until([&] { return refined_after(t_toggle); }, 60);
+  // A pyramid: jump into a 256^3 region at the centre (perspective, a 256-voxel view
+  // height there), then orbit about it.
+  double jump_first_ms = -1, jump_refined_ms = -1;
+  if (cfg.levels > 0) {
+    double fov = 30.0, distance = 128.0 / std::tan(fov * M_PI / 360.0);
+    size_t frames_before = c.frames().size();
+    double t_jump = steady_ms();
+    c.send_state("camera", "main", "set", {{"fov", fov}, {"distance", distance}});
+    c.wait_until([&] { return c.frames().size() > frames_before; }, 30);
+    jump_first_ms = steady_ms() - t_jump;
+    if (c.wait_until([&] { return refined_after(t_jump); }, 120)) jump_refined_ms = steady_ms() - t_jump;
+  }
+  auto hist = [](const std::vector<int64_t>& s) {
+    int64_t total = 0;
+    for (auto v : s) total += v;
+    std::string out;
+    for (size_t l = 0; l < s.size(); ++l) {
+      char b[48];
+      std::snprintf(b, sizeof b, "%sL%zu %.1f%%", l ? ", " : "", l, total ? 100.0 * static_cast<double>(s[l]) / total : 0.0);
+      out += b;
+    }
+    return out;
+  };
+  std::vector<int64_t> moving_samples;
 
   size_t before = c.frames().size();
   size_t intents_before = c.intents().size();
@@ -39,10 +64,13 @@ int run_orbit_3d(const BenchConfig& cfg) {
     double due = t_start + i * 1000.0 / cfg.rate;
     while (steady_ms() < due) std::this_thread::sleep_for(std::chrono::microseconds(200));
     c.send_state("camera", "main", "orbit", {{"d_az_deg", 360.0 / cfg.steps}, {"d_el_deg", 0.0}});
+    if (i == cfg.steps / 2) moving_samples = srv.stats().render.level_samples;
   }
   double t_end = steady_ms();
-  bool still_full_res = c.wait_until([&] { return refined_after(t_end); }, 60);
+  bool still_full_res = c.wait_until([&] { return refined_after(t_end); }, 120);
+  double refine_ms = steady_ms() - t_end;
   double memory_mb = rss_mb();
+  const server::RenderLoopState rs = srv.stats().render;
   auto frames = c.frames();
   auto intents = c.intents();
   std::string renderer_used = srv.stats().render.renderer_3d;
@@ -72,6 +100,16 @@ int run_orbit_3d(const BenchConfig& cfg) {
   std::printf("  latency intent->frame p50 %6.1f  p95 %8.1f  (%zu unanswered)\n", latency.p50, latency.p95, unanswered);
   std::printf("  still frame at full resolution: %s\n", still_full_res ? "yes" : "no");
   std::printf("  process memory (MB)            %8.0f\n", memory_mb);
+  if (rs.bricked) {
+    std::printf("  full refinement after the orbit (ms) %6.0f\n", refine_ms);
+    if (cfg.levels > 0)
+      std::printf("  jump into 256^3: first frame %.0f ms, refined %.0f ms\n", jump_first_ms, jump_refined_ms);
+    std::printf("  samples per level, moving      %s\n", hist(moving_samples).c_str());
+    std::printf("  samples per level, still       %s\n", hist(rs.level_samples).c_str());
+    std::printf("  bricks: %.0f of %.0f MB, %d loading; chunk cache budget %.0f MB\n",
+                static_cast<double>(rs.brick_bytes) / 1048576.0, static_cast<double>(rs.brick_budget_bytes) / 1048576.0,
+                rs.bricks_loading, cfg.cache_mb);
+  }
   if (!cfg.json_path.empty()) {
     protocol::Json j = {{"scenario", "orbit-3d"},
                         {"renderer", renderer_used},
@@ -84,6 +122,14 @@ int run_orbit_3d(const BenchConfig& cfg) {
                         {"encode_ms", {{"p50", percentile(encode, 50)}}},
                         {"latency_ms", {{"p50", latency.p50}, {"p95", latency.p95}}},
                         {"still_full_res", still_full_res},
+                        {"bricked", rs.bricked},
+                        {"refine_ms", refine_ms},
+                        {"jump_first_ms", jump_first_ms},
+                        {"jump_refined_ms", jump_refined_ms},
+                        {"level_samples_moving", moving_samples},
+                        {"level_samples_still", rs.level_samples},
+                        {"brick_mb", static_cast<double>(rs.brick_bytes) / 1048576.0},
+                        {"brick_budget_mb", static_cast<double>(rs.brick_budget_bytes) / 1048576.0},
                         {"memory_mb", memory_mb}};
     std::ofstream(cfg.json_path) << j.dump(2) << "\n";
   }

@@ -110,6 +110,9 @@ BenchSession start_session(const BenchConfig& cfg) {
   sc.threads = cfg.threads;
   sc.frame_ms = cfg.frame_ms;
   sc.renderer = cfg.renderer;
+  sc.volume_mb = cfg.volume_mb;
+  sc.gpu_mb = cfg.gpu_mb;
+  sc.bricks = cfg.bricks;
   sc.source_label = cfg.dataset;
   sc.cache = cache;
   BenchSession s;
@@ -304,6 +307,13 @@ int main(int argc, char** argv) {
   soak->add_option("--dataset", cfg.dataset, "dataset (synthetic or synthetic:CxZxYxX)");
   soak->add_option("--threads", cfg.threads, "server render/encode threads (0: all cores)")->capture_default_str();
   soak->add_option("--json", cfg.json_path, "write results as JSON");
+  orbit->add_option("--levels", cfg.levels,
+                    "> 0: orbit a procedural pyramid (--volume-size^3, this many levels) zoomed into a 256^3 region")
+      ->capture_default_str();
+  orbit->add_option("--cache-mb", cfg.cache_mb, "server chunk cache")->capture_default_str();
+  orbit->add_option("--volume-mb", cfg.volume_mb, "server --volume-mb (3D on the CPU)")->capture_default_str();
+  orbit->add_option("--gpu-mb", cfg.gpu_mb, "server --gpu-mb (3D on CUDA)")->capture_default_str();
+  orbit->add_option("--bricks", cfg.bricks, "server --bricks: auto, always, never")->capture_default_str();
   app.require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
   set_log_level(LogLevel::warn);
@@ -320,6 +330,8 @@ int main(int argc, char** argv) {
   if (sparse->parsed()) return cfg.levels == 1 ? run_sparse_single_level(cfg) : run_sparse(cfg);
   if (orbit->parsed()) {
     if (cfg.steps <= 0) cfg.steps = 120;
+    if (cfg.dataset.empty() && cfg.levels > 0)
+      cfg.dataset = "procedural:" + std::to_string(cfg.volume_size) + ":" + std::to_string(cfg.levels);
     if (cfg.dataset.empty()) cfg.dataset = "synthetic:1x" + std::to_string(cfg.volume_size) + "x" +
                                            std::to_string(cfg.volume_size) + "x" + std::to_string(cfg.volume_size);
     return run_orbit_3d(cfg);

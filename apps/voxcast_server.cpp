@@ -64,6 +64,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 1000.0))->capture_default_str();
   app.add_option("--renderer", cfg.renderer, "3D renderer: auto (CUDA when a GPU is present), cuda, cpu")
       ->check(CLI::IsMember({"auto", "cuda", "cpu"}))->capture_default_str();
+  app.add_option("--volume-mb", cfg.volume_mb, "3D on the CPU: memory for the volume (whole or its bricks)")
+      ->check(CLI::Range(16.0, 1e7))->capture_default_str();
+  app.add_option("--gpu-mb", cfg.gpu_mb, "3D on CUDA: GPU memory for the volume (its texture or the brick pool)")
+      ->check(CLI::Range(16.0, 1e7))->capture_default_str();
+  app.add_option("--bricks", cfg.bricks, "3D multiresolution bricks: auto (when the finest level does not fit), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
   app.add_option("--encoder", cfg.encoder, "H.264 encoder: auto (NVENC when the GPU has one), x264, nvenc")
       ->check(CLI::IsMember({"auto", "x264", "nvenc"}))->capture_default_str();
   app.add_option("--threads", cfg.threads, "render/encode threads (0: all cores)")->capture_default_str();

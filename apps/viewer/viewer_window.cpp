@@ -237,8 +237,17 @@ void ViewerWindow::refresh_status() {
   quality_->setStyleSheet(quality == "exact"     ? "color: #1b8a3c; font-weight: bold;"
                           : quality == "partial" ? "color: #b06000;"
                                                  : "");
+  // 3D from bricks: which pyramid levels the picture drew from and what is still loading
+  // (Neuroglancer's chunk statistics, in one line).
+  std::string bricks;
+  if (const auto shown = loop_->last_frame(); shown && shown->levels_drawn) {
+    bricks = " · 3D levels";
+    for (int l = 0; l < 16; ++l)
+      if (shown->levels_drawn & (1u << l)) bricks += " L" + std::to_string(l);
+    bricks += shown->bricks_loading ? " · " + std::to_string(shown->bricks_loading) + " bricks loading" : " · all resident";
+  }
   server_->setText(QString::fromStdString("server: render " + m.metadata.value("renderer", std::string("?")) + " · encode " +
-                                          m.metadata.value("encoder", std::string("?"))));
+                                          m.metadata.value("encoder", std::string("?")) + bricks));
   if (overlay_->isVisible()) {
     const auto last = loop_->last_frame();
     const double render = last ? last->render_ms : 0, encode = last ? last->encode_ms : 0;

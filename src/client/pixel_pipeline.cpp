@@ -144,6 +144,8 @@ void ClientStreamLoop::Impl::media_loop() {
       rec.encode_ms = meta->encode_us / 1000.0;
       rec.refined = (meta->quality & protocol::kQualityRefined) != 0;
       rec.partial = (meta->quality & protocol::kQualityPartial) != 0;
+      rec.levels_drawn = meta->levels_drawn;
+      rec.bricks_loading = meta->bricks_loading;
     }
     rec.still = m.header.codec == protocol::kCodecStillPng;
     // Stills count in seq like video, so the gate sees them (a gap before one is a gap).

@@ -7,6 +7,7 @@
 #include "voxcast/data/nifti.hpp"
 #include "voxcast/data/picture.hpp"
 #include "voxcast/data/stack.hpp"
+#include "voxcast/data/procedural.hpp"
 #include "voxcast/data/synthetic.hpp"
 #include "voxcast/data/tiff.hpp"
 #include "voxcast/data/zarr.hpp"
@@ -23,7 +24,7 @@ std::shared_ptr<ChunkCache> shared_chunk_cache() {
 }
 
 const char* dataset_kinds() {
-  return "'synthetic', 'synthetic:CxZxYxX', 'brain', an OME-Zarr/Zarr directory (v2 or v3), a .tif/.tiff/.ome.tif file, "
+  return "'synthetic', 'synthetic:CxZxYxX', 'procedural:SIZE:LEVELS', 'brain', an OME-Zarr/Zarr directory (v2 or v3), a .tif/.tiff/.ome.tif file, "
          "a .nii/.nii.gz file, a .png/.jpg picture, an http(s):// or s3:// URL of an OME-Zarr, or A+B to overlay images";
 }
 
@@ -70,6 +71,17 @@ std::variant<std::unique_ptr<VolumeSource>, DataError> open_one(const std::strin
   if (scheme != std::string::npos && scheme < 10)
     return DataError{spec, "unknown URL scheme " + path.substr(0, scheme) + ":// (file://, http://, https:// and s3:// are known)"};
   if (path.empty() || path == "synthetic" || path.rfind("synthetic:", 0) == 0) return open_synthetic(path);
+  if (path.rfind("procedural:", 0) == 0) {
+    long long size = 0, levels = 0;
+    char tail = 0;
+    if (std::sscanf(path.c_str() + 11, "%lld:%lld%c", &size, &levels, &tail) != 2 || size < 64 || size > (1LL << 20) ||
+        levels < 1 || levels > 12 || (size >> (levels - 1)) < 1)
+      return DataError{spec, "expected procedural:SIZE:LEVELS with 64 <= SIZE <= 2^20 and 1 <= LEVELS <= 12"};
+    ProceduralOptions po;
+    po.size = size;
+    po.levels = static_cast<int>(levels);
+    return make_procedural_cells(po, cache);
+  }
   std::error_code ec;
   if (!fs::exists(path, ec)) return DataError{path, "no such file or directory"};
   if (fs::is_directory(path, ec)) {

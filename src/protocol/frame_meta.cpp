@@ -10,6 +10,7 @@ constexpr uint8_t kUuid[16] = {0x76, 0x6f, 0x78, 0x63, 0x61, 0x73, 0x74, 0x2d,
                                0x8e, 0x1f, 0x4b, 0x52, 0xa9, 0x03, 0x6d, 0x21};
 constexpr uint8_t kLayoutVersion = 1;
 constexpr size_t kBodySize = 1 + 8 + 8 + 4 + 4 + 1;
+constexpr size_t kResidencySize = 2 + 4;  // appended later: levels drawn, bricks loading
 
 void put_be(Bytes* out, uint64_t v, int n) {
   for (int i = n - 1; i >= 0; --i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
@@ -25,7 +26,7 @@ uint64_t get_be(const uint8_t* p, int n) {
 Bytes build_frame_meta_sei(const FrameMeta& m) {
   Bytes rbsp;
   rbsp.push_back(5);  // payload type: user data unregistered
-  rbsp.push_back(static_cast<uint8_t>(16 + kBodySize));
+  rbsp.push_back(static_cast<uint8_t>(16 + kBodySize + kResidencySize));
   rbsp.insert(rbsp.end(), kUuid, kUuid + 16);
   rbsp.push_back(kLayoutVersion);
   put_be(&rbsp, m.scene_version, 8);
@@ -35,6 +36,8 @@ Bytes build_frame_meta_sei(const FrameMeta& m) {
   put_be(&rbsp, m.render_us, 4);
   put_be(&rbsp, m.encode_us, 4);
   rbsp.push_back(m.quality);
+  put_be(&rbsp, m.levels_drawn, 2);
+  put_be(&rbsp, m.bricks_loading, 4);
   rbsp.push_back(0x80);  // rbsp_trailing_bits
   Bytes nalu{0x06};
   Bytes payload = nal_payload_from_rbsp(rbsp);
@@ -69,6 +72,10 @@ std::optional<FrameMeta> find_frame_meta(ByteSpan au, int length_size) {
         m.render_us = static_cast<uint32_t>(get_be(p + 16, 4));
         m.encode_us = static_cast<uint32_t>(get_be(p + 20, 4));
         m.quality = p[24];
+        if (size >= 16 + kBodySize + kResidencySize) {
+          m.levels_drawn = static_cast<uint16_t>(get_be(p + 25, 2));
+          m.bricks_loading = static_cast<uint32_t>(get_be(p + 27, 4));
+        }
         return m;
       }
       i += size;

@@ -22,6 +22,11 @@ std::string describe(const RenderLoopState& s) {
     << " refine_pending=" << s.refine_pending
     << " data_pending=" << s.data_pending << " data_refinements=" << s.data_refinements
     << " viewers=" << s.viewers << " still_viewers=" << s.still_viewers << " stills=" << s.stills;
+  if (s.bricked) {
+    o << " bricks_loading=" << s.bricks_loading << " brick_mb=" << (s.brick_bytes >> 20) << "/"
+      << (s.brick_budget_bytes >> 20) << " level_samples=";
+    for (size_t l = 0; l < s.level_samples.size(); ++l) o << (l ? "," : "") << s.level_samples[l];
+  }
   return o.str();
 }
 
@@ -297,6 +302,12 @@ void RenderLoop::run() {
     meta.encode_us = static_cast<uint32_t>(encode_ms * 1000.0);
     meta.quality = static_cast<uint8_t>((refined ? protocol::kQualityRefined : 0) |
                                         (incomplete ? protocol::kQualityPartial : 0));
+    if (shown_3d && volume.last().bricked) {
+      const auto& res = volume.last().residency;
+      for (size_t l = 0; l < res.samples.size() && l < 16; ++l)
+        if (res.samples[l] > 0) meta.levels_drawn = static_cast<uint16_t>(meta.levels_drawn | (1u << l));
+      meta.bricks_loading = static_cast<uint32_t>(std::max(0, res.loading));
+    }
     out->avcc = protocol::insert_before_first_slice(encoded->avcc, protocol::build_frame_meta_sei(meta));
     {
       std::lock_guard lock(mutex_);
@@ -308,6 +319,15 @@ void RenderLoop::run() {
       }
       if (refined) state_.refinements += 1;
       if (data_refine) state_.data_refinements += 1;
+      if (is_3d && rerender) {
+        const auto& st = volume.last();
+        state_.bricked = st.bricked;
+        state_.level_samples = st.residency.samples;
+        state_.bricks_resident = st.residency.resident;
+        state_.bricks_loading = st.residency.loading;
+        state_.brick_bytes = st.residency.bytes;
+        state_.brick_budget_bytes = st.residency.budget_bytes;
+      }
       state_.data_pending = incomplete;
       // After an interactive frame, schedule the still-image refinement (and the exact still).
       state_.refine_pending = !refine_only && (refine_quality || is_3d || still_viewers > 0);

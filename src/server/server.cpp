@@ -239,6 +239,9 @@ std::optional<protocol::Error> Server::start() {
   rc.still_crf = c.config.still_crf;
   rc.frame_ms = c.config.frame_ms;
   rc.renderer = c.config.renderer;
+  rc.volume_mb = c.config.volume_mb;
+  rc.gpu_mb = c.config.gpu_mb;
+  rc.bricks = c.config.bricks;
   rc.encoder.backend = c.config.encoder;
   Core* core = &c;
   c.render_loop = std::make_unique<RenderLoop>(

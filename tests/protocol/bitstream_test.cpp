@@ -128,6 +128,7 @@ TEST(FrameMeta, TravelsInAnSeiBeforeTheSlice) {
   EXPECT_EQ(back->render_us, 1234u);
   EXPECT_EQ(back->encode_us, 5678u);
   EXPECT_EQ(back->quality, 1);
+  EXPECT_EQ(back->levels_drawn, 0);
   EXPECT_FALSE(find_frame_meta(au));
 }
 
@@ -146,4 +147,30 @@ TEST(H264, ScalingListDeltaOutOfRangeIsRefused) {
       for (auto nal : *nals)
         if (!nal.empty()) (void)parse_sps(nal);
   // The failure this guards against is UBSan's signed-overflow abort (the suite runs with it).
+TEST(FrameMeta, CarriesBrickResidencyAndReadsTheShorterLayout) {
+  FrameMeta m{7, 1.5, 10, 20, kQualityPartial, 0b1101, 321};
+  Bytes sei = build_frame_meta_sei(m);
+  Bytes au;
+  append_avcc_nal(&au, sei);
+  append_avcc_nal(&au, Bytes{0x65, 0x88, 0x84});
+  auto back = find_frame_meta(au);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->levels_drawn, 0b1101);
+  EXPECT_EQ(back->bricks_loading, 321u);
+  EXPECT_EQ(back->quality, kQualityPartial);
+  // A writer of the first layout (no residency: 6 bytes shorter) still reads.
+  Bytes rbsp = rbsp_from_nal_payload(ByteSpan(sei).subspan(1));
+  rbsp[1] = static_cast<uint8_t>(rbsp[1] - 6);
+  rbsp.erase(rbsp.end() - 7, rbsp.end() - 1);  // the residency, before the trailing bits
+  Bytes old{0x06};
+  Bytes payload = nal_payload_from_rbsp(rbsp);
+  old.insert(old.end(), payload.begin(), payload.end());
+  Bytes au_old;
+  append_avcc_nal(&au_old, old);
+  append_avcc_nal(&au_old, Bytes{0x65, 0x88, 0x84});
+  auto back_old = find_frame_meta(au_old);
+  ASSERT_TRUE(back_old);
+  EXPECT_EQ(back_old->render_us, 10u);
+  EXPECT_EQ(back_old->levels_drawn, 0);
+  EXPECT_EQ(back_old->bricks_loading, 0u);
 }

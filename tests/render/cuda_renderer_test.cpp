@@ -121,3 +121,95 @@ TEST(CudaRenderer, NanAndInfinitiesMatchTheCpuRenderer) {
     EXPECT_GE(psnr, 40.0) << render_mode_name(mode);
   }
 }
+
+namespace {
+CudaVolumeRenderer bricked_gpu(const char* bricks) {
+  VolumeBackendOptions o;
+  o.bricks = bricks;
+  o.gpu_mb = 256;
+  o.cpu_mb = 256;
+  return CudaVolumeRenderer(o);
+}
+}  // namespace
+
+TEST(CudaBricks, AVolumeThatFitsRendersAsTheSingleTexture) {
+  std::string why;
+  if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+  voxcast::testing::FunctionVolume vol(2, 72, 80, 96, [](int c, int z, int y, int x) {
+    return static_cast<float>(50 + 40 * std::sin(0.3 * x + c) * std::cos(0.25 * y) * std::sin(0.35 * z + 0.3));
+  });
+  for (RenderMode mode : {RenderMode::mip, RenderMode::minip, RenderMode::average, RenderMode::attenuated_mip,
+                          RenderMode::iso, RenderMode::translucent, RenderMode::additive}) {
+    for (bool perspective : {false, true}) {
+      Scene s = scene3d(vol, 320, 240);
+      if (perspective) s.camera3d.fov = 40;
+      for (auto& l : s.layers) l.rendering = mode;
+      CudaVolumeRenderer single = bricked_gpu("never"), bricks = bricked_gpu("always");
+      VolumeRenderer cpu_bricks(4, 33, 4096, "always");
+      Frame a, b, c;
+      ASSERT_FALSE(single.render(s, vol, &a));
+      auto err = bricks.render(s, vol, &b);
+      ASSERT_FALSE(err) << err->message;
+      ASSERT_FALSE(cpu_bricks.render(s, vol, &c));
+      EXPECT_TRUE(bricks.last().bricked);
+      EXPECT_TRUE(bricks.last().complete);
+      double q = codec::psnr_rgba(a.rgba.data(), b.rgba.data(), a.width, a.height);
+      double qc = codec::psnr_rgba(c.rgba.data(), b.rgba.data(), a.width, a.height);
+      std::printf("cuda bricks vs texture %-15s %s PSNR %.1f dB (vs cpu bricks %.1f dB)\n", render_mode_name(mode),
+                  perspective ? "persp" : "ortho", q, qc);
+      EXPECT_GE(q, 45.0) << render_mode_name(mode) << (perspective ? " perspective" : " orthographic");
+      EXPECT_GE(qc, 40.0) << render_mode_name(mode) << (perspective ? " perspective" : " orthographic");
+    }
+  }
+}
+
+TEST(CudaBricks, AGradientShowsNoSeamsAtBrickBorders) {
+  std::string why;
+  if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+  voxcast::testing::FunctionVolume vol(1, 64, 64, 128, [](int, int z, int y, int x) {
+    return static_cast<float>(0.5 * x + 0.3 * y + 0.2 * z);
+  });
+  for (Interpolation interp : {Interpolation::linear, Interpolation::nearest}) {
+    Scene s = scene3d(vol, 256, 128);
+    s.camera3d = fit_camera3d(s.dims, 256, 128);
+    for (auto& l : s.layers) {
+      l.rendering = RenderMode::average;
+      l.contrast_limits = {0, 100};
+      l.interpolation = interp;
+    }
+    CudaVolumeRenderer single = bricked_gpu("never"), bricks = bricked_gpu("always");
+    Frame a, b;
+    ASSERT_FALSE(single.render(s, vol, &a));
+    ASSERT_FALSE(bricks.render(s, vol, &b));
+    int worst = 0;
+    for (size_t i = 0; i < a.rgba.size(); ++i) worst = std::max(worst, std::abs(int{a.rgba[i]} - int{b.rgba[i]}));
+    std::printf("cuda bricks gradient %s: worst difference %d\n", interp == Interpolation::linear ? "linear" : "nearest",
+                worst);
+    EXPECT_LE(worst, 2);
+  }
+}
+
+TEST(CudaBricks, CoarserBricksStandInThenTheStillRefines) {
+  std::string why;
+  if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+  voxcast::testing::FieldPyramid vol(256, 4);
+  vol.ready = {3};
+  Scene s = scene3d(vol, 256, 256);
+  s.camera3d = fit_camera3d(s.dims, 256, 256);
+  s.camera3d.zoom *= 4;
+  s.interactive = true;
+  CudaVolumeRenderer gpu = bricked_gpu("always");
+  codec::YuvImage yuv;
+  yuv.resize(256, 256);
+  ASSERT_FALSE(gpu.render_i420(s, vol, yuv.planes()));
+  EXPECT_FALSE(gpu.last().complete);
+  EXPECT_GT(gpu.last().residency.samples[3], 0);
+  EXPECT_EQ(gpu.last().residency.samples[0], 0);
+  vol.ready = {0, 1, 2, 3};
+  EXPECT_TRUE(gpu.refinement_ready(vol));
+  Frame still;
+  ASSERT_FALSE(gpu.render(s, vol, &still));  // the RGBA path renders the still
+  EXPECT_TRUE(gpu.last().complete);
+  EXPECT_EQ(gpu.last().level, 0);
+  EXPECT_GT(gpu.last().residency.samples[0], 0);
+}

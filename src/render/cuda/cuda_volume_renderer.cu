@@ -16,40 +16,11 @@
 #include "voxcast/render/colormap.hpp"
 #include "voxcast/render/lut.hpp"
 #include "voxcast/render/ray_modes.hpp"
+#include "cuda_bricks.cuh"
+#include "cuda_common.cuh"
 
 namespace voxcast::render {
 namespace {
-
-#define VOXCAST_CUDA_CHECK(call, what)                                                           \
-  do {                                                                                           \
-    cudaError_t e_ = (call);                                                                     \
-    if (e_ != cudaSuccess) return data::DataError{"cuda", std::string(what) + ": " + cudaGetErrorString(e_)}; \
-  } while (0)
-
-constexpr int kMaxLayers = 8;
-
-struct DeviceLayer {
-  cudaTextureObject_t linear_tex;
-  cudaTextureObject_t point_tex;
-  ray::LutRef lut;  // kLutSize float4 entries in device memory
-  ray::ModeParams params;
-  float opacity;
-  Blending blending;
-  int linear;
-};
-
-struct DeviceView {
-  int width, height;
-  double cx, cy, cz;
-  double rx, ry, rz, dx, dy, dz, fx, fy, fz;  // right, down, forward
-  double zoom, fov, distance;
-  double sx, sy, sz;                          // world units per voxel of the level drawn
-  double ox, oy, oz;                          // level voxel coordinate of fine voxel 0, per axis
-  int nx, ny, nz;
-  double step_voxels, step;
-  int layers;
-  DeviceLayer layer[kMaxLayers];
-};
 
 __device__ inline float fetch(const DeviceLayer& L, double x, double y, double z) {
   // Unnormalised texture coordinates: voxel i's centre is at i + 0.5.
@@ -89,29 +60,8 @@ __device__ ray::RayColor march(const DeviceLayer& L, const DeviceView& v, const 
 __global__ void raycast(DeviceView v, uchar4* out) {
   int px = blockIdx.x * blockDim.x + threadIdx.x, py = blockIdx.y * blockDim.y + threadIdx.y;
   if (px >= v.width || py >= v.height) return;
-  double sxp = px + 0.5 - 0.5 * v.width, syp = py + 0.5 - 0.5 * v.height;
   double origin[3], dir[3];
-  if (v.fov <= 0) {
-    double s = 1.0 / v.zoom;
-    origin[0] = v.cx + v.rx * sxp * s + v.dx * syp * s - v.fx * 1e6;
-    origin[1] = v.cy + v.ry * sxp * s + v.dy * syp * s - v.fy * 1e6;
-    origin[2] = v.cz + v.rz * sxp * s + v.dz * syp * s - v.fz * 1e6;
-    dir[0] = v.fx;
-    dir[1] = v.fy;
-    dir[2] = v.fz;
-  } else {
-    double t = tan(v.fov * 3.14159265358979323846 / 360.0) / (0.5 * v.height);
-    origin[0] = v.cx - v.fx * v.distance;
-    origin[1] = v.cy - v.fy * v.distance;
-    origin[2] = v.cz - v.fz * v.distance;
-    dir[0] = v.fx + v.rx * sxp * t + v.dx * syp * t;
-    dir[1] = v.fy + v.ry * sxp * t + v.dy * syp * t;
-    dir[2] = v.fz + v.rz * sxp * t + v.dz * syp * t;
-    double n = sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
-    dir[0] /= n;
-    dir[1] /= n;
-    dir[2] /= n;
-  }
+  view_ray(v, px, py, origin, dir);
   double o[3] = {origin[0] / v.sx + v.ox, origin[1] / v.sy + v.oy, origin[2] / v.sz + v.oz};
   double d[3] = {dir[0] / v.sx, dir[1] / v.sy, dir[2] / v.sz};
   float acc[3] = {0, 0, 0};
@@ -164,7 +114,13 @@ struct CudaVolumeRenderer::Impl {
   size_t rgba_pixels = 0;
   unsigned char* yuv = nullptr;
   size_t yuv_bytes = 0;
-  double budget_bytes = 16.0 * 1024 * 1024 * 1024;  // volume textures on the GPU
+  double budget_bytes = 16.0 * 1024 * 1024 * 1024;  // volume textures or the brick pool on the GPU
+  double host_bytes = 4096.0 * 1024 * 1024;         // bricks kept on the host (read, then uploaded)
+  double frame_ms = 33.0;
+  std::string bricks_mode = "auto";
+  BrickStore host_bricks;
+  std::unique_ptr<CudaBrickPool> pool;
+  VolumeRenderStats stats;  // level, completeness and residency of the last cast
   int last_level = 0;
   LutCache lut_cache;  // host tables; a rebuilt one is uploaded
   ~Impl() {
@@ -221,6 +177,84 @@ struct CudaVolumeRenderer::Impl {
     return std::nullopt;
   }
 
+  // A layer's transfer function (uploaded when it changed) and constants.
+  std::optional<data::DataError> layer_constants(const LayerState& layer, DeviceLayer* L) {
+    float4*& dl = luts[layer.id];
+    bool rebuilt = false;
+    const LayerLut& lut = lut_cache.get(layer, &rebuilt);
+    if (!dl || rebuilt) {
+      std::vector<float4> table(kLutSize);
+      for (size_t i = 0; i < static_cast<size_t>(kLutSize); ++i)
+        table[i] = make_float4(lut.table[i].r, lut.table[i].g, lut.table[i].b, 1.f);
+      if (!dl) VOXCAST_CUDA_CHECK(cudaMalloc(&dl, sizeof(float4) * kLutSize), "lut");
+      VOXCAST_CUDA_CHECK(cudaMemcpy(dl, table.data(), sizeof(float4) * kLutSize, cudaMemcpyHostToDevice), "lut upload");
+    }
+    *L = DeviceLayer{};
+    L->lut = {&dl->x, 4};
+    L->params = mode_params(layer);
+    L->opacity = static_cast<float>(layer.opacity);
+    L->blending = layer.blending;
+    L->linear = layer.interpolation == Interpolation::linear ? 1 : 0;
+    return std::nullopt;
+  }
+
+  bool wants_bricks(const Scene& scene, const data::VolumeSource& source) const {
+    if (bricks_mode == "always") return true;
+    if (bricks_mode == "never") return false;
+    size_t visible = 0;
+    for (const LayerState& layer : scene.layers) visible += layer.visible && layer.opacity > 0 ? 1 : 0;
+    return volume_source_level(source.info(), scene.dims, visible, budget_bytes) > 0;  // out of core
+  }
+
+  // The multiresolution path: the host store's bricks of this view, the GPU pool's cast.
+  std::optional<data::DataError> cast_bricks(const Scene& scene, const data::VolumeSource& source, DeviceView v,
+                                             const Camera3D& cam) {
+    std::optional<data::DataError> err;
+    if (!pool && !(pool = CudaBrickPool::create(static_cast<size_t>(budget_bytes), &err))) return err;
+    const double t0 = steady_ms();
+    BrickFrame frame;
+    bool stopped = false;
+    size_t wanted_bytes = std::min(pool->bytes(), static_cast<size_t>(host_bytes));
+    double load_until = t0 + (scene.interactive ? frame_ms * 0.4 : 1e300);
+    if ((err = update_bricks(&host_bricks, scene, source, cam, v.width, v.height, wanted_bytes, load_until, nullptr,
+                             &stopped, &frame)))
+      return err;
+    const BrickPyramid& P = host_bricks.pyramid;
+    v.sx = P.scale0[0];
+    v.sy = P.scale0[1];
+    v.sz = P.scale0[2];
+    v.ox = v.oy = v.oz = 0;
+    v.nx = static_cast<int>(P.levels[0].size[0]);
+    v.ny = static_cast<int>(P.levels[0].size[1]);
+    v.nz = static_cast<int>(P.levels[0].size[2]);
+    v.layers = 0;
+    for (const LayerState* layer : frame.layers) {
+      if (v.layers == kMaxLayers) break;
+      if ((err = layer_constants(*layer, &v.layer[v.layers++]))) return err;
+    }
+    if ((err = frame_buffer(v))) return err;
+    std::vector<int64_t> samples;
+    if ((err = pool->cast(host_bricks, frame, v, scene.interactive ? 1.0 : 0.5, rgba, &samples))) return err;
+    stats.bricked = true;
+    stats.complete = frame.complete;
+    stats.level = frame.choice.finest_level;
+    stats.residency = std::move(frame.residency);
+    stats.residency.samples = std::move(samples);
+    stats.residency.budget_bytes = pool->bytes();
+    last_level = stats.level;
+    return std::nullopt;
+  }
+
+  std::optional<data::DataError> frame_buffer(const DeviceView& v) {
+    size_t pixels = static_cast<size_t>(v.width) * static_cast<size_t>(v.height);
+    if (pixels > rgba_pixels) {
+      cudaFree(rgba);
+      VOXCAST_CUDA_CHECK(cudaMalloc(&rgba, pixels * sizeof(uchar4)), "frame buffer");
+      rgba_pixels = pixels;
+    }
+    return std::nullopt;
+  }
+
   std::optional<data::DataError> cast(const Scene& scene, const data::VolumeSource& source, int* out_w, int* out_h) {
     DeviceView v{};
     // At GPU rates every frame is cast at full resolution; while moving the step is one
@@ -230,6 +264,17 @@ struct CudaVolumeRenderer::Impl {
     Camera3D cam = scene.camera3d;
     cam.zoom *= static_cast<double>(v.width) / scene.width;
     CameraBasis b = camera_basis(cam);
+    v.cx = cam.center[0]; v.cy = cam.center[1]; v.cz = cam.center[2];
+    v.rx = b.right[0]; v.ry = b.right[1]; v.rz = b.right[2];
+    v.dx = b.down[0]; v.dy = b.down[1]; v.dz = b.down[2];
+    v.fx = b.forward[0]; v.fy = b.forward[1]; v.fz = b.forward[2];
+    v.zoom = cam.zoom; v.fov = cam.fov; v.distance = cam.distance;
+    *out_w = v.width;
+    *out_h = v.height;
+    if (wants_bricks(scene, source)) return cast_bricks(scene, source, v, cam);
+    stats.bricked = false;
+    stats.complete = true;
+    stats.residency = {};
     // Multiscale: the source's finest level that fits the GPU budget is the base, then the
     // finest 2x level of it that fits the budget and the screen.
     size_t visible = 0;
@@ -246,11 +291,7 @@ struct CudaVolumeRenderer::Impl {
     v.oy = 0.5 * fine.scale[1] / g.scale[1] - 0.5;
     v.oz = 0.5 * fine.scale[2] / g.scale[2] - 0.5;
     last_level = level;
-    v.cx = cam.center[0]; v.cy = cam.center[1]; v.cz = cam.center[2];
-    v.rx = b.right[0]; v.ry = b.right[1]; v.rz = b.right[2];
-    v.dx = b.down[0]; v.dy = b.down[1]; v.dz = b.down[2];
-    v.fx = b.forward[0]; v.fy = b.forward[1]; v.fz = b.forward[2];
-    v.zoom = cam.zoom; v.fov = cam.fov; v.distance = cam.distance;
+    stats.level = level;
     v.sx = g.scale[0]; v.sy = g.scale[1]; v.sz = g.scale[2];
     v.nx = static_cast<int>(g.size[0]); v.ny = static_cast<int>(g.size[1]); v.nz = static_cast<int>(g.size[2]);
     v.step_voxels = scene.interactive ? 1.0 : 0.5;
@@ -259,37 +300,15 @@ struct CudaVolumeRenderer::Impl {
       if (!layer.visible || layer.opacity <= 0 || v.layers == kMaxLayers) continue;
       DeviceVolume* vol = nullptr;
       if (auto err = upload(scene, layer, source, source_level, level, &vol)) return err;
-      float4*& dl = luts[layer.id];
-      bool rebuilt = false;
-      const LayerLut& lut = lut_cache.get(layer, &rebuilt);
-      if (!dl || rebuilt) {
-        // Upload the transfer function only when it changed.
-        std::vector<float4> table(kLutSize);
-        for (size_t i = 0; i < static_cast<size_t>(kLutSize); ++i)
-          table[i] = make_float4(lut.table[i].r, lut.table[i].g, lut.table[i].b, 1.f);
-        if (!dl) VOXCAST_CUDA_CHECK(cudaMalloc(&dl, sizeof(float4) * kLutSize), "lut");
-        VOXCAST_CUDA_CHECK(cudaMemcpy(dl, table.data(), sizeof(float4) * kLutSize, cudaMemcpyHostToDevice), "lut upload");
-      }
       DeviceLayer& L = v.layer[v.layers++];
+      if (auto err = layer_constants(layer, &L)) return err;
       L.linear_tex = vol->linear_tex;
       L.point_tex = vol->point_tex;
-      L.lut = {&dl->x, 4};
-      L.params = mode_params(layer);
-      L.opacity = static_cast<float>(layer.opacity);
-      L.blending = layer.blending;
-      L.linear = layer.interpolation == Interpolation::linear ? 1 : 0;
     }
-    size_t pixels = static_cast<size_t>(v.width) * static_cast<size_t>(v.height);
-    if (pixels > rgba_pixels) {
-      cudaFree(rgba);
-      VOXCAST_CUDA_CHECK(cudaMalloc(&rgba, pixels * sizeof(uchar4)), "frame buffer");
-      rgba_pixels = pixels;
-    }
+    if (auto err = frame_buffer(v)) return err;
     dim3 block(16, 8), grid((v.width + 15) / 16, (v.height + 7) / 8);
     raycast<<<grid, block>>>(v, rgba);
     VOXCAST_CUDA_CHECK(cudaGetLastError(), "ray cast launch");
-    *out_w = v.width;
-    *out_h = v.height;
     return std::nullopt;
   }
 };
@@ -307,6 +326,23 @@ bool CudaVolumeRenderer::available(std::string* why) {
 CudaVolumeRenderer::CudaVolumeRenderer() : impl_(std::make_unique<Impl>()) {}
 CudaVolumeRenderer::CudaVolumeRenderer(const VolumeBackendOptions& o) : impl_(std::make_unique<Impl>()) {
   impl_->budget_bytes = o.gpu_mb * 1024.0 * 1024.0;
+  impl_->host_bytes = o.cpu_mb * 1024.0 * 1024.0;
+  impl_->frame_ms = o.frame_ms;
+  impl_->bricks_mode = o.bricks;
+}
+
+bool CudaVolumeRenderer::refinement_ready(const data::VolumeSource& source) const {
+  return impl_->stats.complete || !impl_->stats.bricked || bricks_arrived(impl_->host_bricks, source);
+}
+
+void CudaVolumeRenderer::take_stats(double t0) {
+  last_.level = impl_->last_level;
+  last_.complete = impl_->stats.complete;
+  last_.bricked = impl_->stats.bricked;
+  last_.residency = impl_->stats.residency;
+  last_.scale = 1.0;
+  last_.ms = steady_ms() - t0;
+  last_.cancelled = false;
 }
 CudaVolumeRenderer::~CudaVolumeRenderer() = default;
 
@@ -321,10 +357,7 @@ std::optional<data::DataError> CudaVolumeRenderer::render(const Scene& scene, co
   out->height = h;
   out->rgba.resize(static_cast<size_t>(w) * static_cast<size_t>(h) * 4);
   VOXCAST_CUDA_CHECK(cudaMemcpy(out->rgba.data(), impl_->rgba, out->rgba.size(), cudaMemcpyDeviceToHost), "read back");
-  last_.scale = 1.0;
-  last_.level = impl_->last_level;
-  last_.ms = steady_ms() - t0;
-  last_.cancelled = false;
+  take_stats(t0);
   return std::nullopt;
 }
 
@@ -349,10 +382,7 @@ std::optional<data::DataError> CudaVolumeRenderer::render_i420(const Scene& scen
   VOXCAST_CUDA_CHECK(cudaMemcpy2D(out.v, static_cast<size_t>(out.v_stride), impl_->yuv + ybytes + cbytes,
                                   static_cast<size_t>(w / 2), static_cast<size_t>(w / 2), static_cast<size_t>(h / 2),
                                   cudaMemcpyDeviceToHost), "v read back");
-  last_.scale = 1.0;
-  last_.level = impl_->last_level;
-  last_.ms = steady_ms() - t0;
-  last_.cancelled = false;
+  take_stats(t0);
   return std::nullopt;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// CUDA ray caster: the same modes, camera and compositing as VolumeRenderer, on 3D
-// textures (bricks uploaded once per volume and kept), with RGBA->I420 on the GPU so
-// only the YUV picture crosses PCIe. Built when nvcc is found (VOXCAST_HAVE_CUDA).
+// CUDA ray caster: the same modes, camera and compositing as VolumeRenderer, on one 3D
+// texture per volume, or for volumes that do not fit (or --bricks always) on a brick pool
+// (cuda_bricks.cuh) fed by the host's brick store; RGBA->I420 on the GPU so only the YUV
+// picture crosses PCIe. Built when nvcc is found (VOXCAST_HAVE_CUDA).
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -35,8 +36,10 @@ class CudaVolumeRenderer final : public VolumeBackend {
   std::optional<data::DataError> render_i420(const Scene& scene, const data::VolumeSource& source,
                                              const codec::YuvPlanes& out) override;
   const VolumeRenderStats& last() const override { return last_; }
+  bool refinement_ready(const data::VolumeSource& source) const override;
 
  private:
+  void take_stats(double t0);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   VolumeRenderStats last_;

@@ -85,6 +85,8 @@ struct FrameRecord {
   double render_ms = 0, encode_ms = 0;
   bool refined = false;
   bool partial = false;  // a coarser level stood in; the full-resolution frame follows
+  uint16_t levels_drawn = 0;    // 3D bricks: bit L when pyramid level L was drawn from
+  uint32_t bricks_loading = 0;  // 3D bricks: wanted bricks still loading
   bool decoded = false;
   bool still = false;    // an exact still (PNG), decoded into RGBA when `decoded`
 };

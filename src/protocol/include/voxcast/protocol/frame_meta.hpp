@@ -18,6 +18,11 @@ struct FrameMeta {
   uint32_t render_us = 0;
   uint32_t encode_us = 0;
   uint8_t quality = 0;         // bit 0: refined still; bit 1: partial (a coarser level stands in for data still loading)
+  // 3D from multiresolution bricks (appended to layout 1; older readers stop before it):
+  // bit L set when the frame drew bricks of pyramid level L, and the wanted bricks still
+  // loading. Both 0 for other frames.
+  uint16_t levels_drawn = 0;
+  uint32_t bricks_loading = 0;
 };
 
 // A complete SEI NAL unit (header byte included, emulation prevention applied).

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "voxcast/codec/encoder.hpp"
 #include "voxcast/data/volume_source.hpp"
@@ -79,6 +80,13 @@ struct RenderLoopState {
   bool refine_pending = false;
   bool data_pending = false;  // the last 2D frame stood in with a coarser level; refine when data arrives
   uint64_t data_refinements = 0;
+  // 3D from bricks (multiresolution): the last frame's ray samples per pyramid level, the
+  // wanted bricks still loading, and the bricks' memory against its budget.
+  bool bricked = false;
+  std::vector<int64_t> level_samples;
+  std::vector<int> bricks_resident;  // per level, of the wanted ones
+  int bricks_loading = 0;
+  size_t brick_bytes = 0, brick_budget_bytes = 0;
   int viewers = 0;
   int still_viewers = 0;     // pixel sockets that take exact stills
   uint64_t stills = 0;

@@ -28,6 +28,9 @@ struct ServerConfig {
   int threads = 0;
   double frame_ms = 33.0;  // 3D frame-time budget while interacting (adaptive resolution)
   std::string renderer = "auto";  // 3D renderer: auto, cuda, cpu
+  double volume_mb = 4096;        // 3D on the CPU: whole volumes or bricks in host memory
+  double gpu_mb = 16384;          // 3D on CUDA: textures or the brick pool in GPU memory
+  std::string bricks = "auto";    // 3D multiresolution bricks: auto (out of core), always, never
   std::string encoder = "auto";   // auto (NVENC when the GPU has one), x264, nvenc
   double heartbeat_s = 15.0;
   double hello_timeout_s = 5.0;

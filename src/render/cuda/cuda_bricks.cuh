@@ -1,0 +1,68 @@
+#pragma once
+// The CUDA backend's multiresolution path: a brick pool in GPU memory (one 3D texture
+// atlas of apron'd bricks), a page table per layer and level, uploads on a stream, LRU
+// within the pool, and the ray cast that samples the finest brick drawn from at each step.
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "cuda_common.cuh"
+#include "voxcast/render/brick_store.hpp"
+
+namespace voxcast::render {
+
+class CudaBrickPool {
+ public:
+  // A pool of about `bytes` of GPU memory; `error` when it cannot be had.
+  static std::unique_ptr<CudaBrickPool> create(size_t bytes, std::optional<data::DataError>* error);
+  ~CudaBrickPool();
+  CudaBrickPool(const CudaBrickPool&) = delete;
+  CudaBrickPool& operator=(const CudaBrickPool&) = delete;
+
+  size_t slots() const { return slots_; }
+  size_t bytes() const { return slots_ * kBrickBytes; }
+  // Draws `frame` (the host's bricks of this view, update_bricks) into `out` (v.width x
+  // v.height): uploads the bricks the frame draws from that the pool lacks, then casts.
+  // `samples` gets the ray samples per level.
+  std::optional<data::DataError> cast(const BrickStore& host, const BrickFrame& frame, const DeviceView& view,
+                                      double step_voxels, uchar4* out, std::vector<int64_t>* samples);
+
+ private:
+  CudaBrickPool() = default;
+  struct Slot {
+    std::string layer;
+    BrickId id;
+    uint64_t used = 0;
+  };
+  std::optional<data::DataError> upload(int slot, const HostBrick& b);
+  std::optional<data::DataError> sync_tables(const BrickPyramid& p, const std::vector<const LayerState*>& layers);
+
+  size_t slots_ = 0;
+  int sx_ = 0, sy_ = 0, sz_ = 0;  // slots along each atlas axis
+  cudaArray_t atlas_ = nullptr;
+  cudaTextureObject_t linear_ = 0, point_ = 0;
+  cudaStream_t stream_ = nullptr;
+  float* staging_ = nullptr;   // pinned, kStaging bricks
+  int staging_next_ = 0;
+  float2* minmax_ = nullptr;   // per slot, device
+  unsigned char* flags_ = nullptr;  // per slot, device: 1 drawn this frame, 2 finer bricks inside
+  std::vector<unsigned char> host_flags_;
+  int64_t* samples_ = nullptr;  // per level, device
+  std::vector<Slot> slot_;
+  std::map<std::pair<std::string, BrickId>, int> where_;  // resident brick -> slot
+  std::vector<int> free_;
+  uint64_t frame_ = 0;
+  // Page tables: per layer id, all levels in one buffer (host mirror + device copy).
+  struct Table {
+    std::vector<int> host;
+    int* device = nullptr;
+    bool dirty = true;
+  };
+  std::map<std::string, Table> tables_;
+  std::vector<int64_t> level_offset_;
+  BrickPyramid pyramid_;
+};
+
+}  // namespace voxcast::render
