@@ -147,6 +147,8 @@ TEST(H264, ScalingListDeltaOutOfRangeIsRefused) {
       for (auto nal : *nals)
         if (!nal.empty()) (void)parse_sps(nal);
   // The failure this guards against is UBSan's signed-overflow abort (the suite runs with it).
+}
+
 TEST(FrameMeta, CarriesBrickResidencyAndReadsTheShorterLayout) {
   FrameMeta m{7, 1.5, 10, 20, kQualityPartial, 0b1101, 321};
   Bytes sei = build_frame_meta_sei(m);
