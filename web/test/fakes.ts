@@ -115,10 +115,11 @@ export const SPS = Uint8Array.from([0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9]);
 export const PPS = Uint8Array.from([0x68, 0xeb, 0xe3, 0xcb]);
 export const AVCC_B64 = Buffer.from([1, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0, SPS.length, ...SPS, 1, 0, PPS.length, ...PPS]).toString("base64");
 
-// One pixel message: header + AVCC access unit (keyframes carry SPS/PPS), with the SEI.
-export function pixelMessage(seq: number, key: boolean, sceneVersion = 0, sps: Uint8Array = SPS, quality = 0): ArrayBuffer {
+// One pixel message: header + AVCC access unit (keyframes carry SPS/PPS), with the SEI
+// (its brick residency: levels_drawn, bricks_loading).
+export function pixelMessage(seq: number, key: boolean, sceneVersion = 0, sps: Uint8Array = SPS, quality = 0, levels_drawn = 0, bricks_loading = 0): ArrayBuffer {
   const slice = Uint8Array.from([key ? 0x65 : 0x41, 0x88, 0x84, 0x00, 0x10]);
-  const sei = buildFrameMetaSei({ scene_version: sceneVersion, capture_time: Date.now() / 1000, render_us: 1000, encode_us: 2000, quality });
+  const sei = buildFrameMetaSei({ scene_version: sceneVersion, capture_time: Date.now() / 1000, render_us: 1000, encode_us: 2000, quality, levels_drawn, bricks_loading });
   const au = joinAvcc(key ? [sps, PPS, sei, slice] : [sei, slice]);
   const header = writePixelHeader({ seq, timestamp: Date.now() / 1000, width: 64, height: 48, codec: 1, flags: key ? 1 : 0 });
   const out = new Uint8Array(header.length + au.length);

@@ -1,7 +1,7 @@
 // The pixel channel's binary messages (24-byte big-endian header, then an AVCC access
 // unit, or an exact still's prefix and PNG), the H.264 bitstream pieces the client needs
 // (NAL split, RBSP, avcC → codec string) and voxcast's frame-meta SEI
-// (src/protocol/frame_meta.cpp, layout v1).
+// (src/protocol/frame_meta.cpp, layout v1 with the brick residency appended).
 import { fail, ok, type Result } from "./envelope.js";
 
 export const PIXEL_HEADER_SIZE = 24;
@@ -172,20 +172,27 @@ export interface FrameMeta {
   render_us: number;
   encode_us: number;
   quality: number;
+  // Appended to layout 1 (older writers omit them: 0 here). 3D from multiresolution
+  // bricks: bit L set when the picture sampled pyramid level L (u16), and the wanted
+  // bricks not yet resident (u32); both 0 for other frames.
+  levels_drawn: number;
+  bricks_loading: number;
 }
 
 export const FRAME_META_UUID = Uint8Array.from([
   0x76, 0x6f, 0x78, 0x63, 0x61, 0x73, 0x74, 0x2d, 0x8e, 0x1f, 0x4b, 0x52, 0xa9, 0x03, 0x6d, 0x21,
 ]);
 const LAYOUT_VERSION = 1;
-const BODY_SIZE = 1 + 8 + 8 + 4 + 4 + 1;
+const BODY_SIZE = 1 + 8 + 8 + 4 + 4 + 1; // the first layout: version .. quality
+const RESIDENCY_SIZE = 2 + 4; // appended later: levels_drawn, bricks_loading
 
-// The SEI NAL unit the server inserts (for tests and fixtures).
+// The SEI NAL unit the server inserts (for tests and fixtures): the current layout,
+// residency included, as src/protocol/frame_meta.cpp writes it.
 export function buildFrameMetaSei(m: FrameMeta): Uint8Array {
-  const body = new Uint8Array(2 + 16 + BODY_SIZE + 1);
+  const body = new Uint8Array(2 + 16 + BODY_SIZE + RESIDENCY_SIZE + 1);
   const v = new DataView(body.buffer);
   body[0] = 5; // user data unregistered
-  body[1] = 16 + BODY_SIZE;
+  body[1] = 16 + BODY_SIZE + RESIDENCY_SIZE;
   body.set(FRAME_META_UUID, 2);
   body[18] = LAYOUT_VERSION;
   v.setBigUint64(19, BigInt(m.scene_version));
@@ -193,7 +200,9 @@ export function buildFrameMetaSei(m: FrameMeta): Uint8Array {
   v.setUint32(35, m.render_us);
   v.setUint32(39, m.encode_us);
   body[43] = m.quality;
-  body[44] = 0x80;
+  v.setUint16(44, m.levels_drawn);
+  v.setUint32(46, m.bricks_loading);
+  body[50] = 0x80; // rbsp_trailing_bits
   const payload = nalPayloadFromRbsp(body);
   const nal = new Uint8Array(payload.length + 1);
   nal[0] = 0x06;
@@ -201,7 +210,9 @@ export function buildFrameMetaSei(m: FrameMeta): Uint8Array {
   return nal;
 }
 
-// voxcast's frame metadata in an AVCC access unit; null when absent or malformed.
+// voxcast's frame metadata in an AVCC access unit; null when absent or malformed. A body
+// of the first layout (no residency) reads with levels_drawn = bricks_loading = 0; bytes
+// past the fields known here are ignored.
 export function findFrameMeta(au: Uint8Array, lengthSize = 4): FrameMeta | null {
   const nals = splitAvcc(au, lengthSize);
   if (!nals) return null;
@@ -220,13 +231,16 @@ export function findFrameMeta(au: Uint8Array, lengthSize = 4): FrameMeta | null 
       if (i + size > r.length) break;
       const body = r.subarray(i, i + size);
       if (type === 5 && size >= 16 + BODY_SIZE && FRAME_META_UUID.every((b, k) => body[k] === b) && body[16] === LAYOUT_VERSION) {
-        const v = new DataView(body.buffer, body.byteOffset + 17, BODY_SIZE - 1);
+        const residency = size >= 16 + BODY_SIZE + RESIDENCY_SIZE;
+        const v = new DataView(body.buffer, body.byteOffset + 17, BODY_SIZE - 1 + (residency ? RESIDENCY_SIZE : 0));
         return {
           scene_version: Number(v.getBigUint64(0)),
           capture_time: v.getFloat64(8),
           render_us: v.getUint32(16),
           encode_us: v.getUint32(20),
           quality: v.getUint8(24),
+          levels_drawn: residency ? v.getUint16(25) : 0,
+          bricks_loading: residency ? v.getUint32(27) : 0,
         };
       }
       i += size;
