@@ -10,6 +10,7 @@ import { downloadScreenshot, OpenDialog } from "./ui/dialogs.js";
 import { DimsPanel } from "./ui/dims_panel.js";
 import { h } from "./ui/dom.js";
 import { LayerPanel } from "./ui/layer_panel.js";
+import { residencyText } from "./ui/residency.js";
 import { forgetToken, rejectMessage, takeToken, type TokenPlace } from "./ui/token.js";
 import { VideoView } from "./ui/view.js";
 
@@ -76,9 +77,10 @@ const toolbar = h("header", { id: "toolbar" },
   button("reset", "Reset view", "reset the camera (double-click)", () => loop.sendState("camera", "main", "reset", "menu")));
 const statusLink = h("span", { id: "status-link" });
 const statusQuality = h("span", { id: "status-quality", title: "exact: the server's lossless render · partial: coarser data stands in while loading · lossy: video" });
+const statusResidency = h("span", { id: "status-residency", hidden: true, title: "3D bricks: the pyramid levels the picture sampled (L0: full resolution), and the wanted bricks not yet resident" });
 const statusRates = h("span", { id: "status-rates" });
 const statusServer = h("span", { id: "status-server" });
-const status = h("footer", { id: "status" }, statusLink, statusQuality, statusRates, statusServer);
+const status = h("footer", { id: "status" }, statusLink, statusQuality, statusResidency, statusRates, statusServer);
 app.append(toolbar, h("main", {}, layers.el, h("div", { class: "center" }, stage, dims.el)), status, openDialog.el, toasts);
 
 async function shoot(): Promise<void> {
@@ -184,6 +186,16 @@ function showQuality(): void {
   statusQuality.className = q;
 }
 
+// The last video frame presented: which pyramid levels it drew, how many bricks still load.
+function showResidency(): void {
+  const f = loop.lastFrame;
+  const text = f ? residencyText(f.levels_drawn, f.bricks_loading) : "";
+  if (statusResidency.textContent === text) return;
+  statusResidency.textContent = text;
+  statusResidency.hidden = text === "";
+  statusResidency.className = f && f.bricks_loading > 0 ? "loading" : "resident";
+}
+
 let lastBytes = 0, lastStatusMs = 0;
 function refreshStatus(): void {
   const mt = loop.metrics;
@@ -195,6 +207,7 @@ function refreshStatus(): void {
   const interval = percentile(mt.frameIntervalMs, 0.5);
   statusLink.textContent = s.phase + (s.tls ? " · tls" : "");
   statusLink.className = s.phase === "streaming" ? "up" : "down";
+  showResidency();
   statusRates.textContent = `${(interval > 0 && now - mt.lastPresentMs < 1000 ? 1000 / interval : 0).toFixed(1)} fps · intent→frame ${percentile(mt.intentToFrameMs, 0.5).toFixed(1)} ms · decode ${percentile(mt.decodeMs, 0.5).toFixed(1)} ms · ${mbit.toFixed(2)} Mbit/s · ${loop.media.name}`;
   const md = loop.mirror.metadata;
   statusServer.textContent = `server: render ${typeof md.renderer === "string" ? md.renderer : "?"} · encode ${typeof md.encoder === "string" ? md.encoder : "?"}`;
@@ -210,6 +223,11 @@ scheduleRefresh();
   liveLeases: () => liveLeases(pageLeases),
   stillLeases,
   still: () => loop.stills.state, // quality, stills, last {sceneVersion, width, height, receivedMs, videoToStillMs, ...}
+  residency: () => ({ // of the last video frame presented (loop.lastFrame), and the status text shown for it
+    levels_drawn: loop.lastFrame?.levels_drawn ?? 0,
+    bricks_loading: loop.lastFrame?.bricks_loading ?? 0,
+    text: statusResidency.hidden ? "" : statusResidency.textContent,
+  }),
   grab: () => view.grab(),
   grabStill: () => (loop.stills.state.quality === "exact" ? view.grab() : null), // the still's RGBA, native size
   camera,

@@ -217,6 +217,24 @@ test("600 frames through the loop: gated, decoded, presented, every VideoFrame c
   assert.equal(pageLeases.doubleReleases, 0);
 });
 
+test("the frame-meta SEI's brick residency reaches the last frame presented, frame by frame", async () => {
+  const { net, loop } = start();
+  openSession(net);
+  await settle(); // the decoder is configured from notify.stream
+  const px = net.last("pixel");
+  px.receive(pixelMessage(1, true, 1, undefined, 2, 0b110, 321));
+  await settle();
+  assert.equal(loop.lastFrame?.seq, 1);
+  assert.deepEqual([loop.lastFrame!.levels_drawn, loop.lastFrame!.bricks_loading], [0b110, 321]);
+  px.receive(pixelMessage(2, false, 2, undefined, 0, 0b1, 0));
+  await settle();
+  assert.deepEqual([loop.lastFrame!.seq, loop.lastFrame!.levels_drawn, loop.lastFrame!.bricks_loading], [2, 0b1, 0]);
+  px.receive(pixelMessage(3, false, 3)); // 2D
+  await settle();
+  assert.deepEqual([loop.lastFrame!.seq, loop.lastFrame!.levels_drawn, loop.lastFrame!.bricks_loading], [3, 0, 0]);
+  loop.stop();
+});
+
 test("a gap asks for a keyframe once and drops to it; a new SPS re-configures the decoder", async () => {
   const backend = new FakeBackend();
   const { net, loop } = start(new FakeNetwork(), backend);

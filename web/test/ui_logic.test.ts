@@ -4,6 +4,7 @@ import { cameraFromPose, drag, makeCamera, poseOf, wheelZoom, worldAt } from "..
 import { rejectMessage, takeToken, TOKEN_KEY } from "../src/ui/token.js";
 import { positionText } from "../src/ui/dims_panel.js";
 import { parseListing } from "../src/ui/dialogs.js";
+import { residencyText } from "../src/ui/residency.js";
 
 test("wheel zoom keeps the world point under the cursor; drags pan 2D and orbit 3D", () => {
   const c = makeCamera();
@@ -55,4 +56,15 @@ test("dims positions in physical units; listings from fs.listdir", () => {
   assert.equal(l.path, "");
   assert.deepEqual(l.entries.map((e) => [e.name, e.dataset, e.dir]), [["a.zarr", true, true], ["sub", false, true]]);
   assert.deepEqual(parseListing(null).entries, []);
+});
+
+test("the brick residency badge: levels drawn and bricks loading, hidden (\"\") for 2D or a volume drawn whole", () => {
+  assert.equal(residencyText(0, 0), "", "2D, or a volume drawn whole");
+  assert.equal(residencyText(0, 321), "", "no levels drawn: hidden whatever loads");
+  assert.equal(residencyText(0b1, 0), "3D L0 · all resident");
+  assert.equal(residencyText(0b11, 321), "3D L0 L1 · 321 bricks loading");
+  assert.equal(residencyText(0b101, 1), "3D L0 L2 · 1 bricks loading", "as the Qt viewer words it");
+  assert.equal(residencyText(0b1100, 0), "3D L2 L3 · all resident", "coarse levels only");
+  assert.equal(residencyText(0x8000, 4294967295), "3D L15 · 4294967295 bricks loading", "the top bit of the u16, the largest u32");
+  assert.equal(residencyText(0xffff, 0), `3D ${Array.from({ length: 16 }, (_, l) => `L${l}`).join(" ")} · all resident`);
 });

@@ -83,6 +83,8 @@ export interface FrameRecord {
   presentedMs: number;
   sceneVersion: number;
   quality: number; // frame-meta SEI quality bits
+  levels_drawn: number; // frame-meta SEI, 3D bricks: bit L when pyramid level L was drawn from (0: 2D, or a volume drawn whole)
+  bricks_loading: number; // frame-meta SEI, 3D bricks: wanted bricks not yet resident
   renderMs: number;
   encodeMs: number;
   serverMs: number;
@@ -608,6 +610,7 @@ export class ClientStreamLoop {
     const rec: FrameRecord = {
       seq: h.value.seq, keyframe: isKeyframe(h.value), bytes: bytes.byteLength, receivedMs: nowMs(),
       decodeStartMs: 0, decodedMs: 0, presentedMs: 0, sceneVersion: meta?.scene_version ?? 0, quality: meta?.quality ?? 0,
+      levels_drawn: meta?.levels_drawn ?? 0, bricks_loading: meta?.bricks_loading ?? 0,
       renderMs: (meta?.render_us ?? 0) / 1000, encodeMs: (meta?.encode_us ?? 0) / 1000, serverMs: h.value.timestamp * 1000,
     };
     this.stills.noteVideo(rec.sceneVersion, rec.receivedMs);
