@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "voxcast/core/clock.hpp"
+#include "voxcast/core/thread_pool.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/volume_renderer.hpp"
 
@@ -90,7 +91,7 @@ bool bricks_arrived(const BrickStore& st, const data::VolumeSource& source) {
 std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
                                              const Camera3D& cam, int W, int H, size_t budget_bytes,
                                              double load_until_ms, const std::atomic<bool>* cancel, bool* stopped,
-                                             BrickFrame* out) {
+                                             BrickFrame* out, ThreadPool* loaders) {
   BrickStore& st = *store;
   *stopped = false;
   BrickPyramid pyr = source_brick_pyramid(scene.dims, source.info());
@@ -153,28 +154,56 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     // Centre-first through the cache's lane: the previous view's queued loads are dropped.
     const data::RequestHint hint{kBrickLane + static_cast<int>(li), 0, false};
     source.request_all(boxes, hint);
-    for (size_t k = 0; k < missing.size(); ++k) {
-      if (cancel && cancel->load(std::memory_order_relaxed)) {
-        *stopped = true;
-        return std::nullopt;
+    // Copied out of the cache on every core (each brick is a read and a 34^3 copy); while
+    // moving, only bricks already in memory and only until the deadline.
+    std::vector<std::unique_ptr<HostBrick>> loaded(missing.size());
+    std::vector<std::optional<data::DataError>> errors(missing.size());
+    std::atomic<bool> halt{false};
+    auto load_range = [&](int begin, int end) {
+      for (int k = begin; k < end; ++k) {
+        if (halt.load(std::memory_order_relaxed)) return;
+        if (cancel && cancel->load(std::memory_order_relaxed)) {
+          halt = true;
+          return;
+        }
+        const auto i = static_cast<size_t>(k);
+        bool ready = steady_ms() < load_until_ms &&
+                     (!scene.interactive || source.request(boxes[i].level, boxes[i].box, {hint.lane, 0, true}));
+        if (!ready) continue;
+        auto brick = std::make_unique<HostBrick>();
+        brick->id = missing[i];
+        brick->layer = layer.id;
+        if ((errors[i] = load_brick(scene, source, P, boxes[i].box, brick.get()))) {
+          halt = true;
+          return;
+        }
+        loaded[i] = std::move(brick);
       }
-      bool ready = steady_ms() < load_until_ms &&
-                   (!scene.interactive || source.request(boxes[k].level, boxes[k].box, {hint.lane, 0, true}));
-      if (!ready) {
+    };
+    if (loaders && missing.size() > 1) {
+      loaders->parallel_for(static_cast<int>(missing.size()), load_range);
+    } else {
+      load_range(0, static_cast<int>(missing.size()));
+    }
+    for (auto& e : errors)
+      if (e) return e;
+    if (cancel && cancel->load(std::memory_order_relaxed)) {
+      *stopped = true;
+      return std::nullopt;
+    }
+    for (size_t k = 0; k < missing.size(); ++k) {
+      if (!loaded[k]) {
         st.missing.push_back(boxes[k]);
         continue;
       }
-      auto brick = std::make_unique<HostBrick>();
-      brick->id = missing[k];
-      brick->layer = layer.id;
-      if (auto err = load_brick(scene, source, P, boxes[k].box, brick.get())) return err;
+      HostBrick* brick = loaded[k].get();
       brick->used = epoch;
-      st.lru.push_front(brick.get());
+      st.lru.push_front(brick);
       brick->lru = st.lru.begin();
       lb.table[static_cast<size_t>(brick->id.level)][static_cast<size_t>(P.levels[static_cast<size_t>(brick->id.level)].index(brick->id.b))] =
-          brick.get();
+          brick;
       st.bytes += kBrickBytes;
-      st.bricks[{layer.id, brick->id}] = std::move(brick);
+      st.bricks[{layer.id, brick->id}] = std::move(loaded[k]);
     }
   }
   // LRU eviction within the budget; bricks this frame wants stay.

@@ -212,7 +212,7 @@ std::optional<data::DataError> VolumeRenderer::cast_bricks(const Scene& scene, c
   // While moving, load what is in memory for part of the frame budget; a still loads all.
   const double load_until = t_start + (scene.interactive ? target_ms_ * 0.4 : 1e300);
   if (auto err = update_bricks(&st, scene, source, cam, W, H, static_cast<size_t>(budget_bytes_), load_until, cancel,
-                               stopped_out, &frame))
+                               stopped_out, &frame, &pool_))
     return err;
   if (*stopped_out) return std::nullopt;
   const BrickPyramid& P = st.pyramid;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "voxcast/core/clock.hpp"
+#include "voxcast/core/thread_pool.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/colormap.hpp"
 #include "voxcast/render/lut.hpp"
@@ -119,6 +120,7 @@ struct CudaVolumeRenderer::Impl {
   double frame_ms = 33.0;
   std::string bricks_mode = "auto";
   BrickStore host_bricks;
+  ThreadPool brick_loaders{0};  // copies bricks out of the source on every core
   std::unique_ptr<CudaBrickPool> pool;
   VolumeRenderStats stats;  // level, completeness and residency of the last cast
   int last_level = 0;
@@ -217,7 +219,7 @@ struct CudaVolumeRenderer::Impl {
     size_t wanted_bytes = std::min(pool->bytes(), static_cast<size_t>(host_bytes));
     double load_until = t0 + (scene.interactive ? frame_ms * 0.4 : 1e300);
     if ((err = update_bricks(&host_bricks, scene, source, cam, v.width, v.height, wanted_bytes, load_until, nullptr,
-                             &stopped, &frame)))
+                             &stopped, &frame, &brick_loaders)))
       return err;
     const BrickPyramid& P = host_bricks.pyramid;
     v.sx = P.scale0[0];

@@ -14,6 +14,10 @@
 #include "voxcast/render/bricks.hpp"
 #include "voxcast/render/volume_backend.hpp"
 
+namespace voxcast {
+class ThreadPool;
+}
+
 namespace voxcast::render {
 
 struct HostBrick {
@@ -59,11 +63,12 @@ struct BrickFrame {
 // requested centre-first through its own lane, loaded while in memory until
 // `load_until_ms` (steady clock; the data is waited for when the scene is still), the
 // LRU trimmed to `budget_bytes`, and the frame epoch stamped on what it draws from.
-// `*stopped` when `cancel` was raised.
+// `*stopped` when `cancel` was raised. Bricks are copied out of the source on `loaders`
+// (optional; not in use by the caller meanwhile).
 std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
                                              const Camera3D& cam, int width, int height, size_t budget_bytes,
                                              double load_until_ms, const std::atomic<bool>* cancel, bool* stopped,
-                                             BrickFrame* out);
+                                             BrickFrame* out, ThreadPool* loaders = nullptr);
 // After an incomplete frame: true once one of the most urgent missing bricks is in memory.
 bool bricks_arrived(const BrickStore& store, const data::VolumeSource& source);
 // The stored brick of `layer` drawn from in frame `epoch`, or nullptr.
