@@ -77,5 +77,7 @@ int run_latency_web(const BenchConfig& cfg, const std::string& driver);
 int run_sparse_single_level(const BenchConfig& cfg);  // sparse --levels 1
 // PSNR and bits per frame during motion and after it, the time to the exact still (issue 18).
 int run_quality(const BenchConfig& cfg);
+// The CPU ray caster at full resolution vs ParaView's pvbatch on the same volume (issue 19).
+int run_vs_paraview(const BenchConfig& cfg);
 
 }  // namespace voxcast::bench

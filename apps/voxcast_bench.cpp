@@ -270,6 +270,13 @@ int main(int argc, char** argv) {
   auto* clients = app.add_subcommand("clients", "N clients sharing a view (light extra clients): the server's frames/s, latency, CPU");
   auto* quality = app.add_subcommand("quality", "PSNR and bits per frame in motion and after it; time to the exact still");
   auto* soak = app.add_subcommand("soak", "4 clients scrubbing and orbiting for a long time: RSS, fds, errors, frames/s");
+  auto* paraview = app.add_subcommand("vs-paraview", "the CPU ray caster at full resolution vs ParaView's pvbatch, same volume and canvas");
+  paraview->add_option("--volume-size", cfg.volume_size, "edge of the generated cube")->check(CLI::Range(16, 1024))->capture_default_str();
+  paraview->add_option("--steps", cfg.steps, "frames per mode, orbiting (default 36)");
+  paraview->add_option("--size", size, "video size WxH")->capture_default_str();
+  paraview->add_option("--threads", cfg.threads, "render threads (0: all cores)")->capture_default_str();
+  paraview->add_option("--work-dir", cfg.work_dir, "where the raw volume and the pictures go")->capture_default_str();
+  paraview->add_option("--json", cfg.json_path, "write results as JSON");
   std::string web_driver = std::string(VOXCAST_WEB_DIR) + "/bench/latency-web.mjs";
   for (auto* sub : {read, jump, sparse}) {
     sub->add_option("--dataset", cfg.dataset, "dataset (default: generate one under --work-dir)");
@@ -323,6 +330,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (read->parsed()) return run_read(cfg);
+  if (paraview->parsed()) {
+    if (cfg.steps <= 0) cfg.steps = 36;
+    return run_vs_paraview(cfg);
+  }
   if (jump->parsed()) {
     if (cfg.steps <= 0) cfg.steps = 40;
     return run_jump_2d(cfg);

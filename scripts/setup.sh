@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages voxcast needs, only those that are missing.
+# `--bench` adds the incumbents the benchmarks compare against (ParaView's pvbatch for
+# `voxcast-bench vs-paraview`, ~440 MB), which the tests never need.
 set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config ccache
@@ -17,6 +19,7 @@ PACKAGES=(
   xvfb xauth libgl1-mesa-dri libegl-mesa0 fonts-dejavu-core
   nodejs chromium
 )
+if [ "${1:-}" = "--bench" ]; then PACKAGES+=(paraview); fi
 # npm comes with NodeSource's nodejs; with Debian's nodejs it is a package of its own.
 command -v npm >/dev/null || PACKAGES+=(npm)
 missing=()
