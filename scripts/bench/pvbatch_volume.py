@@ -60,6 +60,9 @@ def frame():
 
 
 frame()  # first frame: volume upload and shader compilation, not timed
+# The first render resets the camera to fit the bounding sphere: the view height again.
+camera.SetParallelScale(scale)
+frame()
 times = []
 for i in range(frames):
     camera.Azimuth(360.0 / frames)
