@@ -13,25 +13,35 @@
 namespace voxcast::render {
 namespace {
 
-// The source box of a brick (its apron included) for a layer at the current step.
-data::Box brick_box(const Scene& scene, const LayerState& layer, const data::VolumeSource& source,
-                    const BrickPyramid& p, const BrickId& id) {
+// A layer's source box at each level for the current step: the non-displayed axes at
+// their step (scaled to the level), the layer's channel; brick_box fills in the rest.
+// Once per layer and frame, not per brick.
+std::vector<data::Box> level_boxes(const Scene& scene, const LayerState& layer, const data::VolumeSource& source) {
   const DimsState& d = scene.dims;
   VolumeGeometry g = volume_geometry(d);
   LayerRead read = layer_read(d, {g.axis[2], g.axis[1], g.axis[0]}, layer, source);
   const data::VolumeInfo& info = source.info();
-  const auto& lv = info.levels[static_cast<size_t>(id.level)];
-  for (size_t a = 0; a < read.box.start.size(); ++a)
-    if (static_cast<int>(a) != info.channel_axis)
-      read.box.start[a] = std::min<int64_t>(static_cast<int64_t>(static_cast<double>(read.box.start[a]) / lv.factor[a]),
-                                            lv.shape[a] - 1);
+  std::vector<data::Box> boxes(info.levels.size(), read.box);
+  for (size_t l = 0; l < info.levels.size(); ++l)
+    for (size_t a = 0; a < read.box.start.size(); ++a)
+      if (static_cast<int>(a) != info.channel_axis)
+        boxes[l].start[a] = std::min<int64_t>(
+            static_cast<int64_t>(static_cast<double>(read.box.start[a]) / info.levels[l].factor[a]), info.levels[l].shape[a] - 1);
+  return boxes;
+}
+
+// The source box of a brick (its apron included): its level's box with the brick's voxels
+// on the displayed axes.
+data::Box brick_box(const std::vector<data::Box>& level_box, const std::array<int, 3>& displayed_source_axis,
+                    const BrickPyramid& p, const BrickId& id) {
+  data::Box box = level_box[static_cast<size_t>(id.level)];
   BrickVoxels v = brick_voxels(p, id, true);
   for (size_t i = 0; i < 3; ++i) {
-    auto a = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[i])]);
-    read.box.start[a] = v.first[i];
-    read.box.size[a] = v.count[i];
+    auto a = static_cast<size_t>(displayed_source_axis[i]);
+    box.start[a] = v.first[i];
+    box.size[a] = v.count[i];
   }
-  return read.box;
+  return box;
 }
 
 // Reads one brick into `b`: x fastest, the apron replicating the volume's edge voxels
@@ -103,6 +113,10 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     st.pyramid = pyr;
   }
   const BrickPyramid& P = st.pyramid;
+  const VolumeGeometry geometry = volume_geometry(scene.dims);
+  std::array<int, 3> displayed_source_axis{};  // source axis shown as x, y, z
+  for (size_t i = 0; i < 3; ++i)
+    displayed_source_axis[i] = scene.dims.source_axis[static_cast<size_t>(geometry.axis[i])];
   st.epoch += 1;
   const uint64_t epoch = st.epoch;
 
@@ -140,6 +154,7 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     }
     std::vector<BrickId> missing;
     std::vector<data::LevelBox> boxes;
+    const std::vector<data::Box> level_box = level_boxes(scene, layer, source);
     for (const BrickId& id : choice.wanted) {
       if (li == 0) res.wanted[static_cast<size_t>(id.level)] += 1;
       HostBrick* b = lb.table[static_cast<size_t>(id.level)][static_cast<size_t>(P.levels[static_cast<size_t>(id.level)].index(id.b))];
@@ -149,7 +164,7 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
         continue;
       }
       missing.push_back(id);
-      boxes.push_back({id.level, brick_box(scene, layer, source, P, id)});
+      boxes.push_back({id.level, brick_box(level_box, displayed_source_axis, P, id)});
     }
     // Centre-first through the cache's lane: the previous view's queued loads are dropped.
     const data::RequestHint hint{kBrickLane + static_cast<int>(li), 0, false};

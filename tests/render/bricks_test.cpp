@@ -6,7 +6,9 @@
 #include <cmath>
 #include <set>
 
+#include "scene3d.hpp"
 #include "test_volume.hpp"
+#include "voxcast/codec/yuv.hpp"
 #include "voxcast/render/bricks.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/volume_renderer.hpp"
@@ -17,26 +19,7 @@ using namespace voxcast::render;
 namespace {
 
 double psnr(const Frame& a, const Frame& b) {
-  double se = 0;
-  for (size_t i = 0; i < a.rgba.size(); ++i) {
-    double d = static_cast<double>(a.rgba[i]) - static_cast<double>(b.rgba[i]);
-    se += d * d;
-  }
-  double mse = se / static_cast<double>(a.rgba.size());
-  return mse == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
-}
-
-Scene scene3d(const data::VolumeSource& v, int w, int h) {
-  Scene s = make_initial_scene(v.info(), w, h);
-  s.dims.ndisplay = 3;
-  s.camera3d = orbit(fit_camera3d(s.dims, w, h), 35, 20);
-  for (auto& l : s.layers) {
-    l.contrast_limits = {0, 100};
-    l.interpolation = Interpolation::linear;
-    l.iso_threshold = 70;
-    l.attenuation = 0.2;
-  }
-  return s;
+  return codec::psnr_rgba(a.rgba.data(), b.rgba.data(), a.width, a.height);
 }
 
 BrickPyramid cube_pyramid(int64_t n, int levels) {
@@ -137,7 +120,7 @@ TEST(BrickRenderer, AVolumeThatFitsRendersAsTheSingleBlock) {
   for (RenderMode mode : {RenderMode::mip, RenderMode::minip, RenderMode::average, RenderMode::attenuated_mip,
                           RenderMode::iso, RenderMode::translucent, RenderMode::additive}) {
     for (bool perspective : {false, true}) {
-      Scene s = scene3d(vol, 96, 72);
+      Scene s = voxcast::testing::oblique_scene3d(vol, 96, 72);
       if (perspective) s.camera3d.fov = 40;
       for (auto& l : s.layers) l.rendering = mode;
       VolumeRenderer block(2, 33, 4096, "never"), bricks(2, 33, 4096, "always");
@@ -160,7 +143,7 @@ TEST(BrickRenderer, AGradientShowsNoSeamsAtBrickBorders) {
     return static_cast<float>(0.5 * x + 0.3 * y + 0.2 * z);
   });
   for (Interpolation interp : {Interpolation::linear, Interpolation::nearest}) {
-    Scene s = scene3d(vol, 160, 96);
+    Scene s = voxcast::testing::oblique_scene3d(vol, 160, 96);
     s.camera3d = fit_camera3d(s.dims, 160, 96);  // face-on: brick borders are screen columns
     for (auto& l : s.layers) {
       l.rendering = RenderMode::average;
@@ -191,7 +174,7 @@ TEST(BrickRenderer, AGradientShowsNoSeamsAtBrickBorders) {
 TEST(BrickRenderer, CoarserLevelsStandInWhileMovingAndTheStillIsComplete) {
   voxcast::testing::FieldPyramid vol(128, 3);  // level 2: 32^3, one brick
   vol.ready = {2};           // only the coarsest level is in memory so far
-  Scene s = scene3d(vol, 128, 128);
+  Scene s = voxcast::testing::oblique_scene3d(vol, 128, 128);
   s.camera3d = fit_camera3d(s.dims, 128, 128);
   s.camera3d.zoom *= 4;  // zoomed in: level 0 wanted at the centre
   for (auto& l : s.layers) l.rendering = RenderMode::mip;
@@ -222,7 +205,7 @@ TEST(BrickRenderer, CoarserLevelsStandInWhileMovingAndTheStillIsComplete) {
 TEST(BrickRenderer, StaysWithinItsBudgetAcrossViews) {
   voxcast::testing::FieldPyramid vol(128, 3);
   vol.ready = {0, 1, 2};
-  Scene s = scene3d(vol, 96, 96);
+  Scene s = voxcast::testing::oblique_scene3d(vol, 96, 96);
   for (auto& l : s.layers) l.rendering = RenderMode::mip;
   VolumeRenderer r(2, 1000, 3, "always");  // 3 MB: about 20 bricks
   Frame f;

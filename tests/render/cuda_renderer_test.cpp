@@ -5,27 +5,13 @@
 #include <cmath>
 
 #include "cuda_volume_renderer.hpp"
+#include "scene3d.hpp"
 #include "test_volume.hpp"
 #include "voxcast/codec/yuv.hpp"
 #include "voxcast/render/camera3d.hpp"
 
 using namespace voxcast;
 using namespace voxcast::render;
-
-namespace {
-Scene scene3d(const data::VolumeSource& v, int w, int h) {
-  Scene s = make_initial_scene(v.info(), w, h);
-  s.dims.ndisplay = 3;
-  s.camera3d = orbit(fit_camera3d(s.dims, w, h), 35, 20);
-  for (auto& l : s.layers) {
-    l.contrast_limits = {0, 100};
-    l.interpolation = Interpolation::linear;
-    l.iso_threshold = 70;
-    l.attenuation = 0.2;
-  }
-  return s;
-}
-}  // namespace
 
 TEST(CudaRenderer, EveryModeMatchesTheCpuRenderer) {
   std::string why;
@@ -36,7 +22,7 @@ TEST(CudaRenderer, EveryModeMatchesTheCpuRenderer) {
   for (RenderMode mode : {RenderMode::mip, RenderMode::minip, RenderMode::average, RenderMode::attenuated_mip,
                           RenderMode::iso, RenderMode::translucent, RenderMode::additive}) {
     for (bool perspective : {false, true}) {
-      Scene s = scene3d(vol, 320, 240);
+      Scene s = voxcast::testing::oblique_scene3d(vol, 320, 240);
       if (perspective) s.camera3d.fov = 40;
       for (auto& l : s.layers) l.rendering = mode;
       VolumeRenderer cpu(4, 33);
@@ -57,7 +43,7 @@ TEST(CudaRenderer, GpuColourConversionMatchesTheCpuOne) {
   std::string why;
   if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
   voxcast::testing::FunctionVolume vol(1, 16, 16, 16, [](int, int z, int y, int x) { return static_cast<float>((x * 7 + y * 3 + z) % 100); });
-  Scene s = scene3d(vol, 64, 48);
+  Scene s = voxcast::testing::oblique_scene3d(vol, 64, 48);
   CudaVolumeRenderer gpu;
   Frame f;
   ASSERT_FALSE(gpu.render(s, vol, &f));
@@ -78,12 +64,12 @@ TEST(CudaRenderer, MultiscaleLevelFollowsTheScreenFootprint) {
     return static_cast<float>(50 + 40 * std::sin(0.15 * x) * std::cos(0.12 * y) * std::sin(0.1 * z));
   });
   // A 64^3 volume on a 16x16 canvas: 4 voxels per pixel, level 2 holds all visible detail.
-  Scene small = scene3d(vol, 16, 16);
+  Scene small = voxcast::testing::oblique_scene3d(vol, 16, 16);
   CudaVolumeRenderer gpu;
   Frame f;
   ASSERT_FALSE(gpu.render(small, vol, &f));
   EXPECT_EQ(gpu.last().level, 2);
-  Scene big = scene3d(vol, 256, 256);
+  Scene big = voxcast::testing::oblique_scene3d(vol, 256, 256);
   ASSERT_FALSE(gpu.render(big, vol, &f));
   EXPECT_EQ(gpu.last().level, 0);
   // The CPU renderer picks the same level and draws the same picture.
@@ -107,7 +93,7 @@ TEST(CudaRenderer, NanAndInfinitiesMatchTheCpuRenderer) {
   });
   for (RenderMode mode : {RenderMode::mip, RenderMode::minip, RenderMode::average, RenderMode::attenuated_mip,
                           RenderMode::iso, RenderMode::translucent, RenderMode::additive}) {
-    Scene s = scene3d(vol, 160, 120);
+    Scene s = voxcast::testing::oblique_scene3d(vol, 160, 120);
     s.layers[0].rendering = mode;
     VolumeRenderer cpu(4, 33);
     CudaVolumeRenderer gpu;
@@ -141,7 +127,7 @@ TEST(CudaBricks, AVolumeThatFitsRendersAsTheSingleTexture) {
   for (RenderMode mode : {RenderMode::mip, RenderMode::minip, RenderMode::average, RenderMode::attenuated_mip,
                           RenderMode::iso, RenderMode::translucent, RenderMode::additive}) {
     for (bool perspective : {false, true}) {
-      Scene s = scene3d(vol, 320, 240);
+      Scene s = voxcast::testing::oblique_scene3d(vol, 320, 240);
       if (perspective) s.camera3d.fov = 40;
       for (auto& l : s.layers) l.rendering = mode;
       CudaVolumeRenderer single = bricked_gpu("never"), bricks = bricked_gpu("always");
@@ -170,7 +156,7 @@ TEST(CudaBricks, AGradientShowsNoSeamsAtBrickBorders) {
     return static_cast<float>(0.5 * x + 0.3 * y + 0.2 * z);
   });
   for (Interpolation interp : {Interpolation::linear, Interpolation::nearest}) {
-    Scene s = scene3d(vol, 256, 128);
+    Scene s = voxcast::testing::oblique_scene3d(vol, 256, 128);
     s.camera3d = fit_camera3d(s.dims, 256, 128);
     for (auto& l : s.layers) {
       l.rendering = RenderMode::average;
@@ -194,7 +180,7 @@ TEST(CudaBricks, CoarserBricksStandInThenTheStillRefines) {
   if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
   voxcast::testing::FieldPyramid vol(256, 4);
   vol.ready = {3};
-  Scene s = scene3d(vol, 256, 256);
+  Scene s = voxcast::testing::oblique_scene3d(vol, 256, 256);
   s.camera3d = fit_camera3d(s.dims, 256, 256);
   s.camera3d.zoom *= 4;
   s.interactive = true;

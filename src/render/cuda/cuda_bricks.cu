@@ -187,17 +187,7 @@ std::unique_ptr<CudaBrickPool> CudaBrickPool::create(size_t bytes, std::optional
   cudaExtent extent = make_cudaExtent(static_cast<size_t>(p->sx_) * S, static_cast<size_t>(p->sy_) * S,
                                       static_cast<size_t>(p->sz_) * S);
   if (auto e = cudaMalloc3DArray(&p->atlas_, &desc, extent); e != cudaSuccess) return fail("brick atlas", e);
-  for (int linear = 0; linear < 2; ++linear) {
-    cudaResourceDesc res{};
-    res.resType = cudaResourceTypeArray;
-    res.res.array.array = p->atlas_;
-    cudaTextureDesc tex{};
-    tex.addressMode[0] = tex.addressMode[1] = tex.addressMode[2] = cudaAddressModeClamp;
-    tex.filterMode = linear ? cudaFilterModeLinear : cudaFilterModePoint;
-    tex.readMode = cudaReadModeElementType;
-    if (auto e = cudaCreateTextureObject(linear ? &p->linear_ : &p->point_, &res, &tex, nullptr); e != cudaSuccess)
-      return fail("brick texture", e);
-  }
+  if (auto e = make_array_textures(p->atlas_, &p->point_, &p->linear_); e != cudaSuccess) return fail("brick texture", e);
   if (auto e = cudaStreamCreateWithFlags(&p->stream_, cudaStreamNonBlocking); e != cudaSuccess) return fail("stream", e);
   if (auto e = cudaMallocHost(&p->staging_, kBrickBytes * kStaging); e != cudaSuccess) return fail("staging", e);
   if (auto e = cudaMalloc(&p->minmax_, sizeof(float2) * p->slots_); e != cudaSuccess) return fail("min/max", e);

@@ -69,4 +69,21 @@ __device__ inline void view_ray(const DeviceView& v, int px, int py, double orig
   }
 }
 
+// Point and linear-filtered views of one float 3D array, clamped at its edges, in
+// unnormalized voxel coordinates (the layers' interpolation picks one per frame).
+inline cudaError_t make_array_textures(cudaArray_t array, cudaTextureObject_t* point, cudaTextureObject_t* linear) {
+  for (int filtered = 0; filtered < 2; ++filtered) {
+    cudaResourceDesc res{};
+    res.resType = cudaResourceTypeArray;
+    res.res.array.array = array;
+    cudaTextureDesc tex{};
+    tex.addressMode[0] = tex.addressMode[1] = tex.addressMode[2] = cudaAddressModeClamp;
+    tex.filterMode = filtered ? cudaFilterModeLinear : cudaFilterModePoint;
+    tex.readMode = cudaReadModeElementType;
+    tex.normalizedCoords = 0;
+    if (cudaError_t e = cudaCreateTextureObject(filtered ? linear : point, &res, &tex, nullptr); e != cudaSuccess) return e;
+  }
+  return cudaSuccess;
+}
+
 }  // namespace voxcast::render

@@ -163,17 +163,7 @@ struct CudaVolumeRenderer::Impl {
     copy.extent = extent;
     copy.kind = cudaMemcpyHostToDevice;
     VOXCAST_CUDA_CHECK(cudaMemcpy3D(&copy), "volume upload");
-    for (int linear = 0; linear < 2; ++linear) {
-      cudaResourceDesc res{};
-      res.resType = cudaResourceTypeArray;
-      res.res.array.array = vol->array;
-      cudaTextureDesc tex{};
-      tex.addressMode[0] = tex.addressMode[1] = tex.addressMode[2] = cudaAddressModeClamp;
-      tex.filterMode = linear ? cudaFilterModeLinear : cudaFilterModePoint;
-      tex.readMode = cudaReadModeElementType;
-      tex.normalizedCoords = 0;
-      VOXCAST_CUDA_CHECK(cudaCreateTextureObject(linear ? &vol->linear_tex : &vol->point_tex, &res, &tex, nullptr), "texture");
-    }
+    VOXCAST_CUDA_CHECK(make_array_textures(vol->array, &vol->point_tex, &vol->linear_tex), "texture");
     slot = std::move(vol);
     *out = slot.get();
     return std::nullopt;
