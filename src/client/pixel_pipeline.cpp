@@ -202,6 +202,12 @@ void ClientStreamLoop::Impl::media_loop() {
     stats.decoder_recreations = decoder.recreations;
     stats.decoder_fallbacks = decoder.fallbacks_to_software;
     if (rec.decoded && !rec.still) stats.frames_decoded += 1;  // video; stills are counted apart
+    // A still carries no frame meta beyond its header: it makes the video picture before
+    // it exact, so it shows that picture's brick residency.
+    if (rec.still && !frames.empty()) {
+      rec.levels_drawn = frames.back().levels_drawn;
+      rec.bricks_loading = frames.back().bricks_loading;
+    }
     if (lease) frame_index[m.header.seq] = frames.size();
     frames.push_back(rec);
     trim_history_locked();

@@ -182,8 +182,12 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
           return;
         }
         const auto i = static_cast<size_t>(k);
-        bool ready = steady_ms() < load_until_ms &&
-                     (!scene.interactive || source.request(boxes[i].level, boxes[i].box, {hint.lane, 0, true}));
+        // The coarsest level is what stands in for everything: waited for even while moving
+        // or past the deadline (it is few bricks, read once), so no frame shows empty space
+        // where data is, as the first frames after a toggle to 3D otherwise would.
+        bool ready = missing[i].level == P.coarsest() ||
+                     (steady_ms() < load_until_ms &&
+                      (!scene.interactive || source.request(boxes[i].level, boxes[i].box, {hint.lane, 0, true})));
         if (!ready) continue;
         auto brick = std::make_unique<HostBrick>();
         brick->id = missing[i];

@@ -40,6 +40,7 @@ TestServer::TestServer(TestServerOptions o) {
   cfg.web_root = o.web_root;
   cfg.unauthenticated_per_ip = o.unauthenticated_per_ip;
   cfg.unauthenticated_total = o.unauthenticated_total;
+  cfg.bricks = o.bricks;
   data::SyntheticOptions so;
   so.depth = 8;
   so.height = 96;

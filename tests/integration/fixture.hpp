@@ -24,6 +24,7 @@ struct TestServerOptions {
   std::string web_root;  // the browser client's files served on the control port
   int unauthenticated_per_ip = 16;
   int unauthenticated_total = 128;
+  std::string bricks = "auto";  // server --bricks
 };
 
 class TestServer {

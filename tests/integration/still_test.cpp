@@ -8,6 +8,7 @@
 #include "fixture.hpp"
 #include "voxcast/codec/png.hpp"
 #include "voxcast/core/clock.hpp"
+#include "voxcast/data/procedural.hpp"
 #include "voxcast/protocol/base64.hpp"
 
 using namespace voxcast;
@@ -128,4 +129,36 @@ TEST(ExactStill, Works3D) {
   ASSERT_TRUE(server);
   ASSERT_EQ(shown.width, server->width);
   EXPECT_EQ(rgb_differences(shown, *server), 0u) << "the 3D still is the full-resolution render";
+}
+
+// 3D from bricks: the frames tell which levels they drew from and what is loading; the
+// still that ends the refinement shows the residency of the picture it makes exact
+// (what the viewers' status bars read from the last frame).
+TEST(ExactStill, BrickResidencyReachesTheClientAndStaysOnTheStill) {
+  TestServerOptions o;
+  o.bricks = "always";
+  o.make_source = [] {
+    data::ProceduralOptions p;
+    p.size = 128;
+    p.levels = 2;
+    p.chunk = 32;
+    return data::make_procedural_cells(p, std::make_shared<data::ChunkCache>(64u << 20, 2));
+  };
+  TestServer srv(o);
+  client::ClientStreamLoop c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  c.send_state("view", "main", "ndisplay", 3);
+  ASSERT_TRUE(c.wait_until([&] { return acked_version(c) > 0 && c.mirror().ndisplay == 3; }, 5));
+  const uint64_t version = acked_version(c);
+  ASSERT_TRUE(c.wait_until([&] { return showing_exact(c, version); }, 30));
+  const auto frames = c.frames();
+  const client::FrameRecord* video = nullptr;  // the last 3D video frame before the still
+  for (const auto& f : frames)
+    if (!f.still && f.scene_version >= version) video = &f;
+  ASSERT_NE(video, nullptr);
+  EXPECT_NE(video->levels_drawn, 0) << "a frame drawn from bricks names its levels";
+  const auto still = c.last_frame();
+  ASSERT_TRUE(still && still->still);
+  EXPECT_EQ(still->levels_drawn, video->levels_drawn);
+  EXPECT_EQ(still->bricks_loading, 0u) << "the exact still comes once everything wanted is resident";
 }

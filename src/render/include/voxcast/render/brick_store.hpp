@@ -61,7 +61,8 @@ struct BrickFrame {
 
 // The bricks the view wants (camera `cam` over `width` x `height` pixels), each layer's
 // requested centre-first through its own lane, loaded while in memory until
-// `load_until_ms` (steady clock; the data is waited for when the scene is still), the
+// `load_until_ms` (steady clock; the data is waited for when the scene is still, and
+// always for the coarsest level, which stands in for the rest), the
 // LRU trimmed to `budget_bytes`, and the frame epoch stamped on what it draws from.
 // `*stopped` when `cancel` was raised. Bricks are copied out of the source on `loaders`
 // (optional; not in use by the caller meanwhile).
