@@ -57,6 +57,8 @@ nlohmann::json parse_metadata_json(const std::string& text, std::string* why) {
 
 std::variant<NgffImage, std::string> parse_ngff(const json& attrs) {
   NgffImage image;
+  // operator[] on a const json asserts on a missing key; the attributes are untrusted.
+  if (!attrs.is_object() || !attrs.contains("multiscales")) return std::string("the attributes have no multiscales");
   const json& ms = attrs["multiscales"];
   if (!ms.is_array() || ms.empty() || !ms[0].is_object()) return std::string("multiscales must be a non-empty array");
   const json& m = ms[0];

@@ -9,6 +9,7 @@
 #include "voxcast/data/extent.hpp"
 #include "voxcast/data/nifti.hpp"
 #include "voxcast/data/npy.hpp"
+#include "ngff.hpp"
 #include "voxcast/data/zarr.hpp"
 
 using namespace voxcast::data;
@@ -81,4 +82,16 @@ TEST(Bounds, RegionIndicesPastInt64AreRefused) {
   auto ok = parse_region("-1,10:20,:,2", shape);
   ASSERT_TRUE(std::holds_alternative<Box>(ok));
   EXPECT_EQ(std::get<Box>(ok).start[0], 2);
+}
+
+TEST(Bounds, AttributesWithoutMultiscalesAreAnErrorNotAnAssert) {
+  // Found by fuzz_zarr_meta: a const json's operator[] asserted on the missing key.
+  for (const char* text : {R"({"multYYYYYiscales":[{"datasets":[{"path":"0"}]}]})", R"({})", R"([1,2])", R"("x")"}) {
+    std::string why;
+    const auto attrs = parse_metadata_json(text, &why);
+    ASSERT_TRUE(why.empty()) << why;
+    auto image = parse_ngff(attrs);
+    ASSERT_TRUE(std::holds_alternative<std::string>(image)) << text;
+    EXPECT_NE(std::get<std::string>(image).find("multiscales"), std::string::npos) << std::get<std::string>(image);
+  }
 }
