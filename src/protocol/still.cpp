@@ -1,5 +1,7 @@
 #include "voxcast/protocol/still.hpp"
 
+#include "voxcast/protocol/receipt.hpp"
+
 #include <array>
 
 namespace voxcast::protocol {
@@ -40,18 +42,6 @@ Result<StillView> read_still(ByteSpan payload) {
   return v;
 }
 
-bool target_asks_for_stills(std::string_view target) {
-  auto q = target.find('?');
-  if (q == std::string_view::npos) return false;
-  std::string_view query = target.substr(q + 1);
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    if (pair == "still=png") return true;
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return false;
-}
+bool target_asks_for_stills(std::string_view target) { return target_has_query_pair(target, "still=png"); }
 
 }  // namespace voxcast::protocol

@@ -83,6 +83,7 @@ protocol::SessionWelcome make_welcome(const std::string& session_id, const std::
   toggle("notify.camera", false);
   if (features.count("notify.error")) toggle("notify.error", false);  // only for peers that asked
   if (features.count("pixel.exact_still")) toggle("pixel.exact_still", false);
+  if (features.count("pixel.receipts")) toggle("pixel.receipts", false);
   w.features["notify.telemetry"] = protocol::FeatureToggle{};
   toggle("call.command", false);
   if (features.count("call.command")) w.features["call.command"].commands = policy.commands;

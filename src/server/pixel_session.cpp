@@ -14,6 +14,7 @@
 #include "server_core.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/protocol/pixel_header.hpp"
+#include "voxcast/protocol/receipt.hpp"
 #include "voxcast/protocol/still.hpp"
 #include "voxcast/server/http_routes.hpp"
 
@@ -82,6 +83,30 @@ bool PixelSession::offer(const std::shared_ptr<const OutgoingFrame>& frame) {
   queue_.push_back(frame);
   queue_signal_.cancel_one();
   return true;
+}
+
+size_t PixelSession::frames_in_flight() const {
+  if (!state_.receipts) return 0;
+  const auto written = static_cast<int64_t>(state_.next_seq) - (state_.receipted_seq + 1);
+  return static_cast<size_t>(std::max<int64_t>(0, written)) + queue_.size();
+}
+
+bool PixelSession::ready_for_frame() const {
+  return !state_.closing && (!state_.receipts || frames_in_flight() < core_.config.pixel_frames_in_flight);
+}
+
+void PixelSession::on_text(std::string_view text) {
+  auto seq = protocol::parse_receipt(text);
+  // A receipt for a frame not sent (or older than one already receipted) is ignored.
+  if (!seq || !state_.receipts || static_cast<int64_t>(seq.value()) >= static_cast<int64_t>(state_.next_seq)) {
+    state_.receipts_invalid += 1;
+    if (state_.receipts_invalid == 1)
+      log_info("pixel", "ignored a pixel message: " + (seq ? std::string("receipt for a frame not sent") : seq.error().message));
+    return;
+  }
+  if (static_cast<int64_t>(seq.value()) <= state_.receipted_seq) return;
+  state_.receipted_seq = seq.value();
+  core_.update_pixel_readiness();
 }
 
 void PixelSession::close() {
@@ -155,17 +180,23 @@ asio::awaitable<void> PixelSession::serve(http::request<http::string_body> req) 
     timeouts.idle_timeout = std::chrono::seconds(60);
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
-    state_.wants_still = protocol::target_asks_for_stills(std::string_view(req.target().data(), req.target().size()));
+    const std::string_view target(req.target().data(), req.target().size());
+    state_.wants_still = protocol::target_asks_for_stills(target);
+    state_.receipts = protocol::target_has_query_pair(target, "receipts=1");
     co_await ws_.accept(req);
     ws_.binary(true);
     attached = true;
     ticket_.give_back();
     core_.pixel_attached(self);
     asio::co_spawn(core_.io, [self] { return self->write_loop(); }, asio::detached);
-    // Clients send nothing; reading keeps pings, pongs and close frames flowing.
+    // Clients send only receipts; reading also keeps pings, pongs and close frames flowing.
+    // A message past the bound closes the socket (1009), which drops this client only.
+    ws_.read_message_max(4 * protocol::kMaxReceiptBytes);
     while (!state_.closing) {
       buffer.clear();
       co_await ws_.read(buffer);
+      if (ws_.got_text())
+        on_text(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.data().size()));
     }
   } catch (const boost::system::system_error& e) {
     log_debug("pixel", std::string("pixel client ended: ") + e.code().message());

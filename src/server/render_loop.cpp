@@ -21,7 +21,8 @@ std::string describe(const RenderLoopState& s) {
     << " keyframe_pending=" << s.keyframe_pending << " quiet_keyframe_pending=" << s.quiet_keyframe_pending
     << " refine_pending=" << s.refine_pending
     << " data_pending=" << s.data_pending << " data_refinements=" << s.data_refinements
-    << " viewers=" << s.viewers << " still_viewers=" << s.still_viewers << " stills=" << s.stills;
+    << " viewers=" << s.viewers << " ready_viewers=" << s.ready_viewers << " paced_waits=" << s.paced_waits
+    << " still_viewers=" << s.still_viewers << " stills=" << s.stills;
   if (s.bricked) {
     o << " bricks_loading=" << s.bricks_loading << " brick_mb=" << (s.brick_bytes >> 20) << "/"
       << (s.brick_budget_bytes >> 20) << " level_samples=";
@@ -130,6 +131,16 @@ void RenderLoop::set_viewers(int viewers) {
   wake_.notify_one();
 }
 
+void RenderLoop::set_ready_viewers(int viewers) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    wake = state_.ready_viewers == 0 && viewers > 0;
+    state_.ready_viewers = viewers;
+  }
+  if (wake) wake_.notify_one();
+}
+
 RenderLoopState RenderLoop::state() const {
   std::lock_guard lock(mutex_);
   return state_;
@@ -184,6 +195,14 @@ void RenderLoop::run() {
         wake_.wait(lock, has_work);
       }
       if (stop_) return;
+      // Every viewer still has its frames in flight (receipts): wait until one is done, so
+      // the picture made then is the newest view, not one queued behind older ones. Bounded,
+      // so a client whose receipts stop cannot stall the stream for long.
+      if (state_.ready_viewers == 0 && !state_.keyframe_pending) {
+        state_.paced_waits += 1;
+        wake_.wait_for(lock, kReceiptWait, [&] { return stop_ || state_.ready_viewers > 0 || state_.keyframe_pending; });
+        if (stop_) return;
+      }
       // The newest scene when the pacing wait ends is the one rendered (latest wins).
       double wait_s = frame_wait_seconds(&pacer, steady_ms() / 1000.0);
       if (wait_s > 0 && !state_.keyframe_pending) {

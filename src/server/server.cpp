@@ -70,6 +70,13 @@ void Server::Core::on_frame(std::shared_ptr<const OutgoingFrame> frame) {
     if (frame->still && !p->state().wants_still) continue;  // never offered: they did not ask
     if (!p->offer(frame)) counters.frames_skipped += 1;
   }
+  update_pixel_readiness();
+}
+
+void Server::Core::update_pixel_readiness() {
+  int ready = 0;
+  for (const auto& p : pixel_sessions) ready += p->ready_for_frame() ? 1 : 0;
+  render_loop->set_ready_viewers(ready);
 }
 
 void Server::Core::pixel_attached(const std::shared_ptr<PixelSession>& p) {
@@ -77,6 +84,7 @@ void Server::Core::pixel_attached(const std::shared_ptr<PixelSession>& p) {
   counters.pixel_clients = static_cast<int>(pixel_sessions.size());
   if (p->state().wants_still) render_loop->set_still_viewers(++counters.still_clients);
   render_loop->set_viewers(counters.pixel_clients);
+  update_pixel_readiness();
   render_loop->request_keyframe();  // a new viewer starts at an IDR
   log_info("pixel", "pixel client attached (" + std::to_string(counters.pixel_clients) + " now)");
 }
@@ -85,6 +93,7 @@ void Server::Core::pixel_detached(const std::shared_ptr<PixelSession>& p) {
   if (pixel_sessions.erase(p) && p->state().wants_still) render_loop->set_still_viewers(--counters.still_clients);
   counters.pixel_clients = static_cast<int>(pixel_sessions.size());
   render_loop->set_viewers(counters.pixel_clients);
+  update_pixel_readiness();
   log_info("pixel", "pixel client left (" + std::to_string(counters.pixel_clients) + " now)");
 }
 

@@ -140,6 +140,8 @@ struct Server::Core {
   void on_frame(std::shared_ptr<const OutgoingFrame> frame);
   void pixel_attached(const std::shared_ptr<PixelSession>& p);
   void pixel_detached(const std::shared_ptr<PixelSession>& p);
+  // Tells the render loop how many pixel clients could take a new frame now.
+  void update_pixel_readiness();
   void control_detached(const std::shared_ptr<ControlSession>& s);
   void broadcast_control(const protocol::Envelope& e, const char* feature, const ControlSession* origin,
                          const std::optional<std::string>& intent_id);
@@ -226,6 +228,10 @@ struct PixelSessionState {
   bool wants_still = false;  // asked for exact stills on its upgrade (still=png)
   uint64_t stills_sent = 0;
   uint64_t stills_dropped = 0;  // stale (a newer frame came) or the client was behind
+  // Frame receipts (receipts=1 on the upgrade): the newest seq the client is done with.
+  bool receipts = false;
+  int64_t receipted_seq = -1;
+  uint64_t receipts_invalid = 0;  // malformed, or for a frame not sent: ignored
 };
 
 class PixelSession : public std::enable_shared_from_this<PixelSession> {
@@ -237,6 +243,12 @@ class PixelSession : public std::enable_shared_from_this<PixelSession> {
   void start();
   // Offers one frame; returns false when it was skipped for this client.
   bool offer(const std::shared_ptr<const OutgoingFrame>& frame);
+  // Frames sent or queued that the client has not receipted (0 without receipts).
+  size_t frames_in_flight() const;
+  // Whether a new frame would reach this client without waiting behind others.
+  bool ready_for_frame() const;
+  // A text message from the client: a frame receipt (anything else is counted, ignored).
+  void on_text(std::string_view text);
   void close();
   const PixelSessionState& state() const { return state_; }
   // Holds the connection's place among the unauthenticated until its token is checked.

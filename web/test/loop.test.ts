@@ -217,6 +217,39 @@ test("600 frames through the loop: gated, decoded, presented, every VideoFrame c
   assert.equal(pageLeases.doubleReleases, 0);
 });
 
+test("frame receipts: asked for when the welcome enables them, one per frame decoded or dropped", async () => {
+  const { net, loop } = start();
+  const c = net.last("control");
+  c.open();
+  assert.equal((c.sentFrames()[0]!.payload.features as Record<string, boolean>)["pixel.receipts"], true);
+  c.receive(welcome(SESSION, 15, { "pixel.receipts": { enabled: true, version: 1 } }));
+  const px = net.last("pixel");
+  assert.equal(px.url, "ws://h/pixel?token=tok&receipts=1");
+  px.open();
+  c.receive(scene());
+  c.receive(stream());
+  await settle();
+  px.receive(pixelMessage(0, false)); // before any keyframe: dropped, and receipted
+  for (let i = 1; i <= 5; i++) px.receive(pixelMessage(i, i === 1, i));
+  await settle();
+  assert.deepEqual(px.sent.map((t) => JSON.parse(t).seq), [0, 1, 2, 3, 4, 5]);
+  assert.equal(loop.metrics.receiptsSent, 6);
+  assert.match(describeLoop(loop.loop), / receipts/);
+  loop.stop();
+});
+
+test("no receipts unless the welcome enables them (napari-cuda's server does not)", async () => {
+  const { net, loop } = start();
+  openSession(net);
+  await settle();
+  const px = net.last("pixel");
+  assert.equal(px.url, "ws://h/pixel?token=tok");
+  for (let i = 1; i <= 3; i++) px.receive(pixelMessage(i, i === 1, i));
+  await settle();
+  assert.equal(px.sent.length, 0);
+  loop.stop();
+});
+
 test("the frame-meta SEI's brick residency reaches the last frame presented, frame by frame", async () => {
   const { net, loop } = start();
   openSession(net);

@@ -15,6 +15,7 @@ export interface LoopState {
   sessionId: string;
   tls: boolean;
   exactStill: boolean; // the welcome enabled exact stills: the pixel upgrade asks for them
+  receipts: boolean; // the welcome enabled frame receipts: the pixel upgrade asks, frames are receipted
   controlUp: boolean;
   pixelUp: boolean;
   heartbeatS: number; // from the welcome; silence for 3 periods = lost
@@ -33,6 +34,7 @@ export const makeLoopState = (): LoopState => ({
   sessionId: "",
   tls: false,
   exactStill: false,
+  receipts: false,
   controlUp: false,
   pixelUp: false,
   heartbeatS: 15,
@@ -50,6 +52,7 @@ export function describe(s: LoopState): string {
   let out = `${s.phase}${s.tls ? " (tls)" : ""} control ${s.controlUp ? "up" : "down"} pixel ${s.pixelUp ? "up" : "down"} epoch ${s.pixelEpoch} sessions ${s.sessions}`;
   if (s.sessionId) out += ` session ${s.sessionId.slice(0, 8)}`;
   if (s.exactStill) out += " exact-stills";
+  if (s.receipts) out += " receipts";
   if (s.reconnectAttempts > 0) out += ` retry ${s.reconnectAttempts} in ${Math.round(s.nextRetryMs)} ms`;
   if (s.lastError) out += ` (${s.lastError})`;
   return out;

@@ -37,6 +37,7 @@ export interface ClientMetrics {
   keyframeRequests: number;
   decoderConfigs: number;
   invalidFrames: number; // control frames that did not validate
+  receiptsSent: number; // frame receipts on the pixel socket (pixel.receipts)
   lastPresentMs: number;
   firstPictureMs: number; // performance.now() of the first frame shown (0: none yet)
 }
@@ -54,6 +55,7 @@ export const makeMetrics = (): ClientMetrics => ({
   keyframeRequests: 0,
   decoderConfigs: 0,
   invalidFrames: 0,
+  receiptsSent: 0,
   lastPresentMs: 0,
   firstPictureMs: 0,
 });

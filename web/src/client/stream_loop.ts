@@ -104,9 +104,13 @@ export interface LoopEvents {
   onUserError?(message: string, source: string): void; // the server said something went wrong
 }
 
+// Frame receipts (docs/messages.md): one `{"seq":N}` per frame on the pixel socket once it
+// is decoded, drawn or dropped; the server then keeps only a couple of frames in flight, so
+// a picture never waits behind older ones in the decoder.
+const RECEIPTS_FEATURE = "pixel.receipts";
 const FEATURES = {
   "notify.scene": true, "notify.layers": true, "notify.stream": true, "notify.dims": true,
-  "notify.camera": true, "call.command": true, "notify.error": true,
+  "notify.camera": true, "call.command": true, "notify.error": true, [RECEIPTS_FEATURE]: true,
 };
 const RESUMABLE = ["notify.scene", "notify.layers", "notify.stream"];
 const HISTORY = 512;
@@ -356,6 +360,7 @@ export class ClientStreamLoop {
     this.loop.rejectCode = "";
     this.loop.tls = this.config.controlUrl.startsWith("wss:");
     this.loop.exactStill = this.stills.available && w.value.features[STILL_FEATURE]?.enabled === true;
+    this.loop.receipts = w.value.features[RECEIPTS_FEATURE]?.enabled === true;
     this.#delayMs = this.config.reconnectMinMs;
     this.ledger.ackTimeoutMs = Math.max(1000, w.value.ack_timeout_ms * 4);
     if (reconnect) {
@@ -536,7 +541,9 @@ export class ClientStreamLoop {
     if (this.#stopped || !this.loop.controlUp) return;
     let ws: SocketLike;
     try {
-      ws = this.sockets(this.loop.exactStill ? pixelUrlWithStills(this.config.pixelUrl) : this.config.pixelUrl);
+      let url = this.loop.exactStill ? pixelUrlWithStills(this.config.pixelUrl) : this.config.pixelUrl;
+      if (this.loop.receipts) url += `${url.includes("?") ? "&" : "?"}receipts=1`;
+      ws = this.sockets(url);
     } catch (e) {
       this.#pixelFailed(`pixel channel: ${e instanceof Error ? e.message : String(e)}`);
       return;
@@ -604,6 +611,7 @@ export class ClientStreamLoop {
     if (isStill(h.value)) {
       if (gateStill(this.gate, h.value) === "request_keyframe") this.requestKeyframe();
       this.stills.receive(h.value, au, bytes.byteLength);
+      this.#receipt(h.value.seq);
       return;
     }
     const meta = findFrameMeta(au);
@@ -616,7 +624,10 @@ export class ClientStreamLoop {
     this.stills.noteVideo(rec.sceneVersion, rec.receivedMs);
     const decision = gateFrame(this.gate, h.value);
     if (decision === "drop_request_keyframe") this.requestKeyframe();
-    if (decision !== "decode") return;
+    if (decision !== "decode") {
+      this.#receipt(h.value.seq);
+      return;
+    }
     if (rec.keyframe) {
       const avcc = this.media.needsReconfigure(au);
       if (avcc) {
@@ -652,9 +663,20 @@ export class ClientStreamLoop {
       this.gate.waitingForKeyframe = true;
       this.requestKeyframe();
     }
-    if (id <= 0) return;
+    if (id <= 0) {
+      this.#receipt(rec.seq);
+      return;
+    }
     this.frames.set(id, rec);
     if (this.frames.size > 256) this.frames.delete(this.frames.keys().next().value!);
+  }
+
+  // Done with frame `seq` of this pixel connection (receipts negotiated).
+  #receipt(seq: number): void {
+    const ws = this.#pixel;
+    if (!this.loop.receipts || !ws || ws.readyState !== 1) return;
+    ws.send(`{"seq":${seq}}`);
+    this.metrics.receiptsSent += 1;
   }
 
   #onDecoderError(message: string): void {
@@ -674,6 +696,7 @@ export class ClientStreamLoop {
       d.lease.release("presenter");
       return;
     }
+    this.#receipt(rec.seq);
     rec.decodedMs = nowMs();
     this.metrics.framesDecoded += 1;
     record(this.metrics.decodeMs, rec.decodedMs - rec.decodeStartMs);

@@ -25,7 +25,7 @@ struct HandshakeOutcome {
 };
 
 // Topics a peer gets only when it asks for them (true) in hello.features.
-inline const char* kOptInFeatures[] = {"notify.dims", "notify.camera", "notify.error", "pixel.exact_still"};
+inline const char* kOptInFeatures[] = {"notify.dims", "notify.camera", "notify.error", "pixel.exact_still", "pixel.receipts"};
 
 HandshakeOutcome evaluate_hello(std::string_view first_frame, const HandshakePolicy& policy);
 protocol::SessionWelcome make_welcome(const std::string& session_id, const std::set<std::string>& features,

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -53,6 +54,9 @@ struct RenderLoopConfig {
   std::string bricks = "auto";     // 3D: auto (bricks when the finest level does not fit), always, never
 };
 
+// The longest a frame waits for a viewer's receipt before it is made anyway.
+inline constexpr std::chrono::milliseconds kReceiptWait{250};
+
 // --fps as a token bucket two frames deep: input arriving at the cap with jitter is
 // never delayed, a faster stream is held to the cap on average.
 struct FramePacer {
@@ -88,6 +92,8 @@ struct RenderLoopState {
   int bricks_loading = 0;
   size_t brick_bytes = 0, brick_budget_bytes = 0;
   int viewers = 0;
+  int ready_viewers = 0;     // viewers that could take a new frame now (receipts; else all)
+  uint64_t paced_waits = 0;  // frames that waited for a viewer to be ready
   int still_viewers = 0;     // pixel sockets that take exact stills
   uint64_t stills = 0;
   double last_png_ms = 0.0;
@@ -118,6 +124,9 @@ class RenderLoop {
   // An IDR once the view is still (coalesced; any IDR before that answers it too).
   void request_quiet_keyframe();
   void set_viewers(int viewers);
+  // Viewers that could take a new frame now; with none, the next frame waits (at most
+  // kReceiptWait) for one.
+  void set_ready_viewers(int viewers);
   // Pixel sockets that asked for exact stills; with none, none are made.
   void set_still_viewers(int viewers);
   RenderLoopState state() const;

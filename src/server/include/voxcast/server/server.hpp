@@ -35,6 +35,9 @@ struct ServerConfig {
   double heartbeat_s = 15.0;
   double hello_timeout_s = 5.0;
   size_t pixel_queue_frames = 3;  // per client; beyond it the client skips to the next keyframe
+  // A client that sends frame receipts has at most this many frames sent or queued and not
+  // yet receipted; the server renders the newest view when one of them is done.
+  size_t pixel_frames_in_flight = 2;
   // Connections not yet authenticated (control before its welcome, pixel before its token
   // is checked, plain HTTP): beyond these a new one is answered 503 and closed.
   int unauthenticated_per_ip = 16;
