@@ -126,6 +126,12 @@ int run_latency_web(const BenchConfig& cfg, const std::string& driver_path) {
   std::printf("  web frames/s while scrubbing       %10.1f  (target >= 55; native %.1f)\n", fps, base.value("fps", 0.0));
   std::printf("  web first picture after page open  %10.0f ms (target <= 1500)\n", first);
   std::printf("  intents unanswered (web)           %10d\n", web.value("unanswered", 0));
+  if (web.contains("stage_ms") && web["stage_ms"].is_object()) {
+    std::printf("  web stages of an answered intent (ms, p50 / p95; frame receipts %s):\n",
+                web.value("receipts", false) ? "on" : "off");
+    for (const auto& [name, v] : web["stage_ms"].items())
+      std::printf("    %-32s %10.1f %10.1f\n", name.c_str(), v.value("p50", 0.0), v.value("p95", 0.0));
+  }
   if (!cfg.json_path.empty()) {
     Json j = {{"scenario", "latency-web"}, {"width", cfg.width}, {"height", cfg.height}, {"steps", cfg.steps},
               {"rate_hz", cfg.rate}, {"web", web}, {"native", base},

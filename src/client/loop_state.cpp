@@ -25,6 +25,7 @@ nlohmann::json to_json(const LoopState& s) {
           {"pixel_up", s.pixel_up},
           {"heartbeat_s", s.heartbeat_s},
           {"exact_stills", s.exact_stills},
+          {"receipts", s.receipts},
           {"pixel_epoch", s.pixel_epoch},
           {"restore_pending", s.restore_pending},
           {"reconnect_attempts", s.reconnect_attempts},

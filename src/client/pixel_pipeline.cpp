@@ -2,6 +2,7 @@
 
 #include "voxcast/client/still_hold.hpp"
 #include "voxcast/codec/png.hpp"
+#include "voxcast/protocol/receipt.hpp"
 #include "voxcast/protocol/still.hpp"
 
 namespace voxcast::client {
@@ -50,6 +51,7 @@ asio::awaitable<std::optional<protocol::Error>> ClientStreamLoop::Impl::connect_
     std::string query;
     if (!c.token.empty()) query = "token=" + c.token;
     if (loop.exact_stills) query += (query.empty() ? "" : "&") + std::string("still=png");
+    if (loop.receipts) query += (query.empty() ? "" : "&") + std::string("receipts=1");
     std::string target = query.empty() ? "/" : "/?" + query;
     co_await ws.handshake(c.host + ":" + std::to_string(c.pixel_port), target);
     ws.tcp().expires_never();
@@ -221,6 +223,7 @@ void ClientStreamLoop::Impl::media_loop() {
       q.lease = std::move(lease);
       submit_frame(&presenter, std::move(q), wall_seconds() * 1000.0);
     }
+    send_receipt(m.header.seq, m.epoch);  // decoded, or dropped by the gate: done with it
     present_due(&presenter);
   }
   // Deterministic shutdown of the media side: the presenter lets go of its frames, the
@@ -230,6 +233,32 @@ void ClientStreamLoop::Impl::media_loop() {
   if (shown) shown->release(LeaseRole::presenter);
   shown.reset();
   frame_index.clear();
+}
+
+void ClientStreamLoop::Impl::send_receipt(uint32_t seq, uint32_t epoch) {
+  asio::post(io, [this, seq, epoch] {
+    if (!loop.receipts || !pixel || epoch != loop.pixel_epoch) return;
+    receipt_pending = seq;  // a receipt covers the frames before it: only the newest is sent
+    if (!receipt_writing) asio::co_spawn(io, receipt_writer(pixel, epoch), asio::detached);
+  });
+}
+
+asio::awaitable<void> ClientStreamLoop::Impl::receipt_writer(std::shared_ptr<net::WsStream> ws, uint32_t epoch) {
+  receipt_writing = true;
+  try {
+    while (receipt_pending && ws == pixel && epoch == loop.pixel_epoch) {
+      const std::string text = protocol::receipt_text(*receipt_pending);
+      receipt_pending.reset();
+      ws->text(true);
+      co_await ws->write(asio::buffer(text));
+      std::lock_guard lock(mutex);
+      stats.receipts_sent += 1;
+    }
+  } catch (const boost::system::system_error& e) {
+    log_debug("client", std::string("receipt not sent: ") + e.code().message());  // the reader sees the loss
+  }
+  receipt_pending.reset();
+  receipt_writing = false;
 }
 
 // Shows the newest due frame (if any): it replaces the shown one; metrics follow.

@@ -2,6 +2,7 @@
 
 #include "stream_loop_impl.hpp"
 
+#include "voxcast/protocol/receipt.hpp"
 #include "voxcast/protocol/still.hpp"
 
 namespace voxcast::client {
@@ -138,6 +139,7 @@ asio::awaitable<std::optional<protocol::Error>> ClientStreamLoop::Impl::connect_
                       {"notify.dims", true},  {"notify.camera", true}, {"call.command", true}};
     if (config.want_notify_error) hello.features["notify.error"] = true;
     if (config.exact_stills) hello.features[protocol::kFeatureExactStill] = true;
+    if (config.frame_receipts) hello.features[protocol::kFeaturePixelReceipts] = true;
     hello.resume_tokens = {{"notify.scene", std::nullopt}, {"notify.layers", std::nullopt}, {"notify.stream", std::nullopt}};
     {
       // After a loss, offer the tokens of what we saw (a server that can resume replays only the rest).
@@ -171,6 +173,8 @@ asio::awaitable<std::optional<protocol::Error>> ClientStreamLoop::Impl::connect_
     loop.heartbeat_s = welcome->heartbeat_s > 0 ? welcome->heartbeat_s : 15.0;
     auto still = welcome->features.find(protocol::kFeatureExactStill);
     loop.exact_stills = config.exact_stills && still != welcome->features.end() && still->second.enabled;
+    auto receipts = welcome->features.find(protocol::kFeaturePixelReceipts);
+    loop.receipts = config.frame_receipts && receipts != welcome->features.end() && receipts->second.enabled;
     loop.control_up = true;
     {
       std::lock_guard lock(mutex);

@@ -132,6 +132,9 @@ struct ClientStreamLoop::Impl {
   std::string session_id;  // written by the io thread before the threads that read it start
   std::atomic<bool> running{false};
   std::atomic<bool> frames_on_device{false};  // set by the display, read by the media thread
+  // Frame receipts (io thread): the newest seq not yet written, and whether a write runs.
+  std::optional<uint32_t> receipt_pending;
+  bool receipt_writing = false;
   std::atomic<uint32_t> counter{0};
   // io thread: reconnect back-off across sessions, and why the link last went down.
   Backoff backoff;
@@ -205,6 +208,9 @@ struct ClientStreamLoop::Impl {
   // Queues a call.command; returns its frame_id.
   std::string post_command(const std::string& command, Json kwargs, const std::string& origin);
   void request_keyframe_now();
+  // Media thread: done with frame `seq` of pixel connection `epoch` (sent when receipts are on).
+  void send_receipt(uint32_t seq, uint32_t epoch);
+  asio::awaitable<void> receipt_writer(std::shared_ptr<net::WsStream> ws, uint32_t epoch);
 };
 
 }  // namespace voxcast::client

@@ -195,3 +195,25 @@ TEST(Receipts, AClientThatNeverReceiptsDoesNotHoldUpAPlainOne) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 12 * 0.25) << "the plain client was paced by the one that never receipts";
 }
+
+TEST(Receipts, TheNativeClientReceiptsTheFramesItHandles) {
+  TestServer srv;
+  client::ClientStreamLoop c(srv.client_config());
+  ASSERT_FALSE(c.connect());
+  ASSERT_TRUE(c.wait_until([&] { return c.stats().frames_decoded >= 1; }, 5));
+  EXPECT_TRUE(c.loop_state().receipts);
+  for (int i = 1; i <= 6; ++i) {
+    const auto before = c.metrics().frames_presented;
+    c.send_state("dims", "z", "index", i % 8);
+    ASSERT_TRUE(c.wait_until([&] { return c.metrics().frames_presented > before; }, 5)) << "step " << i;
+  }
+  EXPECT_TRUE(c.wait_until([&] { return c.stats().receipts_sent >= 4; }, 5)) << c.stats().receipts_sent;
+  // A client that turns them off is not paced and sends none.
+  auto cc = srv.client_config();
+  cc.frame_receipts = false;
+  client::ClientStreamLoop plain(cc);
+  ASSERT_FALSE(plain.connect());
+  ASSERT_TRUE(plain.wait_until([&] { return plain.stats().frames_decoded >= 1; }, 5));
+  EXPECT_FALSE(plain.loop_state().receipts);
+  EXPECT_EQ(plain.stats().receipts_sent, 0u);
+}

@@ -67,6 +67,18 @@ const result = await page.evaluate(async ({ steps, rate, axis }) => {
   const lat = mine.filter((i) => i.presentedMs > 0).map((i) => i.presentedMs - i.sentMs).sort((x, y) => x - y);
   const pct = (s, q) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : 0);
   const dec = loop.metrics.decodeMs.samples.slice(decodeBefore).sort((x, y) => x - y);
+  // Where the time goes, per answered intent (page clock; the server's capture time is on
+  // the wall clock, which the page shares with the server on this machine).
+  const stage = (f) => mine.filter((i) => i.presentedMs > 0 && i.answeredBy).map(f).sort((x, y) => x - y);
+  const origin = performance.timeOrigin;
+  const stages = {
+    sent_to_ack: stage((i) => i.ackedMs - i.sentMs),
+    sent_to_capture: stage((i) => i.answeredBy.serverMs - origin - i.sentMs),
+    capture_to_received: stage((i) => i.answeredBy.receivedMs - (i.answeredBy.serverMs - origin)),
+    received_to_decoded: stage((i) => i.answeredBy.decodedMs - i.answeredBy.receivedMs),
+    decoded_to_presented: stage((i) => i.presentedMs - i.answeredBy.decodedMs),
+  };
+  const stage_ms = Object.fromEntries(Object.entries(stages).map(([k, s]) => [k, { p50: pct(s, 0.5), p95: pct(s, 0.95) }]));
   return {
     axis: label,
     steps,
@@ -81,6 +93,8 @@ const result = await page.evaluate(async ({ steps, rate, axis }) => {
     decoder: loop.media.name,
     video: [v.view.videoWidth, v.view.videoHeight],
     live_leases: v.liveLeases(),
+    stage_ms,
+    receipts: loop.loop.receipts,
   };
 }, { steps, rate, axis });
 await browser.close();

@@ -71,6 +71,7 @@ export interface IntentRecord {
   accepted: boolean;
   version: number; // server ledger version from the ack
   presentedMs: number; // first frame shown that answers it
+  answeredBy?: FrameRecord; // that frame (video), for the per-stage timings
 }
 
 export interface FrameRecord {
@@ -745,7 +746,7 @@ export class ClientStreamLoop {
     rec.presentedMs = now;
     record(m.presenterLatencyMs, now - rec.receivedMs);
     this.lastFrame = rec;
-    this.#answerIntents(rec.sceneVersion, now);
+    this.#answerIntents(rec.sceneVersion, now, rec);
   }
 
   #showStill(lease: FrameLease, rec: StillRecord): void {
@@ -757,10 +758,11 @@ export class ClientStreamLoop {
   }
 
   // Intents a picture answers: acked, its scene version at least theirs, not yet shown.
-  #answerIntents(sceneVersion: number, now: number): void {
+  #answerIntents(sceneVersion: number, now: number, frame?: FrameRecord): void {
     for (const i of this.intents)
       if (i.presentedMs === 0 && i.ackedMs > 0 && i.accepted && i.version > 0 && sceneVersion >= i.version) {
         i.presentedMs = now;
+        if (frame) i.answeredBy = frame;
         record(this.metrics.intentToFrameMs, now - i.sentMs);
       }
   }

@@ -28,6 +28,7 @@ struct LoopState {
   bool pixel_up = false;
   double heartbeat_s = 15.0;     // from the welcome; silence for 3 periods = lost
   bool exact_stills = false;     // the welcome enabled pixel.exact_still: the pixel upgrade asks for them
+  bool receipts = false;         // the welcome enabled pixel.receipts: frames are receipted
   uint32_t pixel_epoch = 0;      // pixel connections so far; the media thread re-gates on each
   bool restore_pending = false;  // after a new session: the old view is re-applied on its baseline
   int reconnect_attempts = 0;    // failed attempts in the current outage

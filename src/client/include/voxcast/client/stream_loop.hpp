@@ -35,6 +35,7 @@ struct ClientConfig {
   double connect_timeout_s = 5.0;
   bool want_notify_error = true;  // voxcast addition: typed error frames
   bool exact_stills = true;       // voxcast addition: lossless stills when the view rests (--no-exact-stills)
+  bool frame_receipts = true;     // voxcast addition: receipt each frame, so none waits behind older ones
   bool connect_pixels = true;
   std::string dump_path;          // when set, decodable access units are appended here (Annex-B)
   int decoder_threads = 2;  // slice threads: parallel without holding frames back
@@ -111,6 +112,7 @@ struct ClientStats {
   uint64_t reconnects = 0;           // new sessions after a lost control channel
   uint64_t pixel_reconnects = 0;     // pixel channel reopened alone
   uint64_t stills_received = 0;      // exact stills (lossless) that arrived
+  uint64_t receipts_sent = 0;        // frame receipts written on the pixel socket (pixel.receipts)
   uint64_t stills_shown = 0;         // of those, presented (the others were stale or undecodable)
   uint64_t stills_invalid = 0;
   std::string shown_quality = "none";  // of the presented picture: exact, partial or lossy (picture_quality)
