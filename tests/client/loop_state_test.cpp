@@ -13,6 +13,7 @@ TEST(LoopState, PrintsEveryPhaseAndTheRetryState) {
   s.tls = true;
   s.session_id = "0123456789abcdef";
   s.reconnect_attempts = 3;
+  s.receipts = true;
   s.next_retry_ms = 400;
   s.last_error = "control channel 127.0.0.1:8081: Connection refused";
   std::string line = describe(s);
@@ -24,5 +25,6 @@ TEST(LoopState, PrintsEveryPhaseAndTheRetryState) {
   EXPECT_EQ(j["phase"], "reconnecting");
   EXPECT_EQ(j["reconnect_attempts"], 3);
   EXPECT_EQ(j["tls"], true);
-  EXPECT_EQ(j.size(), 17u) << "every field is exported";  // with server_goodbye, server_error(s)
+  EXPECT_EQ(j["receipts"], true);
+  EXPECT_EQ(j.size(), 18u) << "every field is exported";  // with server_goodbye, server_error(s)
 }
