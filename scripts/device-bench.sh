@@ -19,7 +19,7 @@ run() {  # name, command...: the output kept, the tail shown
   echo "== $name: $*"
   local rc=0
   timeout 300 "$@" >"$out/$name.txt" 2>&1 || rc=$?
-  grep -v '^\[' "$out/$name.txt" | tail -n 40
+  { grep -v '^\[' "$out/$name.txt" || true; } | tail -n 40
   echo "== $name rc=$rc"
 }
 for step in "$@"; do

@@ -200,9 +200,11 @@ void ChunkCache::worker() {
     lanes_[entry->lane].erase(key);
     entry->state = Entry::State::loading;
     ChunkLoader load = entry->load;
+    stats_.loading += 1;
     lock.unlock();
     ChunkResult result = load();
     lock.lock();
+    stats_.loading -= 1;
     stats_.loads += 1;
     // The entry may have been evicted and recreated meanwhile only if it was resident;
     // a loading entry is never erased, so `entry` is still the one in the map.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <set>
 
 #include "voxcast/core/clock.hpp"
@@ -204,13 +205,35 @@ bool ChunkedSource::request(int level, const Box& box, RequestHint hint) const {
 bool ChunkedSource::request_all(const std::vector<LevelBox>& boxes, RequestHint hint) const {
   std::vector<ChunkRequest> all;
   std::set<ChunkKey> seen;
+  // Queued beyond what the cache holds, the last loads would evict the first before anyone
+  // reads them, and a caller polling for the most urgent box would wait for ever: the
+  // request takes boxes, in order, while they fit in half the cache (the rest is for
+  // other views and readers). The first box is always requested.
+  const size_t limit = hint.check_only ? SIZE_MAX : cache_->budget_bytes() / 2;
+  const size_t item = dtype_size(info_.dtype);
+  size_t bytes = 0;
+  bool truncated = false;
   for (const auto& b : boxes) {
     if (b.level < 0 || b.level >= static_cast<int>(info_.levels.size())) continue;
-    if (check_box(b.box, info_.levels[static_cast<size_t>(b.level)].shape)) continue;  // read_level reports it
+    const auto& l = info_.levels[static_cast<size_t>(b.level)];
+    if (check_box(b.box, l.shape)) continue;  // read_level reports it
+    size_t chunk_bytes = item;
+    for (int64_t c : l.chunks) chunk_bytes *= static_cast<size_t>(c);
+    std::vector<ChunkRequest> fresh;
     for (auto& r : chunks_for(b.level, b.box))
-      if (seen.insert(r.key).second) all.push_back(std::move(r));
+      if (!seen.count(r.key)) fresh.push_back(std::move(r));
+    if (!all.empty() && bytes + fresh.size() * chunk_bytes > limit) {
+      truncated = true;  // later boxes inside the chunks already asked for still go
+      continue;
+    }
+    bytes += fresh.size() * chunk_bytes;
+    for (auto& r : fresh) {
+      seen.insert(r.key);
+      all.push_back(std::move(r));
+    }
   }
-  return hint.check_only ? cache_->contains(all) : cache_->request(all, hint);
+  bool ready = hint.check_only ? cache_->contains(all) : cache_->request(all, hint);
+  return ready && !truncated;
 }
 
 std::optional<DataError> ChunkedSource::read_level(int level, const Box& box, float* out) const {

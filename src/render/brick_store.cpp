@@ -93,9 +93,13 @@ std::optional<data::DataError> load_brick(const Scene& scene, const data::Volume
 }  // namespace
 
 bool bricks_arrived(const BrickStore& st, const data::VolumeSource& source) {
+  if (st.missing.empty()) return false;
   for (size_t i = 0; i < std::min<size_t>(st.missing.size(), 64); ++i)
     if (source.request(st.missing[i].level, st.missing[i].box, {0, 0, true})) return true;
-  return false;
+  // Nothing is loading and the most urgent bricks are not in memory (evicted, or never
+  // requested because the request stopped at the cache's size): only another frame's
+  // request brings them, so the caller must render again rather than wait.
+  return !source.loads_pending();
 }
 
 std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,

@@ -3,12 +3,16 @@
 // progressively over a pyramid whose finer levels arrive later.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <set>
+#include <thread>
 
 #include "scene3d.hpp"
 #include "test_volume.hpp"
 #include "voxcast/codec/yuv.hpp"
+#include "voxcast/core/clock.hpp"
+#include "voxcast/data/open_dataset.hpp"
 #include "voxcast/render/bricks.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/volume_renderer.hpp"
@@ -215,4 +219,44 @@ TEST(BrickRenderer, StaysWithinItsBudgetAcrossViews) {
     ASSERT_FALSE(r.render(s, vol, &f));
     EXPECT_LE(r.last().residency.bytes, r.last().residency.budget_bytes);
   }
+}
+
+// The 4096^3 defect on the H200: the bricks a view wanted took more chunks than the cache
+// holds, their last loads evicted the first, and refinement_ready() waited for ever for
+// bricks nothing was loading. Here a cache of 8 MB under a view that wants far more:
+// every incomplete frame is followed, within a bounded wait, by refinement_ready(), and
+// the frames converge to the complete view.
+TEST(BrickRenderer, AViewWantingMoreThanTheCacheHoldsStillConverges) {
+  data::OpenOptions o;
+  o.cache = std::make_shared<data::ChunkCache>(8 << 20, 2);
+  auto opened = data::open_dataset("procedural:512:3", o);
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<data::VolumeSource>>(opened));
+  const data::VolumeSource& vol = *std::get<0>(opened);
+  Scene s = voxcast::testing::oblique_scene3d(vol, 96, 96);
+  s.camera3d = fit_camera3d(s.dims, 96, 96);
+  s.camera3d.zoom *= 8;  // level 0 at the centre: more chunks than 8 MB
+  for (auto& l : s.layers) {
+    l.rendering = RenderMode::mip;
+    l.contrast_limits = {90, 1200};
+  }
+  s.interactive = true;
+  VolumeRenderer r(2, 200, 512, "always");
+  Frame f;
+  bool complete = false;
+  int rounds = 0;
+  const double until = steady_ms() + 120000;
+  while (rounds < 200 && steady_ms() < until) {
+    ++rounds;
+    ASSERT_FALSE(r.render(s, vol, &f));
+    if ((complete = r.last().complete)) break;
+    bool ready = false;
+    for (int i = 0; i < 2000 && !(ready = r.refinement_ready(vol)); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(ready) << "round " << rounds << ": refinement never ready, " << r.last().residency.loading
+                       << " bricks missing, loads pending " << vol.loads_pending();
+  }
+  EXPECT_TRUE(complete) << rounds << " rounds";
+  EXPECT_GT(rounds, 1);  // it did take more than one cache's worth
+  EXPECT_EQ(r.last().level, 0);
+  EXPECT_GT(r.last().residency.samples[0], 0);
 }

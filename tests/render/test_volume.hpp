@@ -73,8 +73,18 @@ class FieldPyramid final : public data::VolumeSource {
   }
   bool request(int level, const data::Box&, data::RequestHint hint) const override {
     std::lock_guard lock(m_);
-    if (!hint.check_only) ++requests;
+    if (!hint.check_only) {
+      ++requests;
+      requested_.insert(level);
+    }
     return ready.count(level) > 0;
+  }
+  // A requested level not yet ready is on its way (the test makes it arrive).
+  bool loads_pending() const override {
+    std::lock_guard lock(m_);
+    for (int l : requested_)
+      if (!ready.count(l)) return true;
+    return false;
   }
   mutable std::set<int> ready;
   mutable int requests = 0;
@@ -82,6 +92,7 @@ class FieldPyramid final : public data::VolumeSource {
  private:
   data::VolumeInfo info_;
   mutable std::mutex m_;
+  mutable std::set<int> requested_;
 };
 
 }  // namespace voxcast::testing

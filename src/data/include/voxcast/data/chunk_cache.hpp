@@ -53,6 +53,7 @@ struct ChunkCacheStats {
   size_t resident_bytes = 0;
   size_t budget_bytes = 0;
   size_t queued = 0;
+  size_t loading = 0;  // loads running on the workers now
 };
 
 class ChunkCache {
@@ -64,6 +65,7 @@ class ChunkCache {
 
   // Queues the loads of `chunks` (first = most urgent) in `hint.lane`; that lane's queued
   // loads not in this list are dropped (the view moved on). True when all are in memory.
+  // The caller keeps a request within budget_bytes() (more would evict its own head).
   bool request(const std::vector<ChunkRequest>& chunks, RequestHint hint);
   // True when every chunk is resident (or failed: a read will report it); queues nothing.
   bool contains(const std::vector<ChunkRequest>& chunks) const;
@@ -72,6 +74,7 @@ class ChunkCache {
   // The same, each chunk's own result: a failed chunk does not hide the others.
   std::vector<ChunkResult> get_each(const std::vector<ChunkRequest>& chunks);
   ChunkCacheStats stats() const;
+  size_t budget_bytes() const { return budget_; }
   // Starts workers until there are at least `n` (loads from remote stores mostly wait).
   void ensure_workers(int n);
 

@@ -16,6 +16,10 @@ class ChunkedSource : public VolumeSource {
   std::optional<DataError> sample(SampledRead* read, double deadline_ms) const override;
   bool request_all(const std::vector<LevelBox>& boxes, RequestHint hint) const override;
   size_t resident_bytes() const override { return cache_->stats().resident_bytes; }
+  bool loads_pending() const override {
+    ChunkCacheStats s = cache_->stats();
+    return s.queued + s.loading > 0;
+  }
   void set_channels(std::vector<ChannelInfo> channels) { info_.channels = std::move(channels); }
   // Default contrast of a channel, set once after opening (before the source is shared).
   void set_contrast(size_t channel, double lo, double hi) {

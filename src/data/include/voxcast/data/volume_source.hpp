@@ -147,7 +147,8 @@ class VolumeSource {
   // (at least one step of progress per call). This default reads it whole.
   virtual std::optional<DataError> sample(SampledRead* read, double deadline_ms) const;
   // request() for several boxes, most urgent first, as one request of the lane (the lane
-  // keeps all of them queued; a later request of the lane replaces them all).
+  // keeps all of them queued; a later request of the lane replaces them all). A source
+  // with a memory budget requests only the boxes that fit in it (false then).
   virtual bool request_all(const std::vector<LevelBox>& boxes, RequestHint hint) const {
     bool all = true;
     for (const auto& b : boxes) all = request(b.level, b.box, hint) && all;
@@ -155,6 +156,9 @@ class VolumeSource {
   }
   // Bytes of decoded data held in memory by this source (its cache), for reports.
   virtual size_t resident_bytes() const { return 0; }
+  // True while loads that request() queued are waiting or running: a caller polling for
+  // requested data knows that none will come while this is false.
+  virtual bool loads_pending() const { return false; }
 };
 
 // Checks a box against a shape; a message when it does not fit.

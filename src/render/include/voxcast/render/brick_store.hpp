@@ -70,7 +70,8 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
                                              const Camera3D& cam, int width, int height, size_t budget_bytes,
                                              double load_until_ms, const std::atomic<bool>* cancel, bool* stopped,
                                              BrickFrame* out, ThreadPool* loaders = nullptr);
-// After an incomplete frame: true once one of the most urgent missing bricks is in memory.
+// After an incomplete frame: true once one of the most urgent missing bricks is in memory,
+// or when nothing is loading any more (a frame must request them again).
 bool bricks_arrived(const BrickStore& store, const data::VolumeSource& source);
 // The stored brick of `layer` drawn from in frame `epoch`, or nullptr.
 inline const HostBrick* drawn_brick(const BrickStore& st, const LayerBricks& lb, const BrickId& id, uint64_t epoch) {
