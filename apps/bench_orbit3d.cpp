@@ -31,7 +31,12 @@ int run_orbit_3d(const BenchConfig& cfg) {
     return false;
   };
   double t_toggle = steady_ms();
-  c.wait_until([&] { return refined_after(t_toggle); }, 60);
+  // Progress on stderr: a big pyramid takes a while, and a run cut short says where.
+  auto progress = [&](const char* what, double since) {
+    std::fprintf(stderr, "orbit-3d: %s after %.0f ms; %s\n", what, steady_ms() - since,
+                 server::describe(srv.stats().render).c_str());
+  };
+  progress(c.wait_until([&] { return refined_after(t_toggle); }, 60) ? "3D still" : "no 3D still", t_toggle);
   // A pyramid: jump into a 256^3 region at the centre (perspective, a 256-voxel view
   // height there), then orbit about it.
   double jump_first_ms = -1, jump_refined_ms = -1;
@@ -40,9 +45,12 @@ int run_orbit_3d(const BenchConfig& cfg) {
     size_t frames_before = c.frames().size();
     double t_jump = steady_ms();
     c.send_state("camera", "main", "set", {{"fov", fov}, {"distance", distance}});
-    c.wait_until([&] { return c.frames().size() > frames_before; }, 30);
+    progress(c.wait_until([&] { return c.frames().size() > frames_before; }, 30) ? "first frame after the jump"
+                                                                                  : "no frame after the jump",
+             t_jump);
     jump_first_ms = steady_ms() - t_jump;
     if (c.wait_until([&] { return refined_after(t_jump); }, 120)) jump_refined_ms = steady_ms() - t_jump;
+    progress(jump_refined_ms >= 0 ? "refined after the jump" : "no refinement after the jump", t_jump);
   }
   auto hist = [](const std::vector<int64_t>& s) {
     int64_t total = 0;
@@ -67,7 +75,9 @@ int run_orbit_3d(const BenchConfig& cfg) {
     if (i == cfg.steps / 2) moving_samples = srv.stats().render.level_samples;
   }
   double t_end = steady_ms();
+  progress("orbit sent", t_start);
   bool still_full_res = c.wait_until([&] { return refined_after(t_end); }, 120);
+  progress(still_full_res ? "still after the orbit" : "no still after the orbit", t_end);
   double refine_ms = steady_ms() - t_end;
   double memory_mb = rss_mb();
   const server::RenderLoopState rs = srv.stats().render;

@@ -18,7 +18,7 @@ run() {  # name, command...: the output kept, the tail shown
   shift
   echo "== $name: $*"
   local rc=0
-  timeout 300 "$@" >"$out/$name.txt" 2>&1 || rc=$?
+  timeout "${RUN_TIMEOUT:-300}" "$@" >"$out/$name.txt" 2>&1 || rc=$?
   { grep -v '^\[' "$out/$name.txt" || true; } | tail -n 40
   echo "== $name rc=$rc"
 }
@@ -29,9 +29,9 @@ for step in "$@"; do
       run orbit-256-mip "$bin/voxcast-bench" orbit-3d --volume-size 256 --renderer cuda --size 1920x1080 --mode mip \
         --json "$out/orbit-256-mip.json" ;;
     orbit-big)  # a 4096^3 procedural pyramid (256 GB logical as float32), zoomed into 256^3
-      for mode in mip translucent; do
+      for mode in ${MODES:-mip translucent}; do
         run "orbit-4096-$mode" "$bin/voxcast-bench" orbit-3d --volume-size 4096 --levels 5 --renderer cuda \
-          --size 1920x1080 --mode "$mode" --json "$out/orbit-4096-$mode.json"
+          --size 1920x1080 --mode "$mode" --cache-mb 8192 --json "$out/orbit-4096-$mode.json"
       done ;;
     latency) run latency-2d "$bin/voxcast-bench" latency-2d --baseline-frames 0 --json "$out/latency-2d.json" ;;
     quality) run quality "$bin/voxcast-bench" quality --size 1920x1080 --json "$out/quality.json" ;;

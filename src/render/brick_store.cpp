@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/thread_pool.hpp"
@@ -108,6 +109,9 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
                                              BrickFrame* out, ThreadPool* loaders) {
   BrickStore& st = *store;
   *stopped = false;
+  // The time to load in is counted from when loading starts: with tens of thousands of
+  // bricks wanted, choosing and requesting them can take the whole budget by itself.
+  const double load_ms = load_until_ms - steady_ms();
   BrickPyramid pyr = source_brick_pyramid(scene.dims, source.info());
   bool same_pyramid = pyr.levels.size() == st.pyramid.levels.size();
   for (size_t l = 0; same_pyramid && l < pyr.levels.size(); ++l)
@@ -178,6 +182,15 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     std::vector<std::unique_ptr<HostBrick>> loaded(missing.size());
     std::vector<std::optional<data::DataError>> errors(missing.size());
     std::atomic<bool> halt{false};
+    const double load_until = steady_ms() + load_ms;
+    // Copied in storage order, not centre-first: each loader's run of bricks shares chunks,
+    // so a still larger than the cache reads each chunk about once, not once per brick.
+    std::vector<size_t> order(missing.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const BrickId &x = missing[a], &y = missing[b];
+      return std::tie(x.level, x.b[2], x.b[1], x.b[0]) < std::tie(y.level, y.b[2], y.b[1], y.b[0]);
+    });
     auto load_range = [&](int begin, int end) {
       for (int k = begin; k < end; ++k) {
         if (halt.load(std::memory_order_relaxed)) return;
@@ -185,12 +198,12 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
           halt = true;
           return;
         }
-        const auto i = static_cast<size_t>(k);
+        const size_t i = order[static_cast<size_t>(k)];
         // The coarsest level is what stands in for everything: waited for even while moving
         // or past the deadline (it is few bricks, read once), so no frame shows empty space
         // where data is, as the first frames after a toggle to 3D otherwise would.
         bool ready = missing[i].level == P.coarsest() ||
-                     (steady_ms() < load_until_ms &&
+                     (steady_ms() < load_until &&
                       (!scene.interactive || source.request(boxes[i].level, boxes[i].box, {hint.lane, 0, true})));
         if (!ready) continue;
         auto brick = std::make_unique<HostBrick>();

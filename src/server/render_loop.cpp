@@ -160,6 +160,7 @@ void RenderLoop::run() {
   bool picture_partial = false;  // the current picture stands in with coarser data
   double picture_render_ms = 0;  // what the current picture took to render (a still re-sends it)
   bool shown_3d = false;         // the current picture is a 3D one (which renderer to ask for data)
+  double view_changed_ms = 0;    // when a new view was last rendered (not a refinement of one)
 
   while (true) {
     std::shared_ptr<const render::Scene> scene;
@@ -173,7 +174,15 @@ void RenderLoop::run() {
       };
       // A 2D frame drawn from a coarser level: poll until the wanted chunks are in memory,
       // then draw it again (a new frame) unless the user has moved on.
+      // 3D: once the view has been still for the refinement wait, the still pass loads
+      // every wanted brick itself; polling for data meanwhile would put it off for ever
+      // (each arrival re-renders the moving picture and re-arms the wait).
+      bool still_due = false;
       while (state_.data_pending && state_.viewers > 0 && !has_work()) {
+        if (shown_3d && state_.refine_pending && steady_ms() - view_changed_ms >= config_.refine_after_ms) {
+          still_due = true;
+          break;
+        }
         lock.unlock();
         bool ready = shown_source && (shown_3d ? volume.refinement_ready(*shown_source)
                                                 : renderer.refinement_ready(*shown_source));
@@ -190,7 +199,7 @@ void RenderLoop::run() {
       } else if ((state_.refine_pending || state_.quiet_keyframe_pending) && state_.viewers > 0) {
         // Wait for quiet; if nothing new arrives, re-encode the last picture at high quality
         // (and as an IDR when a pixel client waits for one to recover).
-        if (!wake_.wait_for(lock, refine_wait, has_work)) refine_only = true;
+        if (still_due || !wake_.wait_for(lock, refine_wait, has_work)) refine_only = true;
       } else {
         wake_.wait(lock, has_work);
       }
@@ -218,6 +227,7 @@ void RenderLoop::run() {
     }
 
     double t0 = steady_ms();
+    if (!data_refine && !refine_only) view_changed_ms = t0;
     double capture = wall_seconds();
     double render_ms = 0;
     // A 3D refinement re-renders at full resolution and the finer step; 2D re-encodes.
