@@ -105,13 +105,10 @@ bool bricks_arrived(const BrickStore& st, const data::VolumeSource& source) {
 
 std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
                                              const Camera3D& cam, int W, int H, size_t budget_bytes,
-                                             double load_until_ms, const std::atomic<bool>* cancel, bool* stopped,
+                                             double load_ms, const std::atomic<bool>* cancel, bool* stopped,
                                              BrickFrame* out, ThreadPool* loaders) {
   BrickStore& st = *store;
   *stopped = false;
-  // The time to load in is counted from when loading starts: with tens of thousands of
-  // bricks wanted, choosing and requesting them can take the whole budget by itself.
-  const double load_ms = load_until_ms - steady_ms();
   BrickPyramid pyr = source_brick_pyramid(scene.dims, source.info());
   bool same_pyramid = pyr.levels.size() == st.pyramid.levels.size();
   for (size_t l = 0; same_pyramid && l < pyr.levels.size(); ++l)

@@ -203,15 +203,14 @@ std::optional<data::DataError> VolumeRenderer::cast_bricks(const Scene& scene, c
                                                            Frame* target, const std::atomic<bool>* cancel,
                                                            bool* stopped_out) {
   BrickStore& st = *bricks_;
-  const double t_start = steady_ms();
   const int W = target->width, H = target->height;
   Camera3D cam = scene.camera3d;
   cam.zoom *= static_cast<double>(W) / scene.width;  // same view at fewer pixels
 
   BrickFrame frame;
   // While moving, load what is in memory for part of the frame budget; a still loads all.
-  const double load_until = t_start + (scene.interactive ? target_ms_ * 0.4 : 1e300);
-  if (auto err = update_bricks(&st, scene, source, cam, W, H, static_cast<size_t>(budget_bytes_), load_until, cancel,
+  const double load_ms = scene.interactive ? target_ms_ * 0.4 : INFINITY;
+  if (auto err = update_bricks(&st, scene, source, cam, W, H, static_cast<size_t>(budget_bytes_), load_ms, cancel,
                                stopped_out, &frame, &pool_))
     return err;
   if (*stopped_out) return std::nullopt;

@@ -172,11 +172,10 @@ void RenderLoop::run() {
         bool fresh = state_.viewers > 0 && latest_->version != state_.rendered_version;
         return stop_ || state_.keyframe_pending || fresh;
       };
-      // A 2D frame drawn from a coarser level: poll until the wanted chunks are in memory,
-      // then draw it again (a new frame) unless the user has moved on.
-      // 3D: once the view has been still for the refinement wait, the still pass loads
-      // every wanted brick itself; polling for data meanwhile would put it off for ever
-      // (each arrival re-renders the moving picture and re-arms the wait).
+      // A frame drawn from coarser data: poll until the wanted chunks are in memory, then
+      // draw it again (a new frame) unless the user has moved on. In 3D, once the view
+      // has rested for the refinement wait, the still pass loads every wanted brick
+      // itself; polling meanwhile would put it off for as long as data keeps arriving.
       bool still_due = false;
       while (state_.data_pending && state_.viewers > 0 && !has_work()) {
         if (shown_3d && state_.refine_pending && steady_ms() - view_changed_ms >= config_.refine_after_ms) {

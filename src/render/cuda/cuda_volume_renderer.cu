@@ -203,12 +203,11 @@ struct CudaVolumeRenderer::Impl {
                                              const Camera3D& cam) {
     std::optional<data::DataError> err;
     if (!pool && !(pool = CudaBrickPool::create(static_cast<size_t>(budget_bytes), &err))) return err;
-    const double t0 = steady_ms();
     BrickFrame frame;
     bool stopped = false;
     size_t wanted_bytes = std::min(pool->bytes(), static_cast<size_t>(host_bytes));
-    double load_until = t0 + (scene.interactive ? frame_ms * 0.4 : 1e300);
-    if ((err = update_bricks(&host_bricks, scene, source, cam, v.width, v.height, wanted_bytes, load_until, nullptr,
+    const double load_ms = scene.interactive ? frame_ms * 0.4 : INFINITY;
+    if ((err = update_bricks(&host_bricks, scene, source, cam, v.width, v.height, wanted_bytes, load_ms, nullptr,
                              &stopped, &frame, &brick_loaders)))
       return err;
     const BrickPyramid& P = host_bricks.pyramid;

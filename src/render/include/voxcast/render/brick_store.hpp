@@ -60,15 +60,16 @@ struct BrickFrame {
 };
 
 // The bricks the view wants (camera `cam` over `width` x `height` pixels), each layer's
-// requested centre-first through its own lane, loaded while in memory until
-// `load_until_ms` (steady clock; the data is waited for when the scene is still, and
-// always for the coarsest level, which stands in for the rest), the
+// requested centre-first through its own lane, loaded while in memory for `load_ms`
+// from when loading starts (choosing tens of thousands of bricks takes time of its own;
+// infinity waits for all the data, as a still does; the coarsest level, which stands in
+// for the rest, is always waited for), the
 // LRU trimmed to `budget_bytes`, and the frame epoch stamped on what it draws from.
 // `*stopped` when `cancel` was raised. Bricks are copied out of the source on `loaders`
 // (optional; not in use by the caller meanwhile).
 std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
                                              const Camera3D& cam, int width, int height, size_t budget_bytes,
-                                             double load_until_ms, const std::atomic<bool>* cancel, bool* stopped,
+                                             double load_ms, const std::atomic<bool>* cancel, bool* stopped,
                                              BrickFrame* out, ThreadPool* loaders = nullptr);
 // After an incomplete frame: true once one of the most urgent missing bricks is in memory,
 // or when nothing is loading any more (a frame must request them again).
