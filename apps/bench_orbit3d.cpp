@@ -65,6 +65,7 @@ int run_orbit_3d(const BenchConfig& cfg) {
   };
   std::vector<int64_t> moving_samples;
 
+  const auto brick_ms_before = srv.stats().render.moving_brick_ms;
   size_t before = c.frames().size();
   size_t intents_before = c.intents().size();
   double t_start = steady_ms();
@@ -75,6 +76,14 @@ int run_orbit_3d(const BenchConfig& cfg) {
     if (i == cfg.steps / 2) moving_samples = srv.stats().render.level_samples;
   }
   double t_end = steady_ms();
+  // Host time per moving bricked frame: the means over the orbit.
+  auto brick_ms = srv.stats().render.moving_brick_ms;
+  {
+    const auto& b = brick_ms_before;
+    const double n = static_cast<double>(std::max<uint64_t>(1, brick_ms.frames - b.frames));
+    brick_ms = {(brick_ms.choose - b.choose) / n, (brick_ms.request - b.request) / n, (brick_ms.copy - b.copy) / n,
+                (brick_ms.place - b.place) / n, (brick_ms.total - b.total) / n, brick_ms.frames - b.frames};
+  }
   progress("orbit sent", t_start);
   bool still_full_res = c.wait_until([&] { return refined_after(t_end); }, 120);
   progress(still_full_res ? "still after the orbit" : "no still after the orbit", t_end);
@@ -114,6 +123,9 @@ int run_orbit_3d(const BenchConfig& cfg) {
     std::printf("  full refinement after the orbit (ms) %6.0f\n", refine_ms);
     if (cfg.levels > 0)
       std::printf("  jump into 256^3: first frame %.0f ms, refined %.0f ms\n", jump_first_ms, jump_refined_ms);
+    std::printf("  bricked moving frame, mean ms: choose %.1f, request %.1f, copy %.1f, place %.1f of %.1f (%llu frames)\n",
+                brick_ms.choose, brick_ms.request, brick_ms.copy, brick_ms.place, brick_ms.total,
+                static_cast<unsigned long long>(brick_ms.frames));
     std::printf("  samples per level, moving      %s\n", hist(moving_samples).c_str());
     std::printf("  samples per level, still       %s\n", hist(rs.level_samples).c_str());
     std::printf("  bricks: %.0f of %.0f MB, %d loading; chunk cache budget %.0f MB\n",
@@ -137,6 +149,12 @@ int run_orbit_3d(const BenchConfig& cfg) {
                         {"jump_first_ms", jump_first_ms},
                         {"jump_refined_ms", jump_refined_ms},
                         {"level_samples_moving", moving_samples},
+                        {"moving_brick_ms",
+                         {{"choose", brick_ms.choose},
+                          {"request", brick_ms.request},
+                          {"copy", brick_ms.copy},
+                          {"place", brick_ms.place},
+                          {"total", brick_ms.total}}},
                         {"level_samples_still", rs.level_samples},
                         {"brick_mb", static_cast<double>(rs.brick_bytes) / 1048576.0},
                         {"brick_budget_mb", static_cast<double>(rs.brick_budget_bytes) / 1048576.0},

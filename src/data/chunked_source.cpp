@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <set>
+#include <unordered_set>
 
 #include "voxcast/core/clock.hpp"
 
@@ -21,8 +22,20 @@ void ChunkedSource::finish_info() {
   }
 }
 
-// The chunks overlapping `box`, the one nearest the box centre first.
-std::vector<ChunkRequest> ChunkedSource::chunks_for(int level, const Box& box) const {
+// The chunk-grid coordinates of chunk `index` (row-major in the level's grid).
+std::vector<int64_t> ChunkedSource::chunk_coords(int level, uint64_t index) const {
+  const auto& grid = grids_[static_cast<size_t>(level)];
+  std::vector<int64_t> c(grid.size());
+  for (size_t a = grid.size(); a-- > 0;) {
+    c[a] = static_cast<int64_t>(index % static_cast<uint64_t>(grid[a]));
+    index /= static_cast<uint64_t>(grid[a]);
+  }
+  return c;
+}
+
+// Calls `f(index, coords)` for each chunk overlapping `box`, in grid order.
+template <typename F>
+void ChunkedSource::for_each_chunk(int level, const Box& box, F&& f) const {
   const auto& l = info_.levels[static_cast<size_t>(level)];
   const auto& grid = grids_[static_cast<size_t>(level)];
   const size_t rank = l.shape.size();
@@ -31,23 +44,11 @@ std::vector<ChunkRequest> ChunkedSource::chunks_for(int level, const Box& box) c
     lo[a] = box.start[a] / l.chunks[a];
     hi[a] = (box.start[a] + box.size[a] - 1) / l.chunks[a];
   }
-  struct Item {
-    double distance;
-    std::vector<int64_t> coords;
-    uint64_t index;
-  };
-  std::vector<Item> items;
   std::vector<int64_t> c = lo;
   while (true) {
-    double d = 0;
     uint64_t index = 0;
-    for (size_t a = 0; a < rank; ++a) {
-      double centre = box.start[a] + box.size[a] * 0.5;
-      double chunk_centre = (static_cast<double>(c[a]) + 0.5) * static_cast<double>(l.chunks[a]);
-      d += (centre - chunk_centre) * (centre - chunk_centre);
-      index = index * static_cast<uint64_t>(grid[a]) + static_cast<uint64_t>(c[a]);
-    }
-    items.push_back({d, c, index});
+    for (size_t a = 0; a < rank; ++a) index = index * static_cast<uint64_t>(grid[a]) + static_cast<uint64_t>(c[a]);
+    f(index, c);
     size_t a = rank;
     bool done = true;
     while (a-- > 0) {
@@ -59,13 +60,39 @@ std::vector<ChunkRequest> ChunkedSource::chunks_for(int level, const Box& box) c
     }
     if (done) break;
   }
+}
+
+// The keys of the chunks overlapping `box`, appended to `out`: what a check or a
+// de-duplication needs, without the loaders (tens of thousands of bricks ask per frame).
+void ChunkedSource::chunk_keys_for(int level, const Box& box, std::vector<ChunkKey>* out) const {
+  for_each_chunk(level, box, [&](uint64_t index, const std::vector<int64_t>&) { out->push_back({array_id_, level, index}); });
+}
+
+// The chunks overlapping `box`, the one nearest the box centre first.
+std::vector<ChunkRequest> ChunkedSource::chunks_for(int level, const Box& box) const {
+  const auto& l = info_.levels[static_cast<size_t>(level)];
+  const size_t rank = l.shape.size();
+  struct Item {
+    double distance;
+    uint64_t index;
+  };
+  std::vector<Item> items;
+  for_each_chunk(level, box, [&](uint64_t index, const std::vector<int64_t>& c) {
+    double d = 0;
+    for (size_t a = 0; a < rank; ++a) {
+      double centre = box.start[a] + box.size[a] * 0.5;
+      double chunk_centre = (static_cast<double>(c[a]) + 0.5) * static_cast<double>(l.chunks[a]);
+      d += (centre - chunk_centre) * (centre - chunk_centre);
+    }
+    items.push_back({d, index});
+  });
   std::stable_sort(items.begin(), items.end(), [](const Item& x, const Item& y) { return x.distance < y.distance; });
   std::vector<ChunkRequest> out;
   out.reserve(items.size());
-  for (auto& it : items) {
+  for (const auto& it : items) {
     ChunkRequest r;
     r.key = {array_id_, level, it.index};
-    r.load = [this, level, coords = std::move(it.coords)] { return load_chunk(level, coords); };
+    r.load = [this, level, index = it.index] { return load_chunk(level, chunk_coords(level, index)); };
     out.push_back(std::move(r));
   }
   return out;
@@ -199,12 +226,17 @@ std::optional<DataError> ChunkedSource::sample(SampledRead* r, double deadline_m
 bool ChunkedSource::request(int level, const Box& box, RequestHint hint) const {
   if (level < 0 || level >= static_cast<int>(info_.levels.size())) return true;
   if (check_box(box, info_.levels[static_cast<size_t>(level)].shape)) return true;  // read_level reports it
-  return hint.check_only ? cache_->contains(chunks_for(level, box)) : cache_->request(chunks_for(level, box), hint);
+  if (hint.check_only) {
+    std::vector<ChunkKey> keys;
+    chunk_keys_for(level, box, &keys);
+    return cache_->contains(keys);
+  }
+  return cache_->request(chunks_for(level, box), hint);
 }
 
 bool ChunkedSource::request_all(const std::vector<LevelBox>& boxes, RequestHint hint) const {
   std::vector<ChunkRequest> all;
-  std::set<ChunkKey> seen;
+  std::unordered_set<ChunkKey, ChunkKeyHash> seen;
   // Queued beyond what the cache holds, the last loads would evict the first before anyone
   // reads them, and a caller polling for the most urgent box would wait for ever: the
   // request takes boxes, in order, while they fit in half the cache (the rest is for
@@ -213,24 +245,25 @@ bool ChunkedSource::request_all(const std::vector<LevelBox>& boxes, RequestHint 
   const size_t item = dtype_size(info_.dtype);
   size_t bytes = 0;
   bool truncated = false;
+  std::vector<ChunkKey> keys;
   for (const auto& b : boxes) {
     if (b.level < 0 || b.level >= static_cast<int>(info_.levels.size())) continue;
     const auto& l = info_.levels[static_cast<size_t>(b.level)];
     if (check_box(b.box, l.shape)) continue;  // read_level reports it
     size_t chunk_bytes = item;
     for (int64_t c : l.chunks) chunk_bytes *= static_cast<size_t>(c);
-    std::vector<ChunkRequest> fresh;
+    keys.clear();
+    chunk_keys_for(b.level, b.box, &keys);
+    size_t fresh = 0;
+    for (const ChunkKey& k : keys) fresh += seen.count(k) ? 0 : 1;
+    if (fresh == 0) continue;  // inside the chunks already asked for
+    if (!all.empty() && bytes + fresh * chunk_bytes > limit) {
+      truncated = true;  // the rest waits for a later request (boxes inside the chunks asked for load with them)
+      break;
+    }
+    bytes += fresh * chunk_bytes;
     for (auto& r : chunks_for(b.level, b.box))
-      if (!seen.count(r.key)) fresh.push_back(std::move(r));
-    if (!all.empty() && bytes + fresh.size() * chunk_bytes > limit) {
-      truncated = true;  // later boxes inside the chunks already asked for still go
-      continue;
-    }
-    bytes += fresh.size() * chunk_bytes;
-    for (auto& r : fresh) {
-      seen.insert(r.key);
-      all.push_back(std::move(r));
-    }
+      if (seen.insert(r.key).second) all.push_back(std::move(r));
   }
   bool ready = hint.check_only ? cache_->contains(all) : cache_->request(all, hint);
   return ready && !truncated;

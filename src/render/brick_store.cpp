@@ -131,15 +131,25 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
   const size_t budget = budget_bytes;
   BrickChoiceOptions opt;
   opt.max_bricks = std::max<size_t>(1, budget / kBrickBytes / std::max<size_t>(1, shown.size()) * 9 / 10);
+  // While moving, a coarser choice (as moving_bias_ for a single block): the frame's
+  // bookkeeping grows with the bricks wanted (a 4096^3 pyramid at 1080p wants 24k, and
+  // choosing, requesting and checking them took 110 ms a frame on the H200), and the
+  // finest of them would not arrive before the view moves on anyway.
+  if (scene.interactive) opt.max_bricks = std::min(opt.max_bricks, kMovingMaxBricks);
+  double t0 = steady_ms();
   BrickChoice choice = choose_bricks(P, cam, W, H, opt);
+  double request_ms = 0, copy_ms = 0;
+  const double t_chosen = steady_ms();
 
   BrickResidency res;
   res.wanted.assign(P.levels.size(), 0);
   res.resident.assign(P.levels.size(), 0);
   res.samples.assign(P.levels.size(), 0);
   res.budget_bytes = budget;
+  res.choose_ms = t_chosen - t0;
   st.missing.clear();
   for (size_t li = 0; li < shown.size(); ++li) {
+    const double t_layer = steady_ms();
     const LayerState& layer = *shown[li];
     LayerBricks& lb = st.layers[layer.id];
     std::vector<int64_t> key = volume_key(scene, layer, source, 0);
@@ -154,6 +164,7 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
         }
       }
       lb.key = key;
+      lb.generation += 1;
       lb.table.assign(P.levels.size(), {});
       for (size_t l = 0; l < P.levels.size(); ++l) lb.table[l].assign(static_cast<size_t>(P.levels[l].count()), nullptr);
     }
@@ -174,6 +185,8 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     // Centre-first through the cache's lane: the previous view's queued loads are dropped.
     const data::RequestHint hint{kBrickLane + static_cast<int>(li), 0, false};
     source.request_all(boxes, hint);
+    const double t_requested = steady_ms();
+    request_ms += t_requested - t_layer;
     // Copied out of the cache on every core (each brick is a read and a 34^3 copy); while
     // moving, only bricks already in memory and only until the deadline.
     std::vector<std::unique_ptr<HostBrick>> loaded(missing.size());
@@ -218,6 +231,7 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     } else {
       load_range(0, static_cast<int>(missing.size()));
     }
+    copy_ms += steady_ms() - t_requested;
     for (auto& e : errors)
       if (e) return e;
     if (cancel && cancel->load(std::memory_order_relaxed)) {
@@ -274,6 +288,8 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
       }
     }
   }
+  res.request_ms = request_ms;
+  res.copy_ms = copy_ms;
   res.loading = static_cast<int>(st.missing.size());
   res.bytes = st.bytes;
 

@@ -355,6 +355,15 @@ void RenderLoop::run() {
         state_.bricks_loading = st.residency.loading;
         state_.brick_bytes = st.residency.bytes;
         state_.brick_budget_bytes = st.residency.budget_bytes;
+        if (st.bricked && !refine_only) {
+          auto& m = state_.moving_brick_ms;
+          m.choose += st.residency.choose_ms;
+          m.request += st.residency.request_ms;
+          m.copy += st.residency.copy_ms;
+          m.place += st.residency.place_ms;
+          m.total += st.ms;
+          m.frames += 1;
+        }
       }
       state_.data_pending = incomplete;
       // After an interactive frame, schedule the still-image refinement (and the exact still).

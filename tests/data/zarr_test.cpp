@@ -1,4 +1,8 @@
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
 
 #include <filesystem>
 #include <fstream>
@@ -292,6 +296,19 @@ TEST(ChunkCache, EvictsLeastRecentlyUsedWithinTheBudget) {
   EXPECT_EQ(loads, before);
   cache.get_all({req(0)});  // evicted long ago: loaded again
   EXPECT_EQ(loads, before + 1);
+}
+
+// Loads run below the caller's priority: the render and encode threads come first.
+TEST(ChunkCache, WorkersRunNicerThanTheirCaller) {
+  ChunkCache cache(size_t{1} << 20, 1);
+  std::atomic<int> worker_nice{-100};
+  auto got = cache.get_all({ChunkRequest{{1, 0, 7}, [&]() -> ChunkResult {
+                                           worker_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+                                           return std::shared_ptr<const Chunk>(std::make_shared<Chunk>());
+                                         }}});
+  ASSERT_TRUE(std::holds_alternative<std::vector<std::shared_ptr<const Chunk>>>(got));
+  const int mine = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  EXPECT_EQ(worker_nice.load(), std::min(19, mine + kWorkerNiceness));
 }
 
 TEST(ChunkCache, LatestRequestOfALaneCancelsQueuedLoads) {

@@ -13,6 +13,7 @@
 #include "voxcast/codec/yuv.hpp"
 #include "voxcast/core/clock.hpp"
 #include "voxcast/data/open_dataset.hpp"
+#include "voxcast/render/brick_store.hpp"
 #include "voxcast/render/bricks.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/volume_renderer.hpp"
@@ -261,4 +262,31 @@ TEST(BrickRenderer, AViewWantingMoreThanTheCacheHoldsStillConverges) {
   EXPECT_GT(rounds, 1);  // it did take more than one cache's worth
   EXPECT_EQ(r.last().level, 0);
   EXPECT_GT(r.last().residency.samples[0], 0);
+}
+
+// While moving, the bricks wanted are capped (the frame's bookkeeping grows with them; on
+// the H200 a 4096^3 pyramid's 24k took 110 ms a frame); the still wants the full set.
+TEST(BrickRenderer, AMovingFrameWantsAtMostTheMovingCapAndTheStillWantsMore) {
+  voxcast::testing::FieldPyramid vol(1024, 4);
+  vol.ready = {3};  // only the coarsest level is in memory: the finer bricks stay wanted
+  Scene s = voxcast::testing::oblique_scene3d(vol, 640, 360);
+  s.camera3d = fit_camera3d(s.dims, 640, 360);
+  s.camera3d.zoom *= 4;
+  for (auto& l : s.layers) l.rendering = RenderMode::mip;
+  s.interactive = true;
+  VolumeRenderer r(2, 5000, 16384, "always");
+  Frame f;
+  ASSERT_FALSE(r.render(s, vol, &f));
+  int wanted = 0;
+  for (int n : r.last().residency.wanted) wanted += n;
+  EXPECT_LE(static_cast<size_t>(wanted), kMovingMaxBricks);
+  EXPECT_GT(wanted, 0);
+  EXPECT_FALSE(r.last().complete);
+  // The still's choice of the same view and budget.
+  BrickChoiceOptions o;
+  o.max_bricks = (size_t{16384} << 20) / kBrickBytes * 9 / 10;
+  BrickChoice still = choose_bricks(source_brick_pyramid(s.dims, vol.info()), s.camera3d, 640, 360, o);
+  std::printf("moving frame wants %d bricks, the still %zu\n", wanted, still.wanted.size());
+  EXPECT_GT(still.wanted.size(), kMovingMaxBricks);
+  EXPECT_LT(still.finest_level, 2);
 }

@@ -199,3 +199,26 @@ TEST(CudaBricks, CoarserBricksStandInThenTheStillRefines) {
   EXPECT_EQ(gpu.last().level, 0);
   EXPECT_GT(gpu.last().residency.samples[0], 0);
 }
+
+// A layer that shows other data (another channel, time point) keeps its id: the GPU pool
+// must not draw its previous data from the slots it still holds.
+TEST(CudaBricks, ALayerShowingOtherDataDrawsTheNewData) {
+  std::string why;
+  if (!CudaVolumeRenderer::available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+  voxcast::testing::FunctionVolume vol(2, 48, 56, 64, [](int c, int z, int y, int x) {
+    return static_cast<float>(c == 0 ? 20 + 0.5 * x : 90 - 0.4 * y + 0.2 * z);
+  });
+  Scene s = voxcast::testing::oblique_scene3d(vol, 160, 120);
+  for (auto& l : s.layers) l.rendering = RenderMode::mip;
+  s.layers[1].visible = false;
+  CudaVolumeRenderer kept = bricked_gpu("always");
+  Frame before, after, fresh_frame;
+  ASSERT_FALSE(kept.render(s, vol, &before));
+  s.layers[0].channel = 1;  // same layer id, the other channel's data
+  ASSERT_FALSE(kept.render(s, vol, &after));
+  CudaVolumeRenderer fresh = bricked_gpu("always");
+  ASSERT_FALSE(fresh.render(s, vol, &fresh_frame));
+  EXPECT_TRUE(kept.last().complete);
+  EXPECT_EQ(after.rgba, fresh_frame.rgba);
+  EXPECT_NE(before.rgba, after.rgba);
+}

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "cuda_bricks.cuh"
+#include "voxcast/core/clock.hpp"
 
 namespace voxcast::render {
 namespace {
@@ -242,20 +243,24 @@ std::optional<data::DataError> CudaBrickPool::sync_tables(const BrickPyramid& p,
       t.device = nullptr;
       t.host.assign(static_cast<size_t>(level_offset_.back()), -1);
       VOXCAST_CUDA_CHECK(cudaMalloc(&t.device, sizeof(int) * t.host.size()), "page table");
-      t.dirty = true;
+      t.dirty_lo = 0;
+      t.dirty_hi = t.host.size();
     }
-    if (t.dirty)
-      VOXCAST_CUDA_CHECK(cudaMemcpyAsync(t.device, t.host.data(), sizeof(int) * t.host.size(), cudaMemcpyHostToDevice,
-                                         stream_),
+    if (t.dirty_lo < t.dirty_hi)
+      VOXCAST_CUDA_CHECK(cudaMemcpyAsync(t.device + t.dirty_lo, t.host.data() + t.dirty_lo,
+                                         sizeof(int) * (t.dirty_hi - t.dirty_lo), cudaMemcpyHostToDevice, stream_),
                          "page table upload");
-    t.dirty = false;
+    t.dirty_lo = SIZE_MAX;
+    t.dirty_hi = 0;
   }
   (void)p;
   return std::nullopt;
 }
 
 std::optional<data::DataError> CudaBrickPool::cast(const BrickStore& host, const BrickFrame& frame, const DeviceView& v,
-                                                   double step_voxels, uchar4* out, std::vector<int64_t>* samples) {
+                                                   double step_voxels, uchar4* out, std::vector<int64_t>* samples,
+                                                   double* place_ms) {
+  const double t_start = steady_ms();
   const BrickPyramid& P = host.pyramid;
   if (P.levels.size() > static_cast<size_t>(kMaxBrickLevels))
     return data::DataError{"cuda", "more pyramid levels than the brick pool handles"};
@@ -263,7 +268,7 @@ std::optional<data::DataError> CudaBrickPool::cast(const BrickStore& host, const
   for (size_t l = 0; same && l < P.levels.size(); ++l) same = P.levels[l].size == pyramid_.levels[l].size;
   if (!same) {  // another volume: every slot is free again
     pyramid_ = P;
-    where_.clear();
+    slot_.assign(slots_, {});
     free_.clear();
     for (size_t i = slots_; i-- > 0;) free_.push_back(static_cast<int>(i));
     for (auto& [id, t] : tables_) cudaFree(t.device);
@@ -282,15 +287,25 @@ std::optional<data::DataError> CudaBrickPool::cast(const BrickStore& host, const
     const LayerState& layer = *frame.layers[li];
     const LayerBricks& lb = host.layers.at(layer.id);
     Table& table = tables_[layer.id];
+    if (table.generation != lb.generation) {  // the layer shows other data: its slots are stale
+      for (size_t s = 0; s < slots_; ++s) {
+        if (slot_[s].layer != layer.id || slot_[s].used == 0) continue;
+        slot_[s] = {};
+        free_.push_back(static_cast<int>(s));
+      }
+      std::fill(table.host.begin(), table.host.end(), -1);
+      table.dirty_lo = 0;
+      table.dirty_hi = table.host.size();
+      table.generation = lb.generation;
+      evictable.clear();
+    }
     for (const BrickId& id : frame.choice.wanted) {
       const HostBrick* b = drawn_brick(host, lb, id, frame.epoch);
       if (!b) continue;
-      auto key = std::make_pair(layer.id, id);
-      auto it = where_.find(key);
-      int slot;
-      if (it != where_.end()) {
-        slot = it->second;
-      } else {
+      const auto entry = static_cast<size_t>(level_offset_[static_cast<size_t>(id.level)] +
+                                             P.levels[static_cast<size_t>(id.level)].index(id.b));
+      int slot = table.host[entry];
+      if (slot < 0) {
         if (free_.empty() && evictable.empty()) {
           for (size_t s = 0; s < slots_; ++s)
             if (slot_[s].used != frame_) evictable.push_back(static_cast<int>(s));
@@ -305,20 +320,15 @@ std::optional<data::DataError> CudaBrickPool::cast(const BrickStore& host, const
           evictable.pop_back();
           if (slot_[slot].used == frame_) continue;
           const Slot& old = slot_[slot];
-          where_.erase({old.layer, old.id});
           Table& ot = tables_[old.layer];
-          if (!ot.host.empty()) {
-            ot.host[static_cast<size_t>(level_offset_[static_cast<size_t>(old.id.level)] +
-                                        P.levels[static_cast<size_t>(old.id.level)].index(old.id.b))] = -1;
-            ot.dirty = true;
-          }
+          if (!ot.host.empty())
+            ot.set(static_cast<size_t>(level_offset_[static_cast<size_t>(old.id.level)] +
+                                       P.levels[static_cast<size_t>(old.id.level)].index(old.id.b)),
+                   -1);
         }
         if (auto err = upload(slot, *b)) return err;
         slot_[static_cast<size_t>(slot)] = {layer.id, id, frame_};
-        where_[key] = slot;
-        table.host[static_cast<size_t>(level_offset_[static_cast<size_t>(id.level)] +
-                                       P.levels[static_cast<size_t>(id.level)].index(id.b))] = slot;
-        table.dirty = true;
+        table.set(entry, slot);
       }
       slot_[static_cast<size_t>(slot)].used = frame_;
       host_flags_[static_cast<size_t>(slot)] = static_cast<unsigned char>(1 | (b->finer_epoch == frame.epoch ? 2 : 0));
@@ -354,6 +364,7 @@ std::optional<data::DataError> CudaBrickPool::cast(const BrickStore& host, const
   B.sx = sx_;
   B.sy = sy_;
   B.step_voxels = static_cast<float>(step_voxels);
+  *place_ms = steady_ms() - t_start;
   VOXCAST_CUDA_CHECK(cudaMemsetAsync(samples_, 0, sizeof(int64_t) * kMaxBrickLevels, stream_), "samples");
   dim3 block(16, 8), grid((v.width + 15) / 16, (v.height + 7) / 8);
   raycast_bricks<<<grid, block, 0, stream_>>>(v, B, out, reinterpret_cast<unsigned long long*>(samples_));

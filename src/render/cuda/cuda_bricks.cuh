@@ -25,9 +25,11 @@ class CudaBrickPool {
   size_t bytes() const { return slots_ * kBrickBytes; }
   // Draws `frame` (the host's bricks of this view, update_bricks) into `out` (v.width x
   // v.height): uploads the bricks the frame draws from that the pool lacks, then casts.
-  // `samples` gets the ray samples per level.
+  // `samples` gets the ray samples per level, `place_ms` the host time spent before the
+  // cast (slots, uploads, page tables).
   std::optional<data::DataError> cast(const BrickStore& host, const BrickFrame& frame, const DeviceView& view,
-                                      double step_voxels, uchar4* out, std::vector<int64_t>* samples);
+                                      double step_voxels, uchar4* out, std::vector<int64_t>* samples,
+                                      double* place_ms);
 
  private:
   CudaBrickPool() = default;
@@ -51,14 +53,21 @@ class CudaBrickPool {
   std::vector<unsigned char> host_flags_;
   int64_t* samples_ = nullptr;  // per level, device
   std::vector<Slot> slot_;
-  std::map<std::pair<std::string, BrickId>, int> where_;  // resident brick -> slot
   std::vector<int> free_;
   uint64_t frame_ = 0;
-  // Page tables: per layer id, all levels in one buffer (host mirror + device copy).
+  // Page tables: per layer id, all levels in one buffer (host mirror + device copy; the
+  // mirror also says where a resident brick is). Only the changed span is uploaded: a
+  // 4096^3 pyramid's table is 9.6 MB, and a frame changes a few entries of it.
   struct Table {
     std::vector<int> host;
     int* device = nullptr;
-    bool dirty = true;
+    size_t dirty_lo = SIZE_MAX, dirty_hi = 0;  // entries [lo, hi) differ from the device's
+    uint64_t generation = 0;                    // the host layer's (LayerBricks::generation)
+    void set(size_t i, int slot) {
+      host[i] = slot;
+      dirty_lo = std::min(dirty_lo, i);
+      dirty_hi = std::max(dirty_hi, i + 1);
+    }
   };
   std::map<std::string, Table> tables_;
   std::vector<int64_t> level_offset_;

@@ -225,13 +225,16 @@ struct CudaVolumeRenderer::Impl {
     }
     if ((err = frame_buffer(v))) return err;
     std::vector<int64_t> samples;
-    if ((err = pool->cast(host_bricks, frame, v, scene.interactive ? 1.0 : 0.5, rgba, &samples))) return err;
+    double place_ms = 0;
+    if ((err = pool->cast(host_bricks, frame, v, scene.interactive ? 1.0 : 0.5, rgba, &samples, &place_ms)))
+      return err;
     stats.bricked = true;
     stats.complete = frame.complete;
     stats.level = frame.choice.finest_level;
     stats.residency = std::move(frame.residency);
     stats.residency.samples = std::move(samples);
     stats.residency.budget_bytes = pool->bytes();
+    stats.residency.place_ms = place_ms;
     last_level = stats.level;
     return std::nullopt;
   }

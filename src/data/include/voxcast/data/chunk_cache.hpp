@@ -34,6 +34,8 @@ struct ChunkKeyHash {
   }
 };
 uint64_t next_array_id();
+// Added to the workers' nice value (Linux schedules threads by their own nice value).
+inline constexpr int kWorkerNiceness = 4;
 
 // A decoded chunk: native-order elements of the full chunk shape, or all `fill`.
 struct Chunk {
@@ -69,6 +71,7 @@ class ChunkCache {
   bool request(const std::vector<ChunkRequest>& chunks, RequestHint hint);
   // True when every chunk is resident (or failed: a read will report it); queues nothing.
   bool contains(const std::vector<ChunkRequest>& chunks) const;
+  bool contains(const std::vector<ChunkKey>& keys) const;
   // Loads `chunks` ahead of everything queued and waits for all; the first error wins.
   std::variant<std::vector<std::shared_ptr<const Chunk>>, DataError> get_all(const std::vector<ChunkRequest>& chunks);
   // The same, each chunk's own result: a failed chunk does not hide the others.

@@ -39,6 +39,10 @@ class ChunkedSource : public VolumeSource {
 
  private:
   std::vector<ChunkRequest> chunks_for(int level, const Box& box) const;
+  void chunk_keys_for(int level, const Box& box, std::vector<ChunkKey>* out) const;
+  std::vector<int64_t> chunk_coords(int level, uint64_t index) const;
+  template <typename F>
+  void for_each_chunk(int level, const Box& box, F&& f) const;
 
   std::shared_ptr<ChunkCache> cache_;
   uint64_t array_id_;

@@ -33,6 +33,7 @@ struct HostBrick {
 
 struct LayerBricks {
   std::vector<int64_t> key;                   // what the layer shows; a change drops its bricks
+  uint64_t generation = 0;                    // counts those changes (a GPU pool drops its copies)
   std::vector<std::vector<HostBrick*>> table;  // per level: brick index -> resident brick
 };
 
@@ -48,6 +49,9 @@ struct BrickStore {
 };
 
 inline constexpr size_t kBrickBytes = sizeof(float) * kBrickStored * kBrickStored * kBrickStored;
+// Bricks a moving frame wants at most per layer: about one voxel per two pixels at 1080p
+// (a 16^3-brick cube of 512^3 voxels), the coarsest level always included.
+inline constexpr size_t kMovingMaxBricks = 4096;
 inline constexpr int kBrickLane = 2000;  // chunk-cache lanes of the bricks: kBrickLane + layer index
 
 // One frame's bricks.

@@ -27,6 +27,10 @@ struct BrickResidency {
   int loading = 0;               // wanted bricks not yet resident (requested)
   size_t bytes = 0;              // memory held by resident bricks
   size_t budget_bytes = 0;
+  // Where the frame's host time went (ms): choosing the bricks, requesting the missing
+  // ones' chunks, copying arrived bricks out of the cache, and the backend placing them
+  // (the CUDA pool's uploads and page tables; 0 on the CPU).
+  double choose_ms = 0, request_ms = 0, copy_ms = 0, place_ms = 0;
 };
 
 struct VolumeRenderStats {
