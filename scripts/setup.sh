@@ -19,7 +19,7 @@ PACKAGES=(
   xvfb xauth libgl1-mesa-dri libegl-mesa0 fonts-dejavu-core
   nodejs chromium
 )
-if [ "${1:-}" = "--bench" ]; then PACKAGES+=(paraview); fi
+if [ "${1:-}" = "--bench" ]; then PACKAGES+=(paraview python3-paraview); fi
 # npm comes with NodeSource's nodejs; with Debian's nodejs it is a package of its own.
 command -v npm >/dev/null || PACKAGES+=(npm)
 missing=()

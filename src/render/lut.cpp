@@ -52,6 +52,27 @@ std::array<float, 4> label_rgba(const LayerLut& lut, float value) {
   return {c.r, c.g, c.b, 1.0f};
 }
 
+const float* opacity_table(double step_voxels) {
+  auto build = [](float step) {
+    std::vector<float> t(ray::kOpacitySize + 1);
+    for (int i = 0; i <= ray::kOpacitySize; ++i)
+      t[static_cast<size_t>(i)] = ray::step_opacity(0.999f * static_cast<float>(i) / ray::kOpacitySize, step, nullptr);
+    return t;
+  };
+  // The steps the CPU renderer takes: half a voxel still, one while moving.
+  static const std::vector<float> half = build(0.5f), whole = build(1.0f);
+  if (step_voxels == 0.5) return half.data();
+  if (step_voxels == 1.0) return whole.data();
+  return nullptr;
+}
+
+ray::LutRef lut_ref(const LayerLut& lut, double step_voxels) {
+  ray::LutRef r = lut_ref(lut);
+  r.opacity = opacity_table(step_voxels);
+  r.opacity_step = static_cast<float>(step_voxels);
+  return r;
+}
+
 ray::ModeParams mode_params(const LayerState& layer) {
   ray::ModeParams p;
   p.mode = layer.rendering;

@@ -238,7 +238,7 @@ std::optional<data::DataError> VolumeRenderer::cast_bricks(const Scene& scene, c
   Walker walker{&P, &geom, epoch, choice.finest_level, P.coarsest()};
   std::vector<BrickMarch> marches;
   for (const LayerState* layer : shown)
-    marches.push_back({&st.layers[layer->id], lut_ref(luts_.get(*layer)), mode_params(*layer), layer});
+    marches.push_back({&st.layers[layer->id], lut_ref(luts_.get(*layer), step_voxels), mode_params(*layer), layer});
 
   CameraBasis basis = camera_basis(cam);
   const auto& s0 = P.scale0;

@@ -457,7 +457,7 @@ std::optional<data::DataError> VolumeRenderer::cast_block(const Scene& scene, co
     std::optional<data::DataError> err;
     const VolumeBlock* blk = fetch(scene, layer, source, source_level, finest, &level, &err);
     if (!blk) return err;
-    layers.push_back({blk, lut_ref(luts_.get(layer)), mode_params(layer), &layer});
+    layers.push_back({blk, lut_ref(luts_.get(layer), scene.interactive ? 1.0 : 0.5), mode_params(layer), &layer});
   }
 
   const int W = target->width, H = target->height;

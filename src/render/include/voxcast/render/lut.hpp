@@ -36,6 +36,11 @@ std::array<float, 4> label_rgba(const LayerLut& lut, float value);
 
 static_assert(sizeof(Rgb) == 3 * sizeof(float), "ray::LutRef reads the table as packed floats");
 inline ray::LutRef lut_ref(const LayerLut& lut) { return {&lut.table.front().r, 3}; }
+// The CPU's: with the opacity table of `step_voxels` (the powf per sample was 40% of a
+// translucent frame's time).
+ray::LutRef lut_ref(const LayerLut& lut, double step_voxels);
+// kOpacitySize + 1 entries of step_opacity at `step_voxels`; built once per step length.
+const float* opacity_table(double step_voxels);
 // A layer's 3D mode and its constants, as the shared ray maths takes them.
 ray::ModeParams mode_params(const LayerState& layer);
 

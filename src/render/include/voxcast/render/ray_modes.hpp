@@ -25,7 +25,27 @@ struct RayColor {
 struct LutRef {
   const float* data = nullptr;
   int stride = 3;
+  // Translucent: the step's opacity tabulated over the normalised value (opacity_table);
+  // null: computed per sample (the GPU, where powf is cheap).
+  const float* opacity = nullptr;
+  float opacity_step = 0;  // the step length (voxels) the table is for
 };
+
+// Entries of an opacity table: over min(n, 0.999) in [0, 0.999], linear in between (a
+// 4096-entry table is within 3e-4 of the power law even where it is steepest).
+inline constexpr int kOpacitySize = 4096;
+
+// Opacity of one translucent step of `step_voxels` voxels at normalised value `n`: the
+// opacity per unit length grows with the value, independent of the step size.
+VOXCAST_HD float step_opacity(float n, float step_voxels, const float* table, float table_step = 0) {
+  const float m = fminf(n, 0.999f);
+  if (table && table_step == step_voxels) {
+    const float x = m * (kOpacitySize / 0.999f);
+    const int i = x < kOpacitySize - 1 ? static_cast<int>(x) : kOpacitySize - 1;  // m = 0.999 may round up
+    return table[i] + (table[i + 1] - table[i]) * (x - static_cast<float>(i));
+  }
+  return 1.0f - powf(1.0f - m, step_voxels * 0.5f);
+}
 
 // A layer's constants for one frame.
 struct ModeParams {
@@ -87,8 +107,7 @@ VOXCAST_HD Step accumulate(RayState& s, const ModeParams& p, const LutRef& lut, 
       return v >= p.iso ? Step::hit : Step::go;
     case RenderMode::translucent: {
       float n = normalized(p, v);
-      // Opacity per unit length grows with the value; independent of the step size.
-      float alpha = 1.0f - powf(1.0f - fminf(n, 0.999f), step_voxels * 0.5f);
+      float alpha = step_opacity(n, step_voxels, lut.opacity, lut.opacity_step);
       RayColor c = lut_at(lut, n);
       float w = (1.0f - s.a) * alpha;
       s.r += w * c.r;
