@@ -60,10 +60,19 @@ struct LayerMarch {
   int64_t x1 = std::min(x0 + 1, b.size[0] - 1), y1 = std::min(y0 + 1, b.size[1] - 1), z1 = std::min(z0 + 1, b.size[2] - 1);
   auto fx = static_cast<float>(x - static_cast<double>(x0)), fy = static_cast<float>(y - static_cast<double>(y0)),
        fz = static_cast<float>(z - static_cast<double>(z0));
-  float c00 = b.at(x0, y0, z0) + (b.at(x1, y0, z0) - b.at(x0, y0, z0)) * fx;
-  float c10 = b.at(x0, y1, z0) + (b.at(x1, y1, z0) - b.at(x0, y1, z0)) * fx;
-  float c01 = b.at(x0, y0, z1) + (b.at(x1, y0, z1) - b.at(x0, y0, z1)) * fx;
-  float c11 = b.at(x0, y1, z1) + (b.at(x1, y1, z1) - b.at(x0, y1, z1)) * fx;
+  float v000, v100, v010, v110, v001, v101, v011, v111;
+  if ((x0 & 7) != 7 && (y0 & 7) != 7 && (z0 & 7) != 7 && x1 != x0 && y1 != y0 && z1 != z0) {
+    // All eight corners in one 8^3 brick (two samples in three): one offset, fixed strides.
+    const float* c = &b.values[VolumeBlock::offset(b.bricks, x0, y0, z0)];
+    v000 = c[0], v100 = c[1], v010 = c[8], v110 = c[9], v001 = c[64], v101 = c[65], v011 = c[72], v111 = c[73];
+  } else {
+    v000 = b.at(x0, y0, z0), v100 = b.at(x1, y0, z0), v010 = b.at(x0, y1, z0), v110 = b.at(x1, y1, z0);
+    v001 = b.at(x0, y0, z1), v101 = b.at(x1, y0, z1), v011 = b.at(x0, y1, z1), v111 = b.at(x1, y1, z1);
+  }
+  float c00 = v000 + (v100 - v000) * fx;
+  float c10 = v010 + (v110 - v010) * fx;
+  float c01 = v001 + (v101 - v001) * fx;
+  float c11 = v011 + (v111 - v011) * fx;
   float c0 = c00 + (c10 - c00) * fy;
   float c1 = c01 + (c11 - c01) * fy;
   return c0 + (c1 - c0) * fz;
