@@ -80,6 +80,7 @@ ray::ModeParams mode_params(const LayerState& layer) {
   if (hi <= lo) hi = lo + 1e-6;
   p.lo = static_cast<float>(lo);
   p.hi = static_cast<float>(hi);
+  p.inv_range = 1.0f / (p.hi - p.lo);
   p.iso = static_cast<float>(layer.iso_threshold);
   p.attenuation = static_cast<float>(layer.attenuation);
   return p;

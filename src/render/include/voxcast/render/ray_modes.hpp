@@ -38,7 +38,7 @@ inline constexpr int kOpacitySize = 4096;
 // Opacity of one translucent step of `step_voxels` voxels at normalised value `n`: the
 // opacity per unit length grows with the value, independent of the step size.
 VOXCAST_HD float step_opacity(float n, float step_voxels, const float* table, float table_step = 0) {
-  const float m = fminf(n, 0.999f);
+  const float m = n < 0.999f ? n : 0.999f;  // n from normalized(): not NaN
   if (table && table_step == step_voxels) {
     const float x = m * (kOpacitySize / 0.999f);
     const int i = x < kOpacitySize - 1 ? static_cast<int>(x) : kOpacitySize - 1;  // m = 0.999 may round up
@@ -51,6 +51,7 @@ VOXCAST_HD float step_opacity(float n, float step_voxels, const float* table, fl
 struct ModeParams {
   RenderMode mode = RenderMode::mip;
   float lo = 0, hi = 1;  // contrast limits, hi > lo
+  float inv_range = 1;   // 1 / (hi - lo): a multiply per sample, not a divide (mode_params sets it)
   float iso = 0.5f;      // data units
   float attenuation = 0.05f;
 };
@@ -71,7 +72,12 @@ VOXCAST_HD RayState start(const ModeParams& p) {
 }
 
 // The value in [0, 1] between the contrast limits; NaN reads as the lower limit.
-VOXCAST_HD float normalized(const ModeParams& p, float v) { return fminf(fmaxf((v - p.lo) / (p.hi - p.lo), 0.0f), 1.0f); }
+// (Comparisons rather than fminf/fmaxf: the host compiler calls libm for those, per sample.)
+VOXCAST_HD float normalized(const ModeParams& p, float v) {
+  const float t = (v - p.lo) * p.inv_range;
+  const float above = t > 0.0f ? t : 0.0f;  // NaN fails the comparison: 0
+  return above < 1.0f ? above : 1.0f;
+}
 
 VOXCAST_HD RayColor lut_at(const LutRef& lut, float t) {
   const float* e = lut.data + static_cast<int>(t * (kLutSize - 1) + 0.5f) * lut.stride;
