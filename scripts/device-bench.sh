@@ -2,6 +2,7 @@
 # Runs on the lent GPU machine over a pack made by scripts/device-pack.sh: the CUDA tests,
 # then the 3D and 2D benchmarks named, each with its output kept under $OUT.
 # Usage: scripts/device-bench.sh PACK.tar.xz STEP...   (steps: tests orbit orbit-big latency quality cpu)
+# Environment: RUN_TIMEOUT (s per run), MODES (orbit-big's modes), FRAME_MS (orbit-big's --frame-ms).
 set -euo pipefail
 pack="$1"
 shift
@@ -31,7 +32,8 @@ for step in "$@"; do
     orbit-big)  # a 4096^3 procedural pyramid (256 GB logical as float32), zoomed into 256^3
       for mode in ${MODES:-mip translucent}; do
         run "orbit-4096-$mode" "$bin/voxcast-bench" orbit-3d --volume-size 4096 --levels 5 --renderer cuda \
-          --size 1920x1080 --mode "$mode" --cache-mb 8192 --json "$out/orbit-4096-$mode.json"
+          --size 1920x1080 --mode "$mode" --cache-mb 8192 ${FRAME_MS:+--frame-ms "$FRAME_MS"} \
+          --json "$out/orbit-4096-$mode.json"
       done ;;
     latency) run latency-2d "$bin/voxcast-bench" latency-2d --baseline-frames 0 --json "$out/latency-2d.json" ;;
     quality) run quality "$bin/voxcast-bench" quality --size 1920x1080 --json "$out/quality.json" ;;
