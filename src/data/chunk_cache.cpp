@@ -196,6 +196,48 @@ void ChunkCache::insert_locked(const ChunkKey& key, std::shared_ptr<const Chunk>
   }
 }
 
+void ChunkCache::close_array(uint64_t array) {
+  std::unique_lock lock(mutex_);
+  auto of_array = [&](const auto& kv) { return kv.first.array == array; };
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = *it->second;
+    if (!of_array(*it) || e.state != Entry::State::queued) {
+      ++it;
+      continue;
+    }
+    queue_.erase({e.priority, e.order, it->first});
+    lanes_[e.lane].erase(it->first);
+    if (e.waiters > 0) {  // a reader still waits: it gets an error, not a hang
+      e.state = Entry::State::failed;
+      e.failed_at = std::chrono::steady_clock::now();
+      e.error = DataError{"chunk cache", "the dataset was closed"};
+      e.load = nullptr;
+      ++it;
+      continue;
+    }
+    it = entries_.erase(it);
+    stats_.cancelled += 1;
+  }
+  done_cv_.notify_all();
+  // A running load reads its source: wait for it (it settles, and is dropped below).
+  done_cv_.wait(lock, [&] {
+    return std::none_of(entries_.begin(), entries_.end(),
+                        [&](const auto& kv) { return of_array(kv) && kv.second->state == Entry::State::loading; });
+  });
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = *it->second;
+    if (!of_array(*it) || e.waiters > 0) {
+      ++it;
+      continue;
+    }
+    if (e.state == Entry::State::resident) {
+      lru_.erase(e.lru);
+      stats_.resident_bytes -= e.bytes;
+    }
+    it = entries_.erase(it);
+  }
+}
+
 void ChunkCache::worker() {
   // Loads (decompression, generation) yield to the render and encode threads: with every
   // core loading, a moving 3D frame's own work took twice as long on the H200. Idle cores

@@ -37,6 +37,7 @@ class ProceduralCells final : public ChunkedSource {
     }
     finish_info();
   }
+  ~ProceduralCells() override { close_loads(); }  // before the options the loads read
 
  protected:
   ChunkResult load_chunk(int level, const std::vector<int64_t>& coords) const override {

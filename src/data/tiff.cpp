@@ -65,6 +65,7 @@ class TiffSource final : public ChunkedSource {
     finish_info();
   }
   ~TiffSource() override {
+    close_loads();  // before the handles and pages the loads read
     for (TIFF* t : handles_) TIFFClose(t);
   }
 

@@ -103,6 +103,7 @@ class ZarrSource final : public ChunkedSource {
     info_ = std::move(info);
     finish_info();
   }
+  ~ZarrSource() override { close_loads(); }  // before the metas and store the loads read
 
  protected:
   ChunkResult load_chunk(int level, const std::vector<int64_t>& coords) const override {

@@ -64,6 +64,7 @@ class Zarr3Source final : public ChunkedSource {
     info_ = std::move(info);
     finish_info();
   }
+  ~Zarr3Source() override { close_loads(); }  // before the levels and store the loads read
 
  protected:
   ChunkResult load_chunk(int level, const std::vector<int64_t>& coords) const override {

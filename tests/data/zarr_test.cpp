@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -296,6 +299,59 @@ TEST(ChunkCache, EvictsLeastRecentlyUsedWithinTheBudget) {
   EXPECT_EQ(loads, before);
   cache.get_all({req(0)});  // evicted long ago: loaded again
   EXPECT_EQ(loads, before + 1);
+}
+
+// A source going away (File > Open, a reconnect to another dataset) closes its array: its
+// queued loads never run and its running load is waited for (each reads the source:
+// TSan caught a load reading a ZarrSource being destroyed).
+TEST(ChunkCache, ClosingAnArrayDropsItsQueuedLoadsAndWaitsForTheRunningOne) {
+  ChunkCache cache(size_t{1} << 20, 1);  // one worker: the first load blocks the rest
+  std::mutex m;
+  std::condition_variable cv;
+  bool started = false, release = false;
+  std::atomic<int> ran{0};
+  auto chunk = [] {
+    auto c = std::make_shared<Chunk>();
+    c->bytes.assign(1000, 1);
+    return std::shared_ptr<const Chunk>(c);
+  };
+  std::vector<ChunkRequest> reqs;
+  reqs.push_back({{9, 0, 0}, [&]() -> ChunkResult {
+                    std::unique_lock lock(m);
+                    started = true;
+                    cv.notify_all();
+                    cv.wait(lock, [&] { return release; });
+                    ran += 1;
+                    return chunk();
+                  }});
+  for (uint64_t i = 1; i <= 5; ++i) reqs.push_back({{9, 0, i}, [&]() -> ChunkResult {
+                                                      ran += 1;
+                                                      return chunk();
+                                                    }});
+  cache.request(reqs, {1, 0, false});
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return started; }));
+  }
+  std::atomic<bool> closed{false};
+  std::thread closer([&] {
+    cache.close_array(9);
+    closed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(closed.load());  // the running load still reads the source
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  closer.join();
+  EXPECT_EQ(ran.load(), 1);  // the five queued loads never ran
+  EXPECT_EQ(cache.stats().resident_bytes, 0u);  // and the loaded chunk left the cache
+  EXPECT_EQ(cache.stats().queued, 0u);
+  // Other arrays are unaffected.
+  auto got = cache.get_all({ChunkRequest{{10, 0, 0}, [&]() -> ChunkResult { return chunk(); }}});
+  EXPECT_TRUE(std::holds_alternative<std::vector<std::shared_ptr<const Chunk>>>(got));
 }
 
 // Loads run below the caller's priority: the render and encode threads come first.

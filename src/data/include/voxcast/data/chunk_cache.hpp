@@ -78,6 +78,10 @@ class ChunkCache {
   std::vector<ChunkResult> get_each(const std::vector<ChunkRequest>& chunks);
   ChunkCacheStats stats() const;
   size_t budget_bytes() const { return budget_; }
+  // The source of `array` is going away: its queued loads are dropped (a reader waiting
+  // for one gets an error), its running loads are waited for (they read the source), and
+  // its chunks leave the cache.
+  void close_array(uint64_t array);
   // Starts workers until there are at least `n` (loads from remote stores mostly wait).
   void ensure_workers(int n);
 

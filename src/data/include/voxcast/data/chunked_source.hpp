@@ -29,6 +29,11 @@ class ChunkedSource : public VolumeSource {
 
  protected:
   explicit ChunkedSource(std::shared_ptr<ChunkCache> cache) : cache_(std::move(cache)), array_id_(next_array_id()) {}
+  ~ChunkedSource() override { close_loads(); }
+  // Drops this source's queued loads and waits for its running ones. Queued loads call
+  // load_chunk on a cache thread: every subclass calls this first in its destructor,
+  // before its own members (what load_chunk reads) are destroyed.
+  void close_loads() { cache_->close_array(array_id_); }
   // Decodes chunk `coords` (chunk-grid coordinates) of `level`: native-order elements of
   // the full chunk shape (edge chunks padded), or a fill chunk. Called on cache threads.
   virtual ChunkResult load_chunk(int level, const std::vector<int64_t>& coords) const = 0;
