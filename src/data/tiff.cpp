@@ -14,6 +14,8 @@
 namespace voxcast::data {
 namespace {
 
+constexpr uint64_t kMaxTiffChunkBytes = uint64_t{1} << 30;  // one strip of a 16k x 16k float image
+
 thread_local std::string tiff_error;
 void on_tiff_error(const char* module, const char* fmt, va_list ap) {
   char buf[512];
@@ -171,6 +173,13 @@ std::optional<DataError> read_layout(TIFF* tif, const std::string& path, LevelLa
     L->chunk_h = std::min(rows, h);
   }
   if (L->chunk_w == 0 || L->chunk_h == 0) return DataError{path, "bad tile or strip size"};
+  // One tile or strip is one chunk, decoded whole: a header may claim any size.
+  const uint64_t chunk_bytes = uint64_t{L->chunk_w} * L->chunk_h * dtype_size(*dtype) * std::max<uint64_t>(1, spp);
+  if (chunk_bytes > kMaxTiffChunkBytes)
+    return DataError{path, std::string(L->tiled ? "a tile" : "a strip") + " of " + std::to_string(L->chunk_w) + " x " +
+                               std::to_string(L->chunk_h) + " (" + std::to_string(chunk_bytes >> 20) +
+                               " MB decoded) is larger than the " + std::to_string(kMaxTiffChunkBytes >> 20) +
+                               " MB one chunk may take"};
   return std::nullopt;
 }
 

@@ -101,3 +101,14 @@ TEST(Tiff, ParsesOmePixels) {
   ASSERT_EQ(px->channel_names.size(), 2u);
   EXPECT_EQ(px->channel_colors[0], -16776961);
 }
+
+// Found by fuzz_tiff: a header claiming a 553648144 x 16 tile (17.7 GB decoded) made the
+// first read allocate it. Refused when the file is opened, with the size in the message.
+TEST(Tiff, ATileLargerThanAChunkMayTakeIsRefused) {
+  auto opened = open_dataset(std::string(VOXCAST_TEST_DATA_DIR) + "/huge_tile.tif");
+  ASSERT_TRUE(std::holds_alternative<DataError>(opened));
+  const std::string& msg = std::get<DataError>(opened).message;
+  EXPECT_NE(msg.find("553648144 x 16"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("larger than the 1024 MB"), std::string::npos) << msg;
+}
+
