@@ -11,10 +11,18 @@ namespace voxcast::data {
 using nlohmann::json;
 
 namespace {
+// A string member of an untrusted object, or "" (json::value throws when the member is
+// there with another type).
+std::string string_or_empty(const json& o, const char* key) {
+  if (!o.is_object() || !o.contains(key) || !o[key].is_string()) return "";
+  return o[key].get<std::string>();
+}
+
 std::optional<std::string> read_transforms(const json& list, std::vector<double>* scale, std::vector<double>* translation) {
   if (!list.is_array()) return "coordinateTransformations must be an array";
   for (const auto& t : list) {
-    std::string type = t.value("type", "");
+    if (!t.is_object()) return std::string("each coordinate transformation must be an object");
+    std::string type = string_or_empty(t, "type");
     auto numbers = [&](const char* key, std::vector<double>* out) -> std::optional<std::string> {
       if (!t.contains(key) || !t[key].is_array()) return type + " transformation needs a '" + key + "' array";
       out->clear();
@@ -70,8 +78,8 @@ std::variant<NgffImage, std::string> parse_ngff(const json& attrs) {
         ax.name = a.get<std::string>();
       } else if (a.is_object() && a.contains("name") && a["name"].is_string()) {
         ax.name = a["name"].get<std::string>();
-        ax.type = a.value("type", "");
-        ax.unit = a.value("unit", "");
+        ax.type = string_or_empty(a, "type");
+        ax.unit = string_or_empty(a, "unit");
       } else {
         return std::string("each axis needs a name");
       }
@@ -101,7 +109,7 @@ std::variant<NgffImage, std::string> parse_ngff(const json& attrs) {
       ChannelInfo ch;
       bool window = false;
       if (c.is_object()) {
-        ch.name = c.value("label", "");
+        ch.name = string_or_empty(c, "label");
         if (c.contains("color") && c["color"].is_string()) ch.colormap = colormap_for_color(c["color"].get<std::string>());
         if (c.contains("window") && c["window"].is_object()) {
           const json& w = c["window"];

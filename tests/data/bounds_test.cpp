@@ -84,6 +84,33 @@ TEST(Bounds, RegionIndicesPastInt64AreRefused) {
   EXPECT_EQ(std::get<Box>(ok).start[0], 2);
 }
 
+TEST(Bounds, MembersOfTheWrongTypeAreErrorsOrIgnoredNotExceptions) {
+  // Found by fuzz_zarr_meta: a number in coordinateTransformations, and json::value on a
+  // member of another type, threw out of parse_ngff.
+  const char* transform_not_object =
+      R"({"multiscales":[{"datasets":[{"path":"0","coordinateTransformations":[{"type":"scale","scale":[1,1]},2]}]}]})";
+  std::string why;
+  auto image = parse_ngff(parse_metadata_json(transform_not_object, &why));
+  ASSERT_TRUE(std::holds_alternative<std::string>(image));
+  EXPECT_NE(std::get<std::string>(image).find("must be an object"), std::string::npos) << std::get<std::string>(image);
+  // Optional strings of another type read as absent.
+  const char* wrong_types =
+      R"({"multiscales":[{"axes":[{"name":"y","type":7,"unit":[1]},{"name":"x"}],"datasets":[{"path":"0"}]}],)"
+      R"("omero":{"channels":[{"label":5}]}})";
+  image = parse_ngff(parse_metadata_json(wrong_types, &why));
+  ASSERT_TRUE(std::holds_alternative<NgffImage>(image)) << std::get<std::string>(image);
+  const NgffImage& img = std::get<NgffImage>(image);
+  ASSERT_EQ(img.axes.size(), 2u);
+  EXPECT_EQ(img.axes[0].type, "space");  // as if not given: from the name
+  EXPECT_EQ(img.axes[0].unit, "");
+  ASSERT_EQ(img.channels.size(), 1u);
+  EXPECT_EQ(img.channels[0].name, "");
+  // A transformation whose type is not a string is of no known type.
+  image = parse_ngff(parse_metadata_json(R"({"multiscales":[{"datasets":[{"path":"0","coordinateTransformations":[{"type":3}]}]}]})", &why));
+  ASSERT_TRUE(std::holds_alternative<std::string>(image));
+  EXPECT_NE(std::get<std::string>(image).find("unsupported coordinate transformation"), std::string::npos);
+}
+
 TEST(Bounds, AttributesWithoutMultiscalesAreAnErrorNotAnAssert) {
   // Found by fuzz_zarr_meta: a const json's operator[] asserted on the missing key.
   for (const char* text : {R"({"multYYYYYiscales":[{"datasets":[{"path":"0"}]}]})", R"({})", R"([1,2])", R"("x")"}) {
