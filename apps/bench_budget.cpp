@@ -176,6 +176,7 @@ int run_sparse_single_level(const BenchConfig& cfg) {
   std::printf("voxcast-bench sparse --levels 1  (server in its own process), --cache-mb %.0f, %dx%d, %u cores\n",
               cfg.cache_mb, cfg.width, cfg.height, std::thread::hardware_concurrency());
   int rc = 0;
+  protocol::Json results = protocol::Json::object();
   for (const auto& [name, dir, logical] : {std::tuple{"sparse 2.2 PB", sparse, 2.0 * 1000 * side * static_cast<double>(side)},
                                             std::tuple{"dense 17 GB", dense, 2.0 * 65536 * 131072.0}}) {
     BudgetRun r = run_server(cfg, dir, 120);
@@ -186,7 +187,12 @@ int run_sparse_single_level(const BenchConfig& cfg) {
     std::printf("    server peak RSS (MB)            %8.0f  (budget %.0f MB)\n", r.peak_rss_mb, cfg.cache_mb);
     std::printf("    SIGINT -> exit (ms)             %8.0f\n", r.exit_ms);
     if (r.first_ms < 0 || r.exit_ms < 0) rc = 1;
+    results[dir == dense ? "dense" : "sparse"] = {{"logical_bytes", logical},     {"first_ms", r.first_ms},
+                                                  {"first_partial", r.first_partial}, {"full_ms", r.full_ms},
+                                                  {"peak_rss_mb", r.peak_rss_mb},     {"exit_ms", r.exit_ms}};
   }
+  if (!cfg.json_path.empty())
+    write_json(cfg.json_path, {{"scenario", "sparse-single-level"}, {"cache_mb", cfg.cache_mb}, {"results", results}});
   return rc;
 }
 
