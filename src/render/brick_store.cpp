@@ -106,7 +106,7 @@ bool bricks_arrived(const BrickStore& st, const data::VolumeSource& source) {
 std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
                                              const Camera3D& cam, int W, int H, size_t budget_bytes,
                                              double load_ms, const std::atomic<bool>* cancel, bool* stopped,
-                                             BrickFrame* out, ThreadPool* loaders) {
+                                             BrickFrame* out, ThreadPool* loaders, double pixel_error) {
   BrickStore& st = *store;
   *stopped = false;
   BrickPyramid pyr = source_brick_pyramid(scene.dims, source.info());
@@ -130,6 +130,7 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     if (layer.visible && layer.opacity > 0) shown.push_back(&layer);
   const size_t budget = budget_bytes;
   BrickChoiceOptions opt;
+  opt.pixel_error = pixel_error;
   opt.max_bricks = std::max<size_t>(1, budget / kBrickBytes / std::max<size_t>(1, shown.size()) * 9 / 10);
   // While moving, a coarser choice (as moving_bias_ for a single block): the frame's
   // bookkeeping grows with the bricks wanted (a 4096^3 pyramid at 1080p wants 24k, and

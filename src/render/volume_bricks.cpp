@@ -61,6 +61,22 @@ struct Walker {
     }
     return false;
   }
+
+  // `f` again at `p0` when p0 lies in the same brick and no finer brick is drawn inside
+  // it (then find() would return it): one level's arithmetic instead of a walk from the
+  // finest level (most steps of a ray stay in the brick of the step before).
+  [[gnu::always_inline]] bool same_brick(const double p0[3], Found* f) const {
+    if (!f->brick || f->brick->finer_epoch == epoch) return false;
+    const LevelGeom& g = (*geom)[static_cast<size_t>(f->level)];
+    std::array<double, 3> q;
+    for (size_t i = 0; i < 3; ++i) {
+      q[i] = std::clamp((p0[i] + 0.5) * g.inv_factor[i] - 0.5, 0.0, g.max_coord[i]);
+      if (static_cast<int32_t>(std::min<int64_t>(static_cast<int64_t>(q[i]) / kBrickEdge, g.bricks[i] - 1)) != f->b[i])
+        return false;
+    }
+    f->q = q;
+    return true;
+  }
 };
 
 [[gnu::always_inline]] inline float brick_sample(const Found& f, bool linear) {
@@ -122,7 +138,8 @@ ray::RayColor march_bricks(const BrickMarch& M, const Walker& w, const double o[
     pos[0] = o[0] + d[0] * t;
     pos[1] = o[1] + d[1] * t;
     pos[2] = o[2] + d[2] * t;
-    if (!w.find(*M.bricks, pos, &f)) {
+    if (!w.same_brick(pos, &f) && !w.find(*M.bricks, pos, &f)) {
+      f.brick = nullptr;
       step = geom[static_cast<size_t>(w.finest)].step_world;
       have_prev = false;
       continue;  // nothing resident here (the coarsest level did not fit the budget)
@@ -210,8 +227,11 @@ std::optional<data::DataError> VolumeRenderer::cast_bricks(const Scene& scene, c
   BrickFrame frame;
   // While moving, load what is in memory for part of the frame budget; a still loads all.
   const double load_ms = scene.interactive ? target_ms_ * 0.4 : INFINITY;
+  // At the smallest resolution and still too slow (moving_bias_, as for a single block):
+  // coarser bricks, each level halving the samples per ray.
+  const double pixel_error = std::ldexp(1.0, scene.interactive ? moving_bias_ : 0);
   if (auto err = update_bricks(&st, scene, source, cam, W, H, static_cast<size_t>(budget_bytes_), load_ms, cancel,
-                               stopped_out, &frame, &pool_))
+                               stopped_out, &frame, &pool_, pixel_error))
     return err;
   if (*stopped_out) return std::nullopt;
   const BrickPyramid& P = st.pyramid;

@@ -290,3 +290,28 @@ TEST(BrickRenderer, AMovingFrameWantsAtMostTheMovingCapAndTheStillWantsMore) {
   EXPECT_GT(still.wanted.size(), kMovingMaxBricks);
   EXPECT_LT(still.finest_level, 2);
 }
+
+// As for a single block: a moving frame that misses its budget even at the smallest
+// resolution draws coarser bricks (each level halves the samples per ray).
+TEST(BrickRenderer, MovingFramesTooSlowAtTheSmallestResolutionDrawCoarserBricks) {
+  voxcast::testing::FieldPyramid vol(256, 4);
+  vol.ready = {0, 1, 2, 3};
+  Scene s = voxcast::testing::oblique_scene3d(vol, 256, 256);
+  s.camera3d = fit_camera3d(s.dims, 256, 256);
+  s.camera3d.zoom *= 4;
+  for (auto& l : s.layers) l.rendering = RenderMode::mip;
+  s.interactive = true;
+  VolumeRenderer r(2, 0.001, 512, "always");  // no frame can meet this budget
+  Frame f;
+  ASSERT_FALSE(r.render(s, vol, &f));
+  const int first = r.last().level;
+  for (int i = 0; i < 8; ++i) ASSERT_FALSE(r.render(s, vol, &f));
+  EXPECT_LE(r.last().scale, 0.126);
+  // At 32 x 32 pixels the screen alone asks for level 1; three levels of bias reach the
+  // coarsest, 3.
+  EXPECT_EQ(r.last().level, 3);
+  EXPECT_EQ(r.last().residency.samples[static_cast<size_t>(first)], 0);
+  s.interactive = false;  // the still is back at the finest level
+  ASSERT_FALSE(r.render(s, vol, &f));
+  EXPECT_EQ(r.last().level, first);
+}

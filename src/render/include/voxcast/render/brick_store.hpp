@@ -69,12 +69,13 @@ struct BrickFrame {
 // infinity waits for all the data, as a still does; the coarsest level, which stands in
 // for the rest, is always waited for), the
 // LRU trimmed to `budget_bytes`, and the frame epoch stamped on what it draws from.
+// `pixel_error`: pixels a voxel may span (larger: coarser bricks, as while moving too slowly).
 // `*stopped` when `cancel` was raised. Bricks are copied out of the source on `loaders`
 // (optional; not in use by the caller meanwhile).
 std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
                                              const Camera3D& cam, int width, int height, size_t budget_bytes,
                                              double load_ms, const std::atomic<bool>* cancel, bool* stopped,
-                                             BrickFrame* out, ThreadPool* loaders = nullptr);
+                                             BrickFrame* out, ThreadPool* loaders = nullptr, double pixel_error = 1.0);
 // After an incomplete frame: true once one of the most urgent missing bricks is in memory,
 // or when nothing is loading any more (a frame must request them again).
 bool bricks_arrived(const BrickStore& store, const data::VolumeSource& source);
