@@ -174,7 +174,7 @@ std::optional<DataError> read_layout(TIFF* tif, const std::string& path, LevelLa
   }
   if (L->chunk_w == 0 || L->chunk_h == 0) return DataError{path, "bad tile or strip size"};
   // One tile or strip is one chunk, decoded whole: a header may claim any size.
-  const uint64_t chunk_bytes = uint64_t{L->chunk_w} * L->chunk_h * dtype_size(*dtype) * std::max<uint64_t>(1, spp);
+  const uint64_t chunk_bytes = uint64_t{L->chunk_w} * L->chunk_h * dtype_size(*dtype) * spp;  // spp is 1, 3 or 4 (checked above)
   if (chunk_bytes > kMaxTiffChunkBytes)
     return DataError{path, std::string(L->tiled ? "a tile" : "a strip") + " of " + std::to_string(L->chunk_w) + " x " +
                                std::to_string(L->chunk_h) + " (" + std::to_string(chunk_bytes >> 20) +

@@ -33,7 +33,10 @@ class ChunkedSource : public VolumeSource {
   // Drops this source's queued loads and waits for its running ones. Queued loads call
   // load_chunk on a cache thread: every subclass calls this first in its destructor,
   // before its own members (what load_chunk reads) are destroyed.
-  void close_loads() { cache_->close_array(array_id_); }
+  void close_loads() {
+    if (!loads_closed_) cache_->close_array(array_id_);  // the base destructor calls it again
+    loads_closed_ = true;
+  }
   // Decodes chunk `coords` (chunk-grid coordinates) of `level`: native-order elements of
   // the full chunk shape (edge chunks padded), or a fill chunk. Called on cache threads.
   virtual ChunkResult load_chunk(int level, const std::vector<int64_t>& coords) const = 0;
@@ -51,6 +54,7 @@ class ChunkedSource : public VolumeSource {
 
   std::shared_ptr<ChunkCache> cache_;
   uint64_t array_id_;
+  bool loads_closed_ = false;
   std::vector<std::vector<int64_t>> grids_;  // chunks per axis, per level
 };
 
