@@ -40,7 +40,16 @@ int run_orbit_3d(const BenchConfig& cfg) {
   // A pyramid: jump into a 256^3 region at the centre (perspective, a 256-voxel view
   // height there), then orbit about it.
   double jump_first_ms = -1, jump_refined_ms = -1;
+  server::RenderLoopState::BrickFrameMs jump_still_ms;
+  // The mean per frame of `after` less `before`.
+  auto mean_brick_ms = [](server::RenderLoopState::BrickFrameMs after, const server::RenderLoopState::BrickFrameMs& before) {
+    const double n = static_cast<double>(std::max<uint64_t>(1, after.frames - before.frames));
+    return server::RenderLoopState::BrickFrameMs{(after.choose - before.choose) / n, (after.request - before.request) / n,
+                                                 (after.copy - before.copy) / n, (after.place - before.place) / n,
+                                                 (after.total - before.total) / n, after.frames - before.frames};
+  };
   if (cfg.levels > 0) {
+    const auto still_before = srv.stats().render.still_brick_ms;
     double fov = 30.0, distance = 128.0 / std::tan(fov * M_PI / 360.0);
     size_t frames_before = c.frames().size();
     double t_jump = steady_ms();
@@ -51,6 +60,7 @@ int run_orbit_3d(const BenchConfig& cfg) {
     jump_first_ms = steady_ms() - t_jump;
     if (c.wait_until([&] { return refined_after(t_jump); }, 120)) jump_refined_ms = steady_ms() - t_jump;
     progress(jump_refined_ms >= 0 ? "refined after the jump" : "no refinement after the jump", t_jump);
+    jump_still_ms = mean_brick_ms(srv.stats().render.still_brick_ms, still_before);
   }
   auto hist = [](const std::vector<int64_t>& s) {
     int64_t total = 0;
@@ -77,13 +87,7 @@ int run_orbit_3d(const BenchConfig& cfg) {
   }
   double t_end = steady_ms();
   // Host time per moving bricked frame: the means over the orbit.
-  auto brick_ms = srv.stats().render.moving_brick_ms;
-  {
-    const auto& b = brick_ms_before;
-    const double n = static_cast<double>(std::max<uint64_t>(1, brick_ms.frames - b.frames));
-    brick_ms = {(brick_ms.choose - b.choose) / n, (brick_ms.request - b.request) / n, (brick_ms.copy - b.copy) / n,
-                (brick_ms.place - b.place) / n, (brick_ms.total - b.total) / n, brick_ms.frames - b.frames};
-  }
+  const auto brick_ms = mean_brick_ms(srv.stats().render.moving_brick_ms, brick_ms_before);
   progress("orbit sent", t_start);
   bool still_full_res = c.wait_until([&] { return refined_after(t_end); }, 120);
   progress(still_full_res ? "still after the orbit" : "no still after the orbit", t_end);
@@ -122,7 +126,10 @@ int run_orbit_3d(const BenchConfig& cfg) {
   if (rs.bricked) {
     std::printf("  full refinement after the orbit (ms) %6.0f\n", refine_ms);
     if (cfg.levels > 0)
-      std::printf("  jump into 256^3: first frame %.0f ms, refined %.0f ms\n", jump_first_ms, jump_refined_ms);
+      std::printf("  jump into 256^3: first frame %.0f ms, refined %.0f ms; its stills, mean ms: choose %.1f, request %.1f, "
+                  "copy %.1f, place %.1f of %.1f (%llu frames)\n",
+                  jump_first_ms, jump_refined_ms, jump_still_ms.choose, jump_still_ms.request, jump_still_ms.copy,
+                  jump_still_ms.place, jump_still_ms.total, static_cast<unsigned long long>(jump_still_ms.frames));
     std::printf("  bricked moving frame, mean ms: choose %.1f, request %.1f, copy %.1f, place %.1f of %.1f (%llu frames)\n",
                 brick_ms.choose, brick_ms.request, brick_ms.copy, brick_ms.place, brick_ms.total,
                 static_cast<unsigned long long>(brick_ms.frames));
@@ -148,6 +155,13 @@ int run_orbit_3d(const BenchConfig& cfg) {
                         {"refine_ms", refine_ms},
                         {"jump_first_ms", jump_first_ms},
                         {"jump_refined_ms", jump_refined_ms},
+                        {"jump_still_brick_ms",
+                         {{"choose", jump_still_ms.choose},
+                          {"request", jump_still_ms.request},
+                          {"copy", jump_still_ms.copy},
+                          {"place", jump_still_ms.place},
+                          {"total", jump_still_ms.total},
+                          {"frames", jump_still_ms.frames}}},
                         {"level_samples_moving", moving_samples},
                         {"moving_brick_ms",
                          {{"choose", brick_ms.choose},

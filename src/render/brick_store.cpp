@@ -8,6 +8,7 @@
 
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/thread_pool.hpp"
+#include "voxcast/render/brick_copier.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/volume_renderer.hpp"
 
@@ -45,52 +46,6 @@ data::Box brick_box(const std::vector<data::Box>& level_box, const std::array<in
   return box;
 }
 
-// Reads one brick into `b`: x fastest, the apron replicating the volume's edge voxels
-// (what clamped addressing of a single texture reads).
-std::optional<data::DataError> load_brick(const Scene& scene, const data::VolumeSource& source, const BrickPyramid& p,
-                                          const data::Box& box, HostBrick* b) {
-  std::vector<float> raw(static_cast<size_t>(box.count()));
-  if (auto err = source.read_level(b->id.level, box, raw.data())) return err;
-  replace_non_finite(&raw);  // as the single-block read: NaN as the brick's smallest finite value
-  const DimsState& d = scene.dims;
-  VolumeGeometry g = volume_geometry(d);
-  std::array<int64_t, 3> stride{}, first{}, count{};
-  BrickVoxels v = brick_voxels(p, b->id, true);
-  for (size_t i = 0; i < 3; ++i) {
-    auto a = static_cast<size_t>(d.source_axis[static_cast<size_t>(g.axis[i])]);
-    int64_t s = 1;
-    for (size_t k = a + 1; k < box.size.size(); ++k) s *= box.size[k];
-    stride[i] = s;
-    first[i] = v.first[i];
-    count[i] = v.count[i];
-  }
-  const auto& size = p.levels[static_cast<size_t>(b->id.level)].size;
-  b->values.resize(static_cast<size_t>(kBrickStored) * kBrickStored * kBrickStored);
-  float lo = INFINITY, hi = -INFINITY;
-  std::array<int64_t, 3> origin{};  // level voxel of stored index 0
-  for (size_t i = 0; i < 3; ++i) origin[i] = static_cast<int64_t>(b->id.b[i]) * p.edge - kBrickApron;
-  auto src = [&](size_t i, int64_t s) {
-    int64_t voxel = std::clamp<int64_t>(origin[i] + s, 0, size[i] - 1);
-    return std::clamp<int64_t>(voxel - first[i], 0, count[i] - 1) * stride[i];
-  };
-  size_t o = 0;
-  for (int64_t z = 0; z < kBrickStored; ++z) {
-    int64_t sz = src(2, z);
-    for (int64_t y = 0; y < kBrickStored; ++y) {
-      int64_t syz = sz + src(1, y);
-      for (int64_t x = 0; x < kBrickStored; ++x) {
-        float val = raw[static_cast<size_t>(syz + src(0, x))];
-        b->values[o++] = val;
-        lo = fminf(lo, val);
-        hi = fmaxf(hi, val);
-      }
-    }
-  }
-  b->min = lo;
-  b->max = hi;
-  return std::nullopt;
-}
-
 }  // namespace
 
 bool bricks_arrived(const BrickStore& st, const data::VolumeSource& source) {
@@ -106,7 +61,8 @@ bool bricks_arrived(const BrickStore& st, const data::VolumeSource& source) {
 std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
                                              const Camera3D& cam, int W, int H, size_t budget_bytes,
                                              double load_ms, const std::atomic<bool>* cancel, bool* stopped,
-                                             BrickFrame* out, ThreadPool* loaders, double pixel_error) {
+                                             BrickFrame* out, ThreadPool* loaders, double pixel_error,
+                                             BrickCopier* copier) {
   BrickStore& st = *store;
   *stopped = false;
   BrickPyramid pyr = source_brick_pyramid(scene.dims, source.info());
@@ -124,6 +80,29 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     displayed_source_axis[i] = scene.dims.source_axis[static_cast<size_t>(geometry.axis[i])];
   st.epoch += 1;
   const uint64_t epoch = st.epoch;
+  // While moving, the bricks not in memory yet are copied between frames (when the scene
+  // holds the source, which the copies then keep alive); a still copies all it wants.
+  const bool async = copier && scene.interactive && std::isfinite(load_ms) && scene.source.get() == &source;
+  std::vector<BrickCopyJob> jobs;
+  if (copier) {
+    if (auto err = copier->take_error()) return err;
+    for (CopiedBrick& c : copier->take()) {
+      auto it = st.layers.find(c.brick->layer);
+      if (it == st.layers.end() || it->second.key != c.context->key ||
+          c.context->displayed_source_axis != displayed_source_axis || it->second.table.size() != P.levels.size())
+        continue;  // of data no longer shown
+      const BrickId id = c.brick->id;
+      const auto& level = P.levels[static_cast<size_t>(id.level)];
+      if (level.size != c.context->pyramid.levels[static_cast<size_t>(id.level)].size) continue;
+      HostBrick*& slot = it->second.table[static_cast<size_t>(id.level)][static_cast<size_t>(level.index(id.b))];
+      if (slot) continue;  // a still copied it meanwhile
+      slot = c.brick.get();
+      st.lru.push_front(slot);
+      slot->lru = st.lru.begin();
+      st.bytes += kBrickBytes;
+      st.bricks[{c.brick->layer, id}] = std::move(c.brick);
+    }
+  }
 
   std::vector<const LayerState*> shown;
   for (const LayerState& layer : scene.layers)
@@ -186,6 +165,17 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     // Centre-first through the cache's lane: the previous view's queued loads are dropped.
     const data::RequestHint hint{kBrickLane + static_cast<int>(li), 0, false};
     source.request_all(boxes, hint);
+    if (async) {
+      auto context = std::make_shared<BrickCopyContext>();
+      context->source = scene.source;
+      context->pyramid = P;
+      context->displayed_source_axis = displayed_source_axis;
+      context->layer = layer.id;
+      context->key = lb.key;
+      context->lane = hint.lane;
+      for (size_t i = 0; i < missing.size(); ++i)
+        if (missing[i].level != P.coarsest()) jobs.push_back({context, missing[i], boxes[i].box});
+    }
     const double t_requested = steady_ms();
     request_ms += t_requested - t_layer;
     // Copied out of the cache on every core (each brick is a read and a 34^3 copy); while
@@ -214,13 +204,13 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
         // or past the deadline (it is few bricks, read once), so no frame shows empty space
         // where data is, as the first frames after a toggle to 3D otherwise would.
         bool ready = missing[i].level == P.coarsest() ||
-                     (steady_ms() < load_until &&
+                     (!async && steady_ms() < load_until &&
                       (!scene.interactive || source.request(boxes[i].level, boxes[i].box, {hint.lane, 0, true})));
         if (!ready) continue;
         auto brick = std::make_unique<HostBrick>();
         brick->id = missing[i];
         brick->layer = layer.id;
-        if ((errors[i] = load_brick(scene, source, P, boxes[i].box, brick.get()))) {
+        if ((errors[i] = copy_brick(source, P, displayed_source_axis, boxes[i].box, brick.get()))) {
           halt = true;
           return;
         }
@@ -254,6 +244,7 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
       st.bricks[{layer.id, brick->id}] = std::move(loaded[k]);
     }
   }
+  if (copier) copier->post(std::move(jobs));  // a still's empty list stops the copies
   // LRU eviction within the budget; bricks this frame wants stay.
   while (st.bytes > budget && !st.lru.empty() && st.lru.back()->used != epoch) {
     HostBrick* b = st.lru.back();

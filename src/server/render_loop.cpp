@@ -355,8 +355,8 @@ void RenderLoop::run() {
         state_.bricks_loading = st.residency.loading;
         state_.brick_bytes = st.residency.bytes;
         state_.brick_budget_bytes = st.residency.budget_bytes;
-        if (st.bricked && !refine_only) {
-          auto& m = state_.moving_brick_ms;
+        if (st.bricked) {
+          auto& m = refine_only ? state_.still_brick_ms : state_.moving_brick_ms;
           m.choose += st.residency.choose_ms;
           m.request += st.residency.request_ms;
           m.copy += st.residency.copy_ms;

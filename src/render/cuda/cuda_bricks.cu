@@ -9,12 +9,13 @@
 
 #include "cuda_bricks.cuh"
 #include "voxcast/core/clock.hpp"
+#include "voxcast/core/thread_pool.hpp"
 
 namespace voxcast::render {
 namespace {
 
 constexpr int kMaxBrickLevels = 12;
-constexpr int kStaging = 64;  // bricks in the pinned staging ring
+constexpr int kStagingHalf = 128;  // bricks in each half of the pinned staging buffer (20 MB)
 constexpr int S = kBrickStored;
 
 struct BrickView {
@@ -37,9 +38,11 @@ struct BrickView {
 };
 
 struct Found {
-  int slot, level;
+  int slot = -1, level = 0;
   double q[3];
   int b[3];
+  unsigned char flags = 0;  // the slot's: 1 drawn this frame, 2 finer bricks drawn inside
+  float2 minmax;
 };
 
 __device__ bool find(const BrickView& B, int layer, const double p[3], Found* f) {
@@ -55,6 +58,8 @@ __device__ bool find(const BrickView& B, int layer, const double p[3], Found* f)
     if (s >= 0 && (B.flags[s] & 1)) {
       f->slot = s;
       f->level = l;
+      f->flags = B.flags[s];
+      f->minmax = B.minmax[s];
       for (int i = 0; i < 3; ++i) {
         f->q[i] = q[i];
         f->b[i] = b[i];
@@ -63,6 +68,21 @@ __device__ bool find(const BrickView& B, int layer, const double p[3], Found* f)
     }
   }
   return false;
+}
+
+// `f` again at `p` when p lies in the same brick and no finer brick is drawn inside it
+// (then find() would return it): one level's arithmetic instead of a page-table walk from
+// the finest level (most steps of a ray stay in the brick of the step before).
+__device__ bool same_brick(const BrickView& B, const double p[3], Found* f) {
+  if (f->slot < 0 || (f->flags & 2)) return false;
+  const int l = f->level;
+  double q[3];
+  for (int i = 0; i < 3; ++i) {
+    q[i] = fmin(fmax((p[i] + 0.5) * B.inv_factor[l][i] - 0.5, 0.0), B.max_coord[l][i]);
+    if (min(static_cast<int>(q[i]) / kBrickEdge, B.bricks[l][i] - 1) != f->b[i]) return false;
+  }
+  for (int i = 0; i < 3; ++i) f->q[i] = q[i];
+  return true;
 }
 
 __device__ float brick_sample(const BrickView& B, const Found& f, bool linear) {
@@ -102,14 +122,14 @@ __device__ ray::RayColor march_bricks(const BrickView& B, const DeviceLayer& L, 
     pos[0] = o[0] + d[0] * t;
     pos[1] = o[1] + d[1] * t;
     pos[2] = o[2] + d[2] * t;
-    if (!find(B, layer, pos, &f)) {
+    if (!same_brick(B, pos, &f) && !find(B, layer, pos, &f)) {
+      f.slot = -1;
       step = B.step[B.finest];
       have_prev = false;
       continue;
     }
     step = B.step[f.level];
-    float2 mm = B.minmax[f.slot];
-    if (!(B.flags[f.slot] & 2) && ray::can_skip(s, p, mm.x, mm.y)) {
+    if (!(f.flags & 2) && ray::can_skip(s, p, f.minmax.x, f.minmax.y)) {
       double k = floor((brick_exit(B, f, o, d) - t) / step);
       if (k > 0) t += step * k;
       have_prev = false;
@@ -190,12 +210,15 @@ std::unique_ptr<CudaBrickPool> CudaBrickPool::create(size_t bytes, std::optional
   if (auto e = cudaMalloc3DArray(&p->atlas_, &desc, extent); e != cudaSuccess) return fail("brick atlas", e);
   if (auto e = make_array_textures(p->atlas_, &p->point_, &p->linear_); e != cudaSuccess) return fail("brick texture", e);
   if (auto e = cudaStreamCreateWithFlags(&p->stream_, cudaStreamNonBlocking); e != cudaSuccess) return fail("stream", e);
-  if (auto e = cudaMallocHost(&p->staging_, kBrickBytes * kStaging); e != cudaSuccess) return fail("staging", e);
+  if (auto e = cudaMallocHost(&p->staging_, kBrickBytes * 2 * kStagingHalf); e != cudaSuccess) return fail("staging", e);
+  for (auto& ev : p->staged_)
+    if (auto e = cudaEventCreateWithFlags(&ev, cudaEventDisableTiming); e != cudaSuccess) return fail("event", e);
   if (auto e = cudaMalloc(&p->minmax_, sizeof(float2) * p->slots_); e != cudaSuccess) return fail("min/max", e);
   if (auto e = cudaMalloc(&p->flags_, p->slots_); e != cudaSuccess) return fail("flags", e);
   if (auto e = cudaMalloc(&p->samples_, sizeof(int64_t) * kMaxBrickLevels); e != cudaSuccess) return fail("samples", e);
   p->slot_.resize(p->slots_);
   p->host_flags_.assign(p->slots_, 0);
+  p->host_minmax_.assign(p->slots_, make_float2(0, 0));
   for (size_t i = p->slots_; i-- > 0;) p->free_.push_back(static_cast<int>(i));
   return p;
 }
@@ -207,30 +230,51 @@ CudaBrickPool::~CudaBrickPool() {
   if (point_) cudaDestroyTextureObject(point_);
   if (atlas_) cudaFreeArray(atlas_);
   cudaFreeHost(staging_);
+  for (auto& ev : staged_)
+    if (ev) cudaEventDestroy(ev);
   cudaFree(minmax_);
   cudaFree(flags_);
   cudaFree(samples_);
   if (stream_) cudaStreamDestroy(stream_);
 }
 
-std::optional<data::DataError> CudaBrickPool::upload(int slot, const HostBrick& b) {
-  if (staging_next_ == kStaging) {  // the ring is full: wait until its copies are done
-    VOXCAST_CUDA_CHECK(cudaStreamSynchronize(stream_), "brick uploads");
-    staging_next_ = 0;
+std::optional<data::DataError> CudaBrickPool::upload(const std::vector<Upload>& uploads, ThreadPool* copiers) {
+  constexpr size_t kFloats = kBrickBytes / sizeof(float);
+  for (size_t begin = 0, batch = 0; begin < uploads.size(); begin += kStagingHalf, ++batch) {
+    const size_t n = std::min<size_t>(kStagingHalf, uploads.size() - begin);
+    const size_t half = batch % 2;
+    float* stage = staging_ + half * kStagingHalf * kFloats;
+    VOXCAST_CUDA_CHECK(cudaEventSynchronize(staged_[half]), "staging");  // its previous copies are done
+    auto fill = [&](int lo, int hi) {
+      for (int k = lo; k < hi; ++k)
+        std::memcpy(stage + static_cast<size_t>(k) * kFloats, uploads[begin + static_cast<size_t>(k)].brick->values.data(),
+                    kBrickBytes);
+    };
+    if (copiers && n > 8) copiers->parallel_for(static_cast<int>(n), fill);
+    else fill(0, static_cast<int>(n));
+    for (size_t k = 0; k < n; ++k) {
+      const int slot = uploads[begin + k].slot;
+      cudaMemcpy3DParms copy{};
+      copy.srcPtr = make_cudaPitchedPtr(stage + k * kFloats, S * sizeof(float), S, S);
+      copy.dstArray = atlas_;
+      copy.dstPos = make_cudaPos(static_cast<size_t>(slot % sx_) * S, static_cast<size_t>((slot / sx_) % sy_) * S,
+                                 static_cast<size_t>(slot / (sx_ * sy_)) * S);
+      copy.extent = make_cudaExtent(S, S, S);
+      copy.kind = cudaMemcpyHostToDevice;
+      VOXCAST_CUDA_CHECK(cudaMemcpy3DAsync(&copy, stream_), "brick upload");
+      const HostBrick& b = *uploads[begin + k].brick;
+      host_minmax_[static_cast<size_t>(slot)] = make_float2(b.min, b.max);
+      minmax_lo_ = std::min(minmax_lo_, static_cast<size_t>(slot));
+      minmax_hi_ = std::max(minmax_hi_, static_cast<size_t>(slot) + 1);
+    }
+    VOXCAST_CUDA_CHECK(cudaEventRecord(staged_[half], stream_), "staging");
   }
-  float* stage = staging_ + static_cast<size_t>(staging_next_++) * (kBrickBytes / sizeof(float));
-  std::memcpy(stage, b.values.data(), kBrickBytes);
-  cudaMemcpy3DParms copy{};
-  copy.srcPtr = make_cudaPitchedPtr(stage, S * sizeof(float), S, S);
-  copy.dstArray = atlas_;
-  copy.dstPos = make_cudaPos(static_cast<size_t>(slot % sx_) * S, static_cast<size_t>((slot / sx_) % sy_) * S,
-                             static_cast<size_t>(slot / (sx_ * sy_)) * S);
-  copy.extent = make_cudaExtent(S, S, S);
-  copy.kind = cudaMemcpyHostToDevice;
-  VOXCAST_CUDA_CHECK(cudaMemcpy3DAsync(&copy, stream_), "brick upload");
-  float2 mm = make_float2(b.min, b.max);
-  VOXCAST_CUDA_CHECK(cudaMemcpyAsync(minmax_ + slot, &mm, sizeof(float2), cudaMemcpyHostToDevice, stream_),
-                     "brick min/max");
+  if (minmax_lo_ < minmax_hi_)
+    VOXCAST_CUDA_CHECK(cudaMemcpyAsync(minmax_ + minmax_lo_, host_minmax_.data() + minmax_lo_,
+                                       sizeof(float2) * (minmax_hi_ - minmax_lo_), cudaMemcpyHostToDevice, stream_),
+                       "brick min/max");
+  minmax_lo_ = SIZE_MAX;
+  minmax_hi_ = 0;
   return std::nullopt;
 }
 
@@ -259,7 +303,7 @@ std::optional<data::DataError> CudaBrickPool::sync_tables(const BrickPyramid& p,
 
 std::optional<data::DataError> CudaBrickPool::cast(const BrickStore& host, const BrickFrame& frame, const DeviceView& v,
                                                    double step_voxels, uchar4* out, std::vector<int64_t>* samples,
-                                                   double* place_ms) {
+                                                   double* place_ms, ThreadPool* copiers) {
   const double t_start = steady_ms();
   const BrickPyramid& P = host.pyramid;
   if (P.levels.size() > static_cast<size_t>(kMaxBrickLevels))
@@ -278,8 +322,8 @@ std::optional<data::DataError> CudaBrickPool::cast(const BrickStore& host, const
   }
   frame_ += 1;
   std::fill(host_flags_.begin(), host_flags_.end(), 0);
-  VOXCAST_CUDA_CHECK(cudaStreamSynchronize(stream_), "previous frame");  // the staging ring is free again
-  staging_next_ = 0;
+  VOXCAST_CUDA_CHECK(cudaStreamSynchronize(stream_), "previous frame");
+  std::vector<Upload> uploads;
   if (auto err = sync_tables(P, frame.layers)) return err;
   // Slots of bricks no frame wants any more, least recently used first.
   std::vector<int> evictable;
@@ -326,7 +370,7 @@ std::optional<data::DataError> CudaBrickPool::cast(const BrickStore& host, const
                                        P.levels[static_cast<size_t>(old.id.level)].index(old.id.b)),
                    -1);
         }
-        if (auto err = upload(slot, *b)) return err;
+        uploads.push_back({slot, b});
         slot_[static_cast<size_t>(slot)] = {layer.id, id, frame_};
         table.set(entry, slot);
       }
@@ -334,6 +378,7 @@ std::optional<data::DataError> CudaBrickPool::cast(const BrickStore& host, const
       host_flags_[static_cast<size_t>(slot)] = static_cast<unsigned char>(1 | (b->finer_epoch == frame.epoch ? 2 : 0));
     }
   }
+  if (auto err = upload(uploads, copiers)) return err;
   if (auto err = sync_tables(P, frame.layers)) return err;
   VOXCAST_CUDA_CHECK(cudaMemcpyAsync(flags_, host_flags_.data(), slots_, cudaMemcpyHostToDevice, stream_), "flags");
 

@@ -11,6 +11,10 @@
 #include "cuda_common.cuh"
 #include "voxcast/render/brick_store.hpp"
 
+namespace voxcast {
+class ThreadPool;
+}
+
 namespace voxcast::render {
 
 class CudaBrickPool {
@@ -27,9 +31,10 @@ class CudaBrickPool {
   // v.height): uploads the bricks the frame draws from that the pool lacks, then casts.
   // `samples` gets the ray samples per level, `place_ms` the host time spent before the
   // cast (slots, uploads, page tables).
+  // `copiers` (optional) copies the new bricks into the staging buffers in parallel.
   std::optional<data::DataError> cast(const BrickStore& host, const BrickFrame& frame, const DeviceView& view,
                                       double step_voxels, uchar4* out, std::vector<int64_t>* samples,
-                                      double* place_ms);
+                                      double* place_ms, ThreadPool* copiers = nullptr);
 
  private:
   CudaBrickPool() = default;
@@ -38,7 +43,13 @@ class CudaBrickPool {
     BrickId id;
     uint64_t used = 0;
   };
-  std::optional<data::DataError> upload(int slot, const HostBrick& b);
+  struct Upload {
+    int slot;
+    const HostBrick* brick;
+  };
+  // Copies `uploads` into the atlas on the stream: batches through the two halves of the
+  // pinned staging buffer (one filled while the other's copies run), min/max with them.
+  std::optional<data::DataError> upload(const std::vector<Upload>& uploads, ThreadPool* copiers);
   std::optional<data::DataError> sync_tables(const BrickPyramid& p, const std::vector<const LayerState*>& layers);
 
   size_t slots_ = 0;
@@ -46,9 +57,11 @@ class CudaBrickPool {
   cudaArray_t atlas_ = nullptr;
   cudaTextureObject_t linear_ = 0, point_ = 0;
   cudaStream_t stream_ = nullptr;
-  float* staging_ = nullptr;   // pinned, kStaging bricks
-  int staging_next_ = 0;
+  float* staging_ = nullptr;   // pinned, 2 x kStagingHalf bricks
+  cudaEvent_t staged_[2] = {nullptr, nullptr};  // a half's copies are done
   float2* minmax_ = nullptr;   // per slot, device
+  std::vector<float2> host_minmax_;  // per slot
+  size_t minmax_lo_ = SIZE_MAX, minmax_hi_ = 0;  // slots [lo, hi) differ from the device's
   unsigned char* flags_ = nullptr;  // per slot, device: 1 drawn this frame, 2 finer bricks inside
   std::vector<unsigned char> host_flags_;
   int64_t* samples_ = nullptr;  // per level, device

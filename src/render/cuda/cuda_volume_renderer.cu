@@ -13,6 +13,7 @@
 
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/thread_pool.hpp"
+#include "voxcast/render/brick_copier.hpp"
 #include "voxcast/render/camera3d.hpp"
 #include "voxcast/render/colormap.hpp"
 #include "voxcast/render/lut.hpp"
@@ -120,7 +121,8 @@ struct CudaVolumeRenderer::Impl {
   double frame_ms = 33.0;
   std::string bricks_mode = "auto";
   BrickStore host_bricks;
-  ThreadPool brick_loaders{0};  // copies bricks out of the source on every core
+  ThreadPool brick_loaders{0};  // copies bricks out of the source on every core (a still's)
+  BrickCopier brick_copier{0};  // copies a moving view's bricks between frames
   std::unique_ptr<CudaBrickPool> pool;
   VolumeRenderStats stats;  // level, completeness and residency of the last cast
   int last_level = 0;
@@ -208,7 +210,7 @@ struct CudaVolumeRenderer::Impl {
     size_t wanted_bytes = std::min(pool->bytes(), static_cast<size_t>(host_bytes));
     const double load_ms = scene.interactive ? frame_ms * 0.4 : INFINITY;
     if ((err = update_bricks(&host_bricks, scene, source, cam, v.width, v.height, wanted_bytes, load_ms, nullptr,
-                             &stopped, &frame, &brick_loaders)))
+                             &stopped, &frame, &brick_loaders, 1.0, &brick_copier)))
       return err;
     const BrickPyramid& P = host_bricks.pyramid;
     v.sx = P.scale0[0];
@@ -226,7 +228,8 @@ struct CudaVolumeRenderer::Impl {
     if ((err = frame_buffer(v))) return err;
     std::vector<int64_t> samples;
     double place_ms = 0;
-    if ((err = pool->cast(host_bricks, frame, v, scene.interactive ? 1.0 : 0.5, rgba, &samples, &place_ms)))
+    if ((err = pool->cast(host_bricks, frame, v, scene.interactive ? 1.0 : 0.5, rgba, &samples, &place_ms,
+                             &brick_loaders)))
       return err;
     stats.bricked = true;
     stats.complete = frame.complete;

@@ -20,6 +20,8 @@ class ThreadPool;
 
 namespace voxcast::render {
 
+class BrickCopier;
+
 struct HostBrick {
   std::vector<float> values;  // kBrickStored^3, x fastest, the apron included
   float min = 0, max = 0;     // over the stored voxels (the apron included)
@@ -71,11 +73,14 @@ struct BrickFrame {
 // LRU trimmed to `budget_bytes`, and the frame epoch stamped on what it draws from.
 // `pixel_error`: pixels a voxel may span (larger: coarser bricks, as while moving too slowly).
 // `*stopped` when `cancel` was raised. Bricks are copied out of the source on `loaders`
-// (optional; not in use by the caller meanwhile).
+// (optional; not in use by the caller meanwhile). With a `copier`, a moving frame (finite
+// `load_ms`) copies only the coarsest level itself and posts the rest to it; every frame
+// first adopts the bricks it copied.
 std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& scene, const data::VolumeSource& source,
                                              const Camera3D& cam, int width, int height, size_t budget_bytes,
                                              double load_ms, const std::atomic<bool>* cancel, bool* stopped,
-                                             BrickFrame* out, ThreadPool* loaders = nullptr, double pixel_error = 1.0);
+                                             BrickFrame* out, ThreadPool* loaders = nullptr, double pixel_error = 1.0,
+                                             BrickCopier* copier = nullptr);
 // After an incomplete frame: true once one of the most urgent missing bricks is in memory,
 // or when nothing is loading any more (a frame must request them again).
 bool bricks_arrived(const BrickStore& store, const data::VolumeSource& source);

@@ -91,11 +91,13 @@ struct RenderLoopState {
   std::vector<int> bricks_resident;  // per level, of the wanted ones
   int bricks_loading = 0;
   size_t brick_bytes = 0, brick_budget_bytes = 0;
-  // Host time of the bricked frames while moving, summed (means for the benchmark).
-  struct MovingBrickMs {
+  // Host time of the bricked frames while moving and of the stills (refinements), summed
+  // (means for the benchmark).
+  struct BrickFrameMs {
     double choose = 0, request = 0, copy = 0, place = 0, total = 0;
     uint64_t frames = 0;
-  } moving_brick_ms;
+  };
+  BrickFrameMs moving_brick_ms, still_brick_ms;
   int viewers = 0;
   int ready_viewers = 0;     // viewers that could take a new frame now (receipts; else all)
   uint64_t paced_waits = 0;  // frames that waited for a viewer to be ready
