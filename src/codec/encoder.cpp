@@ -55,6 +55,10 @@ protocol::Result<AVCodecContext*> open_codec(const EncoderConfig& c, const char*
   ctx->color_primaries = AVCOL_PRI_BT709;
   ctx->color_trc = AVCOL_TRC_BT709;
   av_opt_set_int(ctx->priv_data, "forced-idr", 1, 0);
+  if (c.max_bitrate_bps > 0) {
+    ctx->rc_max_rate = static_cast<int64_t>(c.max_bitrate_bps);
+    ctx->rc_buffer_size = static_cast<int>(c.max_bitrate_bps / c.fps);
+  }
   int err = 0;
   if (std::string(name) == "libx264") {
     av_opt_set(ctx->priv_data, "preset", c.preset.c_str(), 0);
@@ -71,8 +75,13 @@ protocol::Result<AVCodecContext*> open_codec(const EncoderConfig& c, const char*
     av_opt_set(ctx->priv_data, "tune", "ull", 0);
     av_opt_set_int(ctx->priv_data, "zerolatency", 1, 0);
     av_opt_set_int(ctx->priv_data, "delay", 0, 0);
-    av_opt_set(ctx->priv_data, "rc", "constqp", 0);
-    av_opt_set_int(ctx->priv_data, "qp", c.crf, 0);
+    if (c.max_bitrate_bps > 0) {  // the quality level, within the link's cap
+      av_opt_set(ctx->priv_data, "rc", "vbr", 0);
+      av_opt_set_int(ctx->priv_data, "cq", c.crf, 0);
+    } else {
+      av_opt_set(ctx->priv_data, "rc", "constqp", 0);
+      av_opt_set_int(ctx->priv_data, "qp", c.crf, 0);
+    }
     // A GPU without an encoder (H100, H200) fails here; keep libav quiet about it.
     int level = av_log_get_level();
     av_log_set_level(AV_LOG_QUIET);

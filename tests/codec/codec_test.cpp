@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "voxcast/codec/decoder.hpp"
 #include "voxcast/codec/device_picture.hpp"
@@ -107,6 +109,43 @@ TEST(Codec, LowerCrfGivesHigherQuality) {
     psnr[pass] = psnr_rgba(rgba.data(), back.data(), cfg.width, cfg.height);
   }
   EXPECT_GT(psnr[1], psnr[0] + 3.0);
+}
+
+// A link's cap: a VBV of about one frame keeps every frame near cap / fps (the keyframe
+// included), where quality alone makes frames several times larger; it still decodes.
+TEST(Codec, ABitrateCapKeepsEachFrameNearItsShareOfTheLink) {
+  double mean_bytes[2] = {0, 0};
+  size_t largest[2] = {0, 0};
+  const double cap = 250e3, fps = 60;
+  for (int capped = 0; capped < 2; ++capped) {
+    EncoderConfig cfg;
+    cfg.width = 320;
+    cfg.height = 192;
+    cfg.fps = fps;
+    cfg.threads = 1;
+    cfg.max_bitrate_bps = capped ? cap : 0;
+    auto enc = H264Encoder::open(cfg);
+    ASSERT_TRUE(enc) << enc.error().message;
+    auto dec = H264Decoder::open();
+    ASSERT_TRUE(dec);
+    const int frames = 30;
+    for (int t = 0; t < frames; ++t) {
+      auto rgba = pattern(cfg.width, cfg.height, t * 3);
+      rgba_to_i420(rgba.data(), cfg.width, cfg.height, cfg.width * 4, enc.value()->input(), nullptr);
+      auto au = enc.value()->encode(t == 15);
+      ASSERT_TRUE(au) << au.error().message;
+      mean_bytes[capped] += static_cast<double>(au->avcc.size()) / frames;
+      if (t > 0) largest[capped] = std::max(largest[capped], au->avcc.size());
+      auto pic = dec.value()->decode(au->avcc);
+      ASSERT_TRUE(pic && pic.value()) << "frame " << t;
+    }
+  }
+  const double share = cap / 8 / fps;  // 521 bytes
+  std::printf("uncapped %.0f B/frame (largest %zu), capped at 250 kbit/s %.0f B/frame (largest %zu), share %.0f\n",
+              mean_bytes[0], largest[0], mean_bytes[1], largest[1], share);
+  EXPECT_GT(mean_bytes[0], 3 * share);     // the pattern needs more than the link carries
+  EXPECT_LT(mean_bytes[1], 1.5 * share);   // the cap holds on average
+  EXPECT_LT(static_cast<double>(largest[1]), 4 * share);  // and a forced IDR stays near it too
 }
 
 TEST(Codec, RejectsBadInput) {

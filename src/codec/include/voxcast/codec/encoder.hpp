@@ -17,6 +17,9 @@ struct EncoderConfig {
   int threads = 0;     // 0: all cores
   std::string preset = "ultrafast";  // x264
   std::string backend = "auto";      // auto: NVENC when the GPU has an encoder, else x264; x264; nvenc
+  // 0: quality alone decides the size (CRF). Else a cap for a client's link: capped CRF
+  // with a VBV of about one frame (as Moonlight), so no frame queues behind a big one.
+  double max_bitrate_bps = 0;
 };
 
 struct EncodedFrame {
