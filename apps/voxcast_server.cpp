@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
   app.add_option("--crf", cfg.crf, "x264 quality while interacting (lower is better)")->check(CLI::Range(0, 51))->capture_default_str();
   app.add_option("--still-crf", cfg.still_crf, "x264 quality of the refinement pass once the view is still (-1: off)")
       ->check(CLI::Range(-1, 51))->capture_default_str();
+  bool no_rate_control = false;
+  app.add_flag("--no-rate-control", no_rate_control,
+               "send every client the stream as quality alone makes it, whatever its link carries");
   app.add_option("--frame-ms", cfg.frame_ms, "3D frame-time budget while the camera moves (adaptive resolution)")
       ->check(CLI::Range(1.0, 1000.0))->capture_default_str();
   app.add_option("--renderer", cfg.renderer, "3D renderer: auto (CUDA when a GPU is present), cuda, cpu")
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
                  "URL prefix (http://, https://, s3://) under which clients may open datasets with napari.load_zarr; repeatable");
   CLI11_PARSE(app, argc, argv);
   cfg.remote = apps::resolve_remote(remote);
+  cfg.rate_control = !no_rate_control;
 
   LogLevel level;
   if (!parse_log_level(log_level, &level)) {

@@ -17,7 +17,7 @@ if [ "${VOXCAST_SKIP_TSAN:-0}" != "1" ]; then
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DVOXCAST_TSAN=ON >/dev/null
   cmake --build build-tsan -j "$JOBS" --target integration_tests core_tests client_tests data_tests render_tests
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp"
-  (cd build-tsan && ctest --output-on-failure --timeout 180 -j 2 -R '^(Session|Stream|Reconnect|Tls|ClientLoop|Screenshot|ExactStill|Receipts|Dataset|ChunkCache|BrickCopier|Multiscale2D|ThreadPool|DecodeGate|Mirror|Report)\.')
+  (cd build-tsan && ctest --output-on-failure --timeout 180 -j 2 -R '^(Session|Stream|Reconnect|Tls|ClientLoop|Screenshot|ExactStill|Receipts|RateControl|Dataset|ChunkCache|BrickCopier|Multiscale2D|ThreadPool|DecodeGate|Mirror|Report)\.')
 fi
 
 # Fuzzing smoke: every libFuzzer target for 10 s on its seed corpus (clang-14, build-fuzz/).

@@ -139,6 +139,11 @@ std::string metrics_text(const ServerStats& s) {
          static_cast<double>(s.frames_sent));
   metric("voxcast_stills_sent_total", "counter", "Exact stills (lossless PNG) written to pixel clients that take them.",
          static_cast<double>(s.stills_sent));
+  int capped = 0;
+  for (const auto& l : s.pixel_links) capped += l.stream_step >= 0 ? 1 : 0;
+  metric("voxcast_pixel_capped_clients", "gauge", "Pixel clients whose stream is capped to fit their link.", capped);
+  metric("voxcast_capped_encodes_total", "counter", "Encodes made for capped links (beside the uncapped stream).",
+         static_cast<double>(s.render.capped_encodes));
   metric("voxcast_frames_skipped_total", "counter", "Frames a pixel client skipped (waiting for a keyframe or behind).",
          static_cast<double>(s.frames_skipped));
   metric("voxcast_stream_configs_total", "counter", "notify.stream broadcasts (the avcC changed).",

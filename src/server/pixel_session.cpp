@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "server_core.hpp"
+#include "voxcast/core/clock.hpp"
 #include "voxcast/core/log.hpp"
 #include "voxcast/protocol/pixel_header.hpp"
 #include "voxcast/protocol/receipt.hpp"
@@ -49,6 +50,14 @@ void PixelSession::start() {
 
 bool PixelSession::offer(const std::shared_ptr<const OutgoingFrame>& frame) {
   if (state_.closing) return false;
+  if (!frame->still && frame->cap_step != state_.stream_step) {
+    // Another encode's frame: none of this client's business, unless it is the keyframe of
+    // the stream it is to move to (its frames decode from there on).
+    if (frame->cap_step != state_.target_step || !frame->keyframe) return true;
+    state_.stream_step = frame->cap_step;
+    state_.stream_switches += 1;
+    core_.stream_steps_dirty = true;  // its old stream may go
+  }
   if (frame->still) {
     // A still only covers a decodable picture; a client already behind goes without.
     if (state_.waiting_for_keyframe || queue_.size() >= core_.config.pixel_queue_frames) {
@@ -92,7 +101,21 @@ size_t PixelSession::frames_in_flight() const {
 }
 
 bool PixelSession::ready_for_frame() const {
-  return !state_.closing && (!state_.receipts || frames_in_flight() < core_.config.pixel_frames_in_flight);
+  if (state_.closing) return false;
+  if (!state_.receipts) return true;
+  // A long link holds more frames than the fixed window: its round trip's worth (LinkRate).
+  size_t window = core_.config.pixel_frames_in_flight;
+  if (core_.config.rate_control)
+    window = std::max(window, static_cast<size_t>(link_.frames_in_flight(1000.0 / core_.config.fps)));
+  return frames_in_flight() < window;
+}
+
+void PixelSession::update_wanted_step() {
+  if (!state_.receipts || !core_.config.rate_control) return;
+  const int step = cap_step(link_.cap_bps());
+  if (step == state_.wanted_step) return;
+  state_.wanted_step = step;
+  core_.update_stream_steps();
 }
 
 void PixelSession::on_text(std::string_view text) {
@@ -106,6 +129,8 @@ void PixelSession::on_text(std::string_view text) {
   }
   if (static_cast<int64_t>(seq.value()) <= state_.receipted_seq) return;
   state_.receipted_seq = seq.value();
+  link_.on_done(seq.value(), steady_ms());
+  update_wanted_step();
   core_.update_pixel_readiness();
 }
 
@@ -235,7 +260,11 @@ asio::awaitable<void> PixelSession::write_loop() {
       protocol::write_pixel_header(h, header.data());
       const protocol::Bytes& payload = frame->still ? frame->still_payload : frame->avcc;
       std::array<asio::const_buffer, 2> buffers{asio::buffer(header), asio::buffer(payload)};
+      link_.on_sent(h.seq, header.size() + payload.size(), steady_ms());
       co_await ws_.write(buffers);
+      // Without receipts the write's completion is all there is to go by (the socket's
+      // small send buffer makes it close to the link's).
+      if (!state_.receipts) link_.on_done(h.seq, steady_ms());
       state_.sent += 1;
       if (frame->still) {
         state_.stills_sent += 1;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <sstream>
+#include <utility>
 
 #include "voxcast/core/clock.hpp"
 #include "voxcast/core/log.hpp"
@@ -11,6 +12,7 @@
 #include "voxcast/protocol/frame_meta.hpp"
 #include "voxcast/protocol/still.hpp"
 #include "voxcast/render/slice_renderer.hpp"
+#include "voxcast/server/stream_encoders.hpp"
 
 namespace voxcast::server {
 
@@ -22,7 +24,9 @@ std::string describe(const RenderLoopState& s) {
     << " refine_pending=" << s.refine_pending
     << " data_pending=" << s.data_pending << " data_refinements=" << s.data_refinements
     << " viewers=" << s.viewers << " ready_viewers=" << s.ready_viewers << " paced_waits=" << s.paced_waits
-    << " still_viewers=" << s.still_viewers << " stills=" << s.stills;
+    << " still_viewers=" << s.still_viewers << " stills=" << s.stills << " stream_steps=";
+  for (size_t i = 0; i < s.stream_steps.size(); ++i) o << (i ? "," : "") << s.stream_steps[i];
+  o << " capped_encodes=" << s.capped_encodes;
   if (s.bricked) {
     o << " bricks_loading=" << s.bricks_loading << " brick_mb=" << (s.brick_bytes >> 20) << "/"
       << (s.brick_budget_bytes >> 20) << " level_samples=";
@@ -109,6 +113,22 @@ void RenderLoop::request_keyframe() {
   wake_.notify_one();
 }
 
+void RenderLoop::request_keyframe(int step) {
+  if (step < 0) return request_keyframe();
+  {
+    std::lock_guard lock(mutex_);
+    if (std::find(state_.keyframe_steps.begin(), state_.keyframe_steps.end(), step) != state_.keyframe_steps.end()) return;
+    state_.keyframe_steps.push_back(step);
+  }
+  wake_.notify_one();
+}
+
+void RenderLoop::set_stream_steps(std::vector<int> steps) {
+  if (steps.empty()) steps = {-1};
+  std::lock_guard lock(mutex_);
+  state_.stream_steps = std::move(steps);
+}
+
 void RenderLoop::request_quiet_keyframe() {
   {
     std::lock_guard lock(mutex_);
@@ -161,16 +181,18 @@ void RenderLoop::run() {
   double picture_render_ms = 0;  // what the current picture took to render (a still re-sends it)
   bool shown_3d = false;         // the current picture is a 3D one (which renderer to ask for data)
   double view_changed_ms = 0;    // when a new view was last rendered (not a refinement of one)
+  CappedEncoders capped;         // the encodes for clients on capped links
 
   while (true) {
     std::shared_ptr<const render::Scene> scene;
     bool idr = false, refine_only = false, data_refine = false;
     int still_viewers = 0;
+    std::vector<int> steps, step_idrs;  // cap steps to encode; those owing an IDR
     {
       std::unique_lock lock(mutex_);
       auto has_work = [&] {
         bool fresh = state_.viewers > 0 && latest_->version != state_.rendered_version;
-        return stop_ || state_.keyframe_pending || fresh;
+        return stop_ || state_.keyframe_pending || !state_.keyframe_steps.empty() || fresh;
       };
       // A frame drawn from coarser data: poll until the wanted chunks are in memory, then
       // draw it again (a new frame) unless the user has moved on. In 3D, once the view
@@ -223,6 +245,8 @@ void RenderLoop::run() {
       state_.keyframe_pending = false;
       state_.refine_pending = false;
       still_viewers = state_.still_viewers;
+      steps = state_.stream_steps;
+      step_idrs = std::exchange(state_.keyframe_steps, {});
     }
 
     double t0 = steady_ms();
@@ -294,54 +318,72 @@ void RenderLoop::run() {
       codec::rgba_to_i420(frame.rgba.data(), frame.width, frame.height, frame.width * 4, encoder_->input(),
                           &convert_pool);
     int crf = refine_only && refine_quality ? config_.still_crf : config_.encoder.crf;
-    auto encoded = encoder_->encode(idr, crf);
-    double encode_ms = steady_ms() - t1;
-    if (!encoded) {
-      log_error("render", "encode failed: " + encoded.error().message);
-      std::lock_guard lock(mutex_);
-      state_.render_errors += 1;
-      state_.last_error = encoded.error().message;
-      continue;
-    }
-    if (encoded->keyframe) owe_idr = false;
-    auto out = std::make_shared<OutgoingFrame>();
-    out->keyframe = encoded->keyframe;
-    out->capture_time = capture;
-    out->scene_version = scene->version;
-    out->render_ms = render_ms;
-    out->encode_ms = encode_ms;
-    out->refined = refined;
-    out->partial = incomplete;
-    if (out->keyframe) {
-      auto ps = protocol::find_parameter_sets(encoded->avcc);
-      if (auto info = protocol::parse_sps(ps.sps)) {
-        stream_w = static_cast<uint32_t>(info->width);
-        stream_h = static_cast<uint32_t>(info->height);
+    // One encode per cap step the clients need (uncapped first); a wake only for a step's
+    // keyframe (a client joining that stream) re-encodes the picture on that step alone.
+    capped.set_steps(config_.encoder, steps);
+    std::vector<int> encode_now;
+    const bool keyframes_only = !rerender && !refine_only && !idr && !step_idrs.empty();
+    for (int step : keyframes_only ? step_idrs : steps)
+      if (capped.has(step)) encode_now.push_back(step);
+    if (encode_now.empty()) encode_now.push_back(-1);
+    std::vector<std::shared_ptr<OutgoingFrame>> outs;
+    for (int step : encode_now) {
+      const double te = steady_ms();
+      const bool step_idr = idr || std::find(step_idrs.begin(), step_idrs.end(), step) != step_idrs.end();
+      auto encoded = capped.encode(*encoder_, step, step_idr, crf);
+      // The first encode includes the colour conversion.
+      double encode_ms = steady_ms() - (outs.empty() ? t1 : te);
+      if (!encoded) {
+        log_error("render", "encode failed: " + encoded.error().message);
+        std::lock_guard lock(mutex_);
+        state_.render_errors += 1;
+        state_.last_error = encoded.error().message;
+        continue;
       }
-      out->sps = std::move(ps.sps);
-      out->pps = std::move(ps.pps);
+      if (encoded->keyframe && step < 0) owe_idr = false;
+      auto out = std::make_shared<OutgoingFrame>();
+      out->cap_step = step;
+      out->keyframe = encoded->keyframe;
+      out->capture_time = capture;
+      out->scene_version = scene->version;
+      out->render_ms = render_ms;
+      out->encode_ms = encode_ms;
+      out->refined = refined;
+      out->partial = incomplete;
+      if (out->keyframe) {
+        auto ps = protocol::find_parameter_sets(encoded->avcc);
+        if (auto info = protocol::parse_sps(ps.sps)) {
+          stream_w = static_cast<uint32_t>(info->width);
+          stream_h = static_cast<uint32_t>(info->height);
+        }
+        out->sps = std::move(ps.sps);
+        out->pps = std::move(ps.pps);
+      }
+      out->width = stream_w;
+      out->height = stream_h;
+      protocol::FrameMeta meta;
+      meta.scene_version = scene->version;
+      meta.capture_time = capture;
+      meta.render_us = static_cast<uint32_t>(render_ms * 1000.0);
+      meta.encode_us = static_cast<uint32_t>(encode_ms * 1000.0);
+      meta.quality = static_cast<uint8_t>((refined ? protocol::kQualityRefined : 0) |
+                                          (incomplete ? protocol::kQualityPartial : 0));
+      if (shown_3d && volume.last().bricked) {
+        const auto& res = volume.last().residency;
+        for (size_t l = 0; l < res.samples.size() && l < 16; ++l)
+          if (res.samples[l] > 0) meta.levels_drawn = static_cast<uint16_t>(meta.levels_drawn | (1u << l));
+        meta.bricks_loading = static_cast<uint32_t>(std::max(0, res.loading));
+      }
+      out->avcc = protocol::insert_before_first_slice(encoded->avcc, protocol::build_frame_meta_sei(meta));
+      outs.push_back(std::move(out));
     }
-    out->width = stream_w;
-    out->height = stream_h;
-    protocol::FrameMeta meta;
-    meta.scene_version = scene->version;
-    meta.capture_time = capture;
-    meta.render_us = static_cast<uint32_t>(render_ms * 1000.0);
-    meta.encode_us = static_cast<uint32_t>(encode_ms * 1000.0);
-    meta.quality = static_cast<uint8_t>((refined ? protocol::kQualityRefined : 0) |
-                                        (incomplete ? protocol::kQualityPartial : 0));
-    if (shown_3d && volume.last().bricked) {
-      const auto& res = volume.last().residency;
-      for (size_t l = 0; l < res.samples.size() && l < 16; ++l)
-        if (res.samples[l] > 0) meta.levels_drawn = static_cast<uint16_t>(meta.levels_drawn | (1u << l));
-      meta.bricks_loading = static_cast<uint32_t>(std::max(0, res.loading));
-    }
-    out->avcc = protocol::insert_before_first_slice(encoded->avcc, protocol::build_frame_meta_sei(meta));
+    if (outs.empty()) continue;
     {
       std::lock_guard lock(mutex_);
       state_.rendered_version = scene->version;
       state_.frames += 1;
-      if (out->keyframe) {
+      state_.capped_encodes += static_cast<uint64_t>(std::count_if(outs.begin(), outs.end(), [](const auto& o) { return o->cap_step >= 0; }));
+      if (std::any_of(outs.begin(), outs.end(), [](const auto& o) { return o->keyframe && o->cap_step < 0; })) {
         state_.keyframes += 1;
         state_.quiet_keyframe_pending = false;  // whoever waited for one has it
       }
@@ -369,7 +411,7 @@ void RenderLoop::run() {
       // After an interactive frame, schedule the still-image refinement (and the exact still).
       state_.refine_pending = !refine_only && (refine_quality || is_3d || still_viewers > 0);
     }
-    sink_(std::move(out));
+    for (auto& out : outs) sink_(std::move(out));
     if (auto s = still ? encode_still(frame, scene->version, capture, picture_render_ms) : nullptr) sink_(std::move(s));
   }
 }

@@ -14,6 +14,7 @@
 #include "voxcast/net/tls.hpp"
 #include "voxcast/server/data_root.hpp"
 #include "voxcast/server/http_routes.hpp"
+#include "voxcast/server/stream_encoders.hpp"
 
 namespace voxcast::server {
 
@@ -46,6 +47,11 @@ ServerStats Server::Core::stats_now() const {
   s.render = render_loop->state();
   s.unauthenticated = admission.total;
   s.connections_refused = admission.refused;
+  for (const auto& p : pixel_sessions) {
+    const LinkRateState& l = p->link().state();
+    s.pixel_links.push_back({l.cap_bps, l.delivered_bps, l.base_ms, l.last_flight_ms, p->state().stream_step,
+                             p->state().stream_switches, p->frames_in_flight()});
+  }
   return s;
 }
 
@@ -55,7 +61,10 @@ void Server::Core::publish_scene_change() {
 
 void Server::Core::on_frame(std::shared_ptr<const OutgoingFrame> frame) {
   if (stopping) return;
-  if (frame->keyframe && !frame->sps.empty() && !frame->pps.empty()) {
+  // The stream's configuration is the uncapped encode's (capped ones have the same SPS),
+  // or the first capped one's when nobody is uncapped.
+  const bool configures = frame->cap_step == stream_steps.front();
+  if (configures && frame->keyframe && !frame->sps.empty() && !frame->pps.empty()) {
     protocol::Bytes avcc = protocol::build_avcc_record(frame->sps, frame->pps);
     if (avcc != stream.avcc) {
       // notify.stream goes out only when the configuration really changes.
@@ -70,7 +79,26 @@ void Server::Core::on_frame(std::shared_ptr<const OutgoingFrame> frame) {
     if (frame->still && !p->state().wants_still) continue;  // never offered: they did not ask
     if (!p->offer(frame)) counters.frames_skipped += 1;
   }
+  if (std::exchange(stream_steps_dirty, false)) update_stream_steps();
   update_pixel_readiness();
+}
+
+void Server::Core::update_stream_steps() {
+  std::vector<int> wanted;
+  for (const auto& p : pixel_sessions) {
+    wanted.push_back(p->state().wanted_step);
+    wanted.push_back(p->state().stream_step);  // until it has moved
+  }
+  std::vector<int> steps = stream_steps_for(wanted);
+  for (const auto& p : pixel_sessions) {
+    const int target = served_step(steps, p->state().wanted_step);
+    if (target != p->state().target_step && target != p->state().stream_step) render_loop->request_keyframe(target);
+    p->set_target_step(target);
+  }
+  if (steps != stream_steps) {
+    stream_steps = steps;
+    render_loop->set_stream_steps(steps);
+  }
 }
 
 void Server::Core::update_pixel_readiness() {
@@ -86,6 +114,7 @@ void Server::Core::pixel_attached(const std::shared_ptr<PixelSession>& p) {
   render_loop->set_viewers(counters.pixel_clients);
   update_pixel_readiness();
   render_loop->request_keyframe();  // a new viewer starts at an IDR
+  update_stream_steps();
   log_info("pixel", "pixel client attached (" + std::to_string(counters.pixel_clients) + " now)");
 }
 
@@ -94,6 +123,7 @@ void Server::Core::pixel_detached(const std::shared_ptr<PixelSession>& p) {
   counters.pixel_clients = static_cast<int>(pixel_sessions.size());
   render_loop->set_viewers(counters.pixel_clients);
   update_pixel_readiness();
+  update_stream_steps();
   log_info("pixel", "pixel client left (" + std::to_string(counters.pixel_clients) + " now)");
 }
 

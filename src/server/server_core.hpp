@@ -19,6 +19,7 @@
 #include "voxcast/protocol/envelope.hpp"
 #include "voxcast/server/admission.hpp"
 #include "voxcast/server/handshake.hpp"
+#include "voxcast/server/link_rate.hpp"
 #include "voxcast/server/outbox.hpp"
 #include "voxcast/server/reducers.hpp"
 #include "voxcast/server/render_loop.hpp"
@@ -142,6 +143,11 @@ struct Server::Core {
   void pixel_detached(const std::shared_ptr<PixelSession>& p);
   // Tells the render loop how many pixel clients could take a new frame now.
   void update_pixel_readiness();
+  // The encodes the pixel clients need (their wanted and current cap steps), each client's
+  // target among them, and an IDR on a target a client has yet to join.
+  void update_stream_steps();
+  std::vector<int> stream_steps{-1};  // what the render loop encodes
+  bool stream_steps_dirty = false;    // a client moved streams: re-plan after the fan-out
   void control_detached(const std::shared_ptr<ControlSession>& s);
   void broadcast_control(const protocol::Envelope& e, const char* feature, const ControlSession* origin,
                          const std::optional<std::string>& intent_id);
@@ -232,6 +238,13 @@ struct PixelSessionState {
   bool receipts = false;
   int64_t receipted_seq = -1;
   uint64_t receipts_invalid = 0;  // malformed, or for a frame not sent: ignored
+  // Rate control (receipting clients): the cap step its link wants, the encoded step it is
+  // to receive (Core::update_stream_steps), and the one it receives now (it moves to the
+  // target at that stream's next keyframe).
+  int wanted_step = -1;
+  int target_step = -1;
+  int stream_step = -1;
+  uint64_t stream_switches = 0;
 };
 
 class PixelSession : public std::enable_shared_from_this<PixelSession> {
@@ -251,6 +264,9 @@ class PixelSession : public std::enable_shared_from_this<PixelSession> {
   void on_text(std::string_view text);
   void close();
   const PixelSessionState& state() const { return state_; }
+  const LinkRate& link() const { return link_; }
+  // The encode this client is to receive (served_step of its wanted step).
+  void set_target_step(int step) { state_.target_step = step; }
   // Holds the connection's place among the unauthenticated until its token is checked.
   void hold(AdmissionTicket t) { ticket_ = std::move(t); }
 
@@ -258,6 +274,8 @@ class PixelSession : public std::enable_shared_from_this<PixelSession> {
   asio::awaitable<void> run();
   asio::awaitable<void> serve(beast::http::request<beast::http::string_body> req);
   asio::awaitable<void> write_loop();
+  // After a receipt: the cap step the link wants; a change re-plans the encodes.
+  void update_wanted_step();
 
   Server::Core& core_;
   net::WsStream ws_;
@@ -266,6 +284,7 @@ class PixelSession : public std::enable_shared_from_this<PixelSession> {
   std::deque<std::shared_ptr<const OutgoingFrame>> queue_;
   AdmissionTicket ticket_;
   PixelSessionState state_;
+  LinkRate link_;  // fed with every frame written and every receipt
 };
 
 // front_door.cpp: the answer to a request that could not be read (431/413 when it is too

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "fixture.hpp"
+#include "voxcast/codec/decoder.hpp"
+#include "voxcast/core/clock.hpp"
 #include "voxcast/protocol/frame_meta.hpp"
 #include "voxcast/protocol/pixel_header.hpp"
 #include "voxcast/protocol/receipt.hpp"
@@ -30,6 +32,7 @@ class RawPixel {
   struct Frame {
     protocol::PixelHeader header;
     uint64_t scene_version = 0;
+    protocol::Bytes payload;  // what follows the header (an AVCC access unit, or a still)
   };
   RawPixel(uint16_t port, const std::string& target) : ws_(io_), work_(asio::make_work_guard(io_)) {
     ws_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
@@ -76,7 +79,7 @@ class RawPixel {
       auto d = buf_.data();
       protocol::ByteSpan bytes(static_cast<const uint8_t*>(d.data()), d.size());
       if (auto h = protocol::read_pixel_header(bytes)) {
-        Frame f{h.value(), 0};
+        Frame f{h.value(), 0, protocol::Bytes(bytes.begin() + protocol::kPixelHeaderSize, bytes.end())};
         if (auto meta = protocol::find_frame_meta(bytes.subspan(protocol::kPixelHeaderSize)))
           f.scene_version = meta->scene_version;
         std::lock_guard lock(mutex_);
@@ -225,4 +228,127 @@ TEST(Receipts, TheNativeClientReceiptsTheFramesItHandles) {
   ASSERT_TRUE(plain.wait_until([&] { return plain.stats().frames_decoded >= 1; }, 5));
   EXPECT_FALSE(plain.loop_state().receipts);
   EXPECT_EQ(plain.stats().receipts_sent, 0u);
+}
+
+namespace {
+// Noise (a new picture at every z): frames of about 30 KB at the test's 320x240, a stream
+// of some 15 Mbit/s that a slow link cannot carry.
+class NoiseVolume final : public data::VolumeSource {
+ public:
+  NoiseVolume() {
+    info_.name = "noise";
+    info_.kind = "test";
+    info_.axes = {{"z", "space", 1, 0, ""}, {"y", "space", 1, 0, ""}, {"x", "space", 1, 0, ""}};
+    info_.shape = {8, 240, 320};
+    info_.dtype = data::DType::u8;
+    info_.channels = {data::make_channel("noise", "gray", 0, 255)};
+    info_.levels.push_back({info_.shape, {1, 1, 1}, {8, 240, 320}});
+  }
+  const data::VolumeInfo& info() const override { return info_; }
+  std::optional<data::DataError> read_level(int, const data::Box& box, float* out) const override {
+    if (auto why = data::check_box(box, info_.shape)) return data::DataError{"noise", *why};
+    for (int64_t z = 0; z < box.size[0]; ++z)
+      for (int64_t y = 0; y < box.size[1]; ++y)
+        for (int64_t x = 0; x < box.size[2]; ++x) {
+          uint64_t h = static_cast<uint64_t>(((box.start[0] + z) * 240 + box.start[1] + y) * 320 + box.start[2] + x);
+          h = (h ^ (h >> 13)) * 0x9E3779B97F4A7C15ull;
+          *out++ = static_cast<float>((h >> 56) & 0xff);
+        }
+    return std::nullopt;
+  }
+
+ private:
+  data::VolumeInfo info_;
+};
+}  // namespace
+
+// Rate control per link: one client's receipts come back as from a 1 Mbit/s link with
+// 40 ms of round trip (the test is the link: each frame is done once the ones before it
+// and its own bytes have crossed), another's over plain loopback. The slow one is moved to
+// a capped encode at that encode's keyframe, every frame it gets decodes, and its frames
+// shrink to its share of the link; the fast one keeps the uncapped stream throughout.
+TEST(RateControl, AClientOnASlowLinkGetsACappedStreamAndAFastOneKeepsTheFullOne) {
+  TestServerOptions o;
+  o.make_source = [] { return std::make_unique<NoiseVolume>(); };
+  TestServer srv(o);
+  RawControl raw("127.0.0.1", srv.get().control_port());
+  const std::string sid = handshake(raw, srv.get().token());
+  ASSERT_FALSE(sid.empty());
+  RawPixel slow(srv.get().pixel_port(), "/?token=" + srv.get().token() + "&receipts=1");
+  client::ClientStreamLoop fast(srv.client_config());
+  ASSERT_FALSE(fast.connect());
+  ASSERT_TRUE(fast.wait_until([&] { return fast.stats().frames_decoded >= 1; }, 5));
+  auto dec = codec::H264Decoder::open();
+  ASSERT_TRUE(dec);
+  const double rate_bps = 1e6, one_way_ms = 20;
+  double busy_until = 0;
+  std::deque<std::pair<double, uint32_t>> receipts;  // when the receipt is back, for which frame
+  int decode_errors = 0, decoded = 0, after_switch = 0;
+  double bytes_after_switch = 0;
+  bool switched = false;
+  const uint64_t fast_before = fast.stats().frames_decoded;
+  const double until = steady_ms() + 30000;
+  int step = 0;
+  while (steady_ms() < until && after_switch < 30) {
+    // A new view every 33 ms keeps both streams busy.
+    ++step;
+    raw.send(state_update_frame(sid, "r" + std::to_string(step), "dims", "z", "index", step % 8));
+    const double next_view = steady_ms() + 33;
+    while (steady_ms() < next_view) {
+      if (auto f = slow.read(0.005)) {
+        const double now = steady_ms();
+        busy_until = std::max(now, busy_until) + static_cast<double>(f->payload.size() + 24) * 8e3 / rate_bps;
+        receipts.emplace_back(busy_until + 2 * one_way_ms, f->header.seq);
+        if (f->header.codec != static_cast<uint8_t>(protocol::Codec::h264)) continue;
+        auto pic = dec.value()->decode(f->payload);
+        if (!pic || !pic.value()) {
+          decode_errors += 1;
+        } else {
+          decoded += 1;
+        }
+        if (!switched) {
+          for (const auto& l : srv.get().stats().pixel_links) switched = switched || l.stream_step >= 0;
+        } else {
+          after_switch += 1;
+          bytes_after_switch += static_cast<double>(f->payload.size());
+        }
+      }
+      uint32_t newest = 0;
+      bool any = false;
+      while (!receipts.empty() && receipts.front().first <= steady_ms()) {
+        newest = receipts.front().second;
+        any = true;
+        receipts.pop_front();
+      }
+      if (any) slow.send_text(protocol::receipt_text(newest));
+    }
+  }
+  const auto stats = srv.get().stats();
+  ASSERT_EQ(stats.pixel_links.size(), 2u);
+  int capped = 0, uncapped = 0;
+  double cap = 0;
+  for (const auto& l : stats.pixel_links) {
+    if (l.stream_step >= 0) {
+      capped += 1;
+      cap = l.cap_bps;
+      EXPECT_GE(l.switches, 1u);
+    } else {
+      uncapped += 1;
+      EXPECT_EQ(l.switches, 0u);
+    }
+  }
+  EXPECT_EQ(capped, 1) << "the slow client was never capped";
+  EXPECT_EQ(uncapped, 1) << "the fast client was capped too";
+  EXPECT_GT(cap, 0.0);
+  EXPECT_LT(cap, 2 * rate_bps);
+  EXPECT_EQ(decode_errors, 0) << decoded << " decoded";
+  ASSERT_GE(after_switch, 10);
+  // About one frame's share of the cap each (a VBV of one frame at the stream's 60 fps).
+  const double mean = bytes_after_switch / after_switch;
+  std::printf("capped at %.0f kbit/s: %d frames after the switch, %.0f bytes each (share %.0f)\n", cap / 1e3,
+              after_switch, mean, cap / 8 / 60);
+  EXPECT_LT(mean, 3 * rate_bps / 8 / 60);
+  EXPECT_GT(stats.render.capped_encodes, 0u);
+  EXPECT_GT(fast.stats().frames_decoded, fast_before + 20) << "the fast client stalled";
+  EXPECT_EQ(fast.stats().decode_errors, 0u);
 }

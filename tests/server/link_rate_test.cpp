@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "voxcast/server/link_rate.hpp"
+#include "voxcast/server/stream_encoders.hpp"
 
 using namespace voxcast::server;
 
@@ -123,4 +124,24 @@ TEST(LinkRate, CapStepsAreALadderAndUncappedIsMinusOne) {
     EXPECT_EQ(cap_step(cap_step_bps(k) * 1.3), k);  // below the next step
   }
   EXPECT_EQ(cap_step(1), 0);  // below the floor: the lowest step
+}
+
+TEST(StreamSteps, UncappedFirstThenTheLowestCapsWithinTheBound) {
+  EXPECT_EQ(stream_steps_for({}), std::vector<int>{-1});
+  EXPECT_EQ(stream_steps_for({-1, -1}), std::vector<int>{-1});
+  EXPECT_EQ(stream_steps_for({7, -1, 3, 7}), (std::vector<int>{-1, 3, 7}));
+  std::vector<int> many = {9, 1, 8, 2, 7, 3, -1};
+  std::vector<int> steps = stream_steps_for(many);
+  ASSERT_EQ(steps.size(), 1 + kMaxCappedStreams);
+  EXPECT_EQ(steps, (std::vector<int>{-1, 1, 2, 3, 7}));  // the slowest links are served first
+  EXPECT_EQ(stream_steps_for({5, 6}), (std::vector<int>{5, 6}));  // nobody uncapped: no uncapped encode
+}
+
+TEST(StreamSteps, AClientGetsItsStepOrTheNearestEncodedOneBelow) {
+  const std::vector<int> steps = {-1, 2, 5, 9};
+  EXPECT_EQ(served_step(steps, -1), -1);
+  EXPECT_EQ(served_step(steps, 5), 5);
+  EXPECT_EQ(served_step(steps, 7), 5);   // not encoded: the next cap below
+  EXPECT_EQ(served_step(steps, 1), 2);   // below every cap: the lowest
+  EXPECT_EQ(served_step({3, 4}, -1), 4);  // uncapped not encoded: the highest cap
 }

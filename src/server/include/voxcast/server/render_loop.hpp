@@ -25,6 +25,7 @@ namespace voxcast::server {
 // One encoded access unit ready for the pixel channel.
 struct OutgoingFrame {
   protocol::Bytes avcc;  // AVCC access unit, voxcast frame-meta SEI included
+  int cap_step = -1;     // the encode it is of: -1 uncapped, else a link cap (LinkRate's ladder)
   bool keyframe = false;
   double capture_time = 0.0;  // wall clock when rendering started (header timestamp)
   uint32_t width = 0;         // from the stream's SPS
@@ -102,6 +103,11 @@ struct RenderLoopState {
   int ready_viewers = 0;     // viewers that could take a new frame now (receipts; else all)
   uint64_t paced_waits = 0;  // frames that waited for a viewer to be ready
   int still_viewers = 0;     // pixel sockets that take exact stills
+  // The encodes made of each picture (cap steps, -1 uncapped; stream_steps()) and the
+  // steps owing an IDR (a client moves to that stream).
+  std::vector<int> stream_steps{-1};
+  std::vector<int> keyframe_steps;
+  uint64_t capped_encodes = 0;
   uint64_t stills = 0;
   double last_png_ms = 0.0;
   std::string last_error;
@@ -128,6 +134,10 @@ class RenderLoop {
 
   void submit(std::shared_ptr<const render::Scene> scene);
   void request_keyframe();  // next frame is an IDR (coalesced)
+  // The next frame of the `step` stream is an IDR (-1: every stream's, as above).
+  void request_keyframe(int step);
+  // The cap steps each picture is encoded at (stream_steps(); empty: uncapped only).
+  void set_stream_steps(std::vector<int> steps);
   // An IDR once the view is still (coalesced; any IDR before that answers it too).
   void request_quiet_keyframe();
   void set_viewers(int viewers);

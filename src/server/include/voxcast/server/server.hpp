@@ -38,6 +38,9 @@ struct ServerConfig {
   // A client that sends frame receipts has at most this many frames sent or queued and not
   // yet receipted; the server renders the newest view when one of them is done.
   size_t pixel_frames_in_flight = 2;
+  // Rate control per link (receipting clients): each client's throughput and delay are
+  // estimated from its receipts, and its stream is encoded within a cap its link carries.
+  bool rate_control = true;
   // Connections not yet authenticated (control before its welcome, pixel before its token
   // is checked, plain HTTP): beyond these a new one is answered 503 and closed.
   int unauthenticated_per_ip = 16;
@@ -73,6 +76,16 @@ struct ServerStats {
   uint64_t connections_refused = 0;    // over an unauthenticated limit, or at the descriptor limit
   uint64_t notifies_coalesced = 0;     // superseded notify.dims/camera dropped from a full outbox
   uint64_t sessions_shed = 0;          // control sessions closed because they did not read
+  // Rate control: per pixel client, its link as estimated and the stream it is sent.
+  struct PixelLink {
+    double cap_bps = 0;        // 0: uncapped
+    double delivered_bps = 0;
+    double base_ms = -1, flight_ms = 0;
+    int stream_step = -1;      // the encode it receives (-1: uncapped)
+    uint64_t switches = 0;     // moves between encodes
+    size_t queued = 0;         // frames waiting in its queue
+  };
+  std::vector<PixelLink> pixel_links;
   RenderLoopState render;
 };
 
