@@ -32,6 +32,7 @@ struct BenchConfig {
   double volume_mb = 4096;   // server --volume-mb
   double gpu_mb = 16384;     // server --gpu-mb
   std::string bricks = "auto";
+  bool rate_control = true;  // server rate control per link
 };
 
 // One jump-2d run on `dataset` (intent -> first / full-resolution frame per jump).
@@ -79,5 +80,7 @@ int run_sparse_single_level(const BenchConfig& cfg);  // sparse --levels 1
 int run_quality(const BenchConfig& cfg);
 // The CPU ray caster at full resolution vs ParaView's pvbatch on the same volume (issue 19).
 int run_vs_paraview(const BenchConfig& cfg);
+// A client over a shaped link (namespace, veth, tc; root), with and without rate control.
+int run_link(const BenchConfig& cfg, double rate_mbps, double rtt_ms, double seconds);
 
 }  // namespace voxcast::bench

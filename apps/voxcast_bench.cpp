@@ -115,6 +115,7 @@ BenchSession start_session(const BenchConfig& cfg) {
   sc.bricks = cfg.bricks;
   sc.source_label = cfg.dataset;
   sc.cache = cache;
+  sc.rate_control = cfg.rate_control;
   BenchSession s;
   s.server = std::make_unique<server::Server>(sc, std::move(std::get<0>(opened)));
   if (auto err = s.server->start()) {
@@ -270,6 +271,11 @@ int main(int argc, char** argv) {
   auto* clients = app.add_subcommand("clients", "N clients sharing a view (light extra clients): the server's frames/s, latency, CPU");
   auto* quality = app.add_subcommand("quality", "PSNR and bits per frame in motion and after it; time to the exact still");
   auto* soak = app.add_subcommand("soak", "4 clients scrubbing and orbiting for a long time: RSS, fds, errors, frames/s");
+  auto* link = app.add_subcommand("link", "a client over a shaped link (root: netns, veth, tc), with and without rate control");
+  double link_mbps = 10, link_rtt_ms = 40, link_seconds = 10;
+  link->add_option("--mbps", link_mbps, "the link's rate each way")->check(CLI::Range(0.5, 10000.0))->capture_default_str();
+  link->add_option("--rtt-ms", link_rtt_ms, "the link's round trip")->check(CLI::Range(0.0, 2000.0))->capture_default_str();
+  link->add_option("--seconds", link_seconds, "each scrubbing phase")->check(CLI::Range(2.0, 600.0))->capture_default_str();
   auto* paraview = app.add_subcommand("vs-paraview", "the CPU ray caster at full resolution vs ParaView's pvbatch, same volume and canvas");
   paraview->add_option("--volume-size", cfg.volume_size, "edge of the generated cube")->check(CLI::Range(16, 1024))->capture_default_str();
   paraview->add_option("--steps", cfg.steps, "frames per mode, orbiting (default 36)");
@@ -293,7 +299,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 2000))->capture_default_str();
   web->add_option("--driver", web_driver, "the node script driving Chromium")->capture_default_str();
   sparse->add_option("--levels", cfg.levels, "1: single-level datasets (2 PB sparse, 17 GB dense) in a server process of its own");
-  for (auto* sub : {latency, orbit, web, clients, quality}) {
+  for (auto* sub : {latency, orbit, web, clients, quality, link}) {
     sub->add_option("--steps", cfg.steps, "intents to send (latency-2d: 300, orbit-3d: 120)");
     sub->add_option("--rate", cfg.rate, "intents per second")->capture_default_str();
     sub->add_option("--size", size, "video size WxH")->capture_default_str();
@@ -354,6 +360,7 @@ int main(int argc, char** argv) {
   if (cfg.steps <= 0) cfg.steps = 300;
   if (cfg.dataset.empty()) cfg.dataset = "synthetic";
   if (clients->parsed()) return run_clients(cfg);
+  if (link->parsed()) return run_link(cfg, link_mbps, link_rtt_ms, link_seconds);
   if (soak->parsed()) {
     cfg.client_history = 2000;  // the client's records fill during warm-up, not through the run
     cfg.rate = soak_rate;

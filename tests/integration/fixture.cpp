@@ -20,6 +20,38 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using protocol::Json;
 
+namespace {
+class NoiseVolume final : public data::VolumeSource {
+ public:
+  NoiseVolume() {
+    info_.name = "noise";
+    info_.kind = "test";
+    info_.axes = {{"z", "space", 1, 0, ""}, {"y", "space", 1, 0, ""}, {"x", "space", 1, 0, ""}};
+    info_.shape = {8, 240, 320};
+    info_.dtype = data::DType::u8;
+    info_.channels = {data::make_channel("noise", "gray", 0, 255)};
+    info_.levels.push_back({info_.shape, {1, 1, 1}, {8, 240, 320}});
+  }
+  const data::VolumeInfo& info() const override { return info_; }
+  std::optional<data::DataError> read_level(int, const data::Box& box, float* out) const override {
+    if (auto why = data::check_box(box, info_.shape)) return data::DataError{"noise", *why};
+    for (int64_t z = 0; z < box.size[0]; ++z)
+      for (int64_t y = 0; y < box.size[1]; ++y)
+        for (int64_t x = 0; x < box.size[2]; ++x) {
+          uint64_t h = static_cast<uint64_t>(((box.start[0] + z) * 240 + box.start[1] + y) * 320 + box.start[2] + x);
+          h = (h ^ (h >> 13)) * 0x9E3779B97F4A7C15ull;
+          *out++ = static_cast<float>((h >> 56) & 0xff);
+        }
+    return std::nullopt;
+  }
+
+ private:
+  data::VolumeInfo info_;
+};
+}  // namespace
+
+std::unique_ptr<data::VolumeSource> make_noise_volume() { return std::make_unique<NoiseVolume>(); }
+
 TestServer::TestServer(TestServerOptions o) {
   server::ServerConfig cfg;
   cfg.host = "127.0.0.1";

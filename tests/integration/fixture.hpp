@@ -27,6 +27,10 @@ struct TestServerOptions {
   std::string bricks = "auto";  // server --bricks
 };
 
+// Noise at the test server's 320x240 (a new picture at every z): frames of about 30 KB,
+// a stream of some 15 Mbit/s that a slow link cannot carry.
+std::unique_ptr<data::VolumeSource> make_noise_volume();
+
 class TestServer {
  public:
   explicit TestServer(TestServerOptions o = {});

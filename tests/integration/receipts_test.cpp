@@ -230,37 +230,6 @@ TEST(Receipts, TheNativeClientReceiptsTheFramesItHandles) {
   EXPECT_EQ(plain.stats().receipts_sent, 0u);
 }
 
-namespace {
-// Noise (a new picture at every z): frames of about 30 KB at the test's 320x240, a stream
-// of some 15 Mbit/s that a slow link cannot carry.
-class NoiseVolume final : public data::VolumeSource {
- public:
-  NoiseVolume() {
-    info_.name = "noise";
-    info_.kind = "test";
-    info_.axes = {{"z", "space", 1, 0, ""}, {"y", "space", 1, 0, ""}, {"x", "space", 1, 0, ""}};
-    info_.shape = {8, 240, 320};
-    info_.dtype = data::DType::u8;
-    info_.channels = {data::make_channel("noise", "gray", 0, 255)};
-    info_.levels.push_back({info_.shape, {1, 1, 1}, {8, 240, 320}});
-  }
-  const data::VolumeInfo& info() const override { return info_; }
-  std::optional<data::DataError> read_level(int, const data::Box& box, float* out) const override {
-    if (auto why = data::check_box(box, info_.shape)) return data::DataError{"noise", *why};
-    for (int64_t z = 0; z < box.size[0]; ++z)
-      for (int64_t y = 0; y < box.size[1]; ++y)
-        for (int64_t x = 0; x < box.size[2]; ++x) {
-          uint64_t h = static_cast<uint64_t>(((box.start[0] + z) * 240 + box.start[1] + y) * 320 + box.start[2] + x);
-          h = (h ^ (h >> 13)) * 0x9E3779B97F4A7C15ull;
-          *out++ = static_cast<float>((h >> 56) & 0xff);
-        }
-    return std::nullopt;
-  }
-
- private:
-  data::VolumeInfo info_;
-};
-}  // namespace
 
 // Rate control per link: one client's receipts come back as from a 1 Mbit/s link with
 // 40 ms of round trip (the test is the link: each frame is done once the ones before it
@@ -269,7 +238,7 @@ class NoiseVolume final : public data::VolumeSource {
 // shrink to its share of the link; the fast one keeps the uncapped stream throughout.
 TEST(RateControl, AClientOnASlowLinkGetsACappedStreamAndAFastOneKeepsTheFullOne) {
   TestServerOptions o;
-  o.make_source = [] { return std::make_unique<NoiseVolume>(); };
+  o.make_source = [] { return make_noise_volume(); };
   TestServer srv(o);
   RawControl raw("127.0.0.1", srv.get().control_port());
   const std::string sid = handshake(raw, srv.get().token());
