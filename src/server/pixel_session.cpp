@@ -26,6 +26,8 @@ namespace http = beast::http;
 
 
 namespace {
+constexpr double kStillLinkSeconds = 1.0;  // a capped client's still: at most this long on its link
+
 void bound_send_buffer(net::WsStream& ws) {
   boost::system::error_code ec;
   ws.tcp().socket().set_option(asio::socket_base::send_buffer_size(kPixelSendBufferBytes), ec);
@@ -59,8 +61,12 @@ bool PixelSession::offer(const std::shared_ptr<const OutgoingFrame>& frame) {
     core_.stream_steps_dirty = true;  // its old stream may go
   }
   if (frame->still) {
-    // A still only covers a decodable picture; a client already behind goes without.
-    if (state_.waiting_for_keyframe || queue_.size() >= core_.config.pixel_queue_frames) {
+    // A still only covers a decodable picture; a client already behind goes without, and so
+    // does a capped one when the still would hold its link for more than a second (the next
+    // motion would wait behind it).
+    const bool too_big = state_.stream_step >= 0 && link_.cap_bps() > 0 &&
+                         static_cast<double>(frame->still_payload.size()) * 8 > link_.cap_bps() * kStillLinkSeconds;
+    if (state_.waiting_for_keyframe || too_big || queue_.size() >= core_.config.pixel_queue_frames) {
       state_.stills_dropped += 1;
       return false;
     }

@@ -17,6 +17,7 @@
 #include "voxcast/protocol/frame_meta.hpp"
 #include "voxcast/protocol/pixel_header.hpp"
 #include "voxcast/protocol/receipt.hpp"
+#include "voxcast/protocol/still.hpp"
 
 using namespace voxcast;
 using namespace voxcast::testing;
@@ -231,7 +232,7 @@ TEST(Receipts, TheNativeClientReceiptsTheFramesItHandles) {
 }
 
 
-// Rate control per link: one client's receipts come back as from a 1 Mbit/s link with
+// Rate control per link: one client's receipts come back as from a 300 kbit/s link with
 // 40 ms of round trip (the test is the link: each frame is done once the ones before it
 // and its own bytes have crossed), another's over plain loopback. The slow one is moved to
 // a capped encode at that encode's keyframe, every frame it gets decodes, and its frames
@@ -243,13 +244,13 @@ TEST(RateControl, AClientOnASlowLinkGetsACappedStreamAndAFastOneKeepsTheFullOne)
   RawControl raw("127.0.0.1", srv.get().control_port());
   const std::string sid = handshake(raw, srv.get().token());
   ASSERT_FALSE(sid.empty());
-  RawPixel slow(srv.get().pixel_port(), "/?token=" + srv.get().token() + "&receipts=1");
+  RawPixel slow(srv.get().pixel_port(), "/?token=" + srv.get().token() + "&receipts=1&still=png");
   client::ClientStreamLoop fast(srv.client_config());
   ASSERT_FALSE(fast.connect());
   ASSERT_TRUE(fast.wait_until([&] { return fast.stats().frames_decoded >= 1; }, 5));
   auto dec = codec::H264Decoder::open();
   ASSERT_TRUE(dec);
-  const double rate_bps = 1e6, one_way_ms = 20;
+  const double rate_bps = 300e3, one_way_ms = 20;
   double busy_until = 0;
   std::deque<std::pair<double, uint32_t>> receipts;  // when the receipt is back, for which frame
   int decode_errors = 0, decoded = 0, after_switch = 0;
@@ -292,6 +293,14 @@ TEST(RateControl, AClientOnASlowLinkGetsACappedStreamAndAFastOneKeepsTheFullOne)
       if (any) slow.send_text(protocol::receipt_text(newest));
     }
   }
+  // At rest: the exact still (230 KB of noise as PNG) goes to the fast client, not over the
+  // capped link, where it would hold the next motion back for seconds.
+  const uint64_t stills_before = srv.get().stats().stills_sent;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  int slow_stills = 0;
+  for (const auto& f : slow.read_for(0.1)) slow_stills += f.header.codec == protocol::kCodecStillPng ? 1 : 0;
+  EXPECT_EQ(slow_stills, 0);
+  EXPECT_GT(srv.get().stats().stills_sent, stills_before) << "the fast client got no still either";
   const auto stats = srv.get().stats();
   ASSERT_EQ(stats.pixel_links.size(), 2u);
   int capped = 0, uncapped = 0;
