@@ -164,7 +164,15 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     }
     // Centre-first through the cache's lane: the previous view's queued loads are dropped.
     const data::RequestHint hint{kBrickLane + static_cast<int>(li), 0, false};
-    source.request_all(boxes, hint);
+    // While moving, the most urgent first only: the loaders do not get through more before
+    // the view moves on, and requesting every missing brick each frame (2000 and more
+    // during a 4096^3 orbit) took 14 ms of the frame on the H100.
+    if (scene.interactive && boxes.size() > kMovingMaxRequests) {
+      std::vector<data::LevelBox> urgent(boxes.begin(), boxes.begin() + kMovingMaxRequests);
+      source.request_all(urgent, hint);
+    } else {
+      source.request_all(boxes, hint);
+    }
     if (async) {
       auto context = std::make_shared<BrickCopyContext>();
       context->source = scene.source;

@@ -54,6 +54,8 @@ inline constexpr size_t kBrickBytes = sizeof(float) * kBrickStored * kBrickStore
 // Bricks a moving frame wants at most per layer: about one voxel per two pixels at 1080p
 // (a 16^3-brick cube of 512^3 voxels), the coarsest level always included.
 inline constexpr size_t kMovingMaxBricks = 4096;
+// Missing bricks a moving frame requests at most per layer (centre-first); a still requests all.
+inline constexpr size_t kMovingMaxRequests = 512;
 inline constexpr int kBrickLane = 2000;  // chunk-cache lanes of the bricks: kBrickLane + layer index
 
 // One frame's bricks.
