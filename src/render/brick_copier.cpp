@@ -82,14 +82,14 @@ void BrickCopier::post(std::vector<BrickCopyJob> jobs) {
     std::lock_guard lock(mutex_);
     queue_.clear();
     for (auto& j : jobs)
-      if (!busy_.count(key_of(j))) queue_.push_back(std::move(j));
+      if (!busy_.count(key_of(*j.context, j.id))) queue_.push_back(std::move(j));
   }
   wake_.notify_all();
 }
 
 std::vector<CopiedBrick> BrickCopier::take() {
   std::lock_guard lock(mutex_);
-  for (const CopiedBrick& c : done_) busy_.erase(Key{c.context->layer, c.context->key, c.brick->id.level, c.brick->id.b});
+  for (const CopiedBrick& c : done_) busy_.erase(key_of(*c.context, c.brick->id));
   return std::exchange(done_, {});
 }
 
@@ -113,7 +113,7 @@ void BrickCopier::work() {
     if (stop_) return;
     BrickCopyJob job = std::move(queue_.front());
     queue_.pop_front();
-    const Key key = key_of(job);
+    const Key key = key_of(*job.context, job.id);
     busy_.insert(key);
     running_ += 1;
     lock.unlock();

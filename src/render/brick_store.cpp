@@ -92,6 +92,7 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
           c.context->displayed_source_axis != displayed_source_axis || it->second.table.size() != P.levels.size())
         continue;  // of data no longer shown
       const BrickId id = c.brick->id;
+      if (static_cast<size_t>(id.level) >= P.levels.size()) continue;
       const auto& level = P.levels[static_cast<size_t>(id.level)];
       if (level.size != c.context->pyramid.levels[static_cast<size_t>(id.level)].size) continue;
       HostBrick*& slot = it->second.table[static_cast<size_t>(id.level)][static_cast<size_t>(level.index(id.b))];
@@ -164,12 +165,12 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
     }
     // Centre-first through the cache's lane: the previous view's queued loads are dropped.
     const data::RequestHint hint{kBrickLane + static_cast<int>(li), 0, false};
-    // While moving, the most urgent first only: the loaders do not get through more before
-    // the view moves on, and requesting every missing brick each frame (2000 and more
-    // during a 4096^3 orbit) took 14 ms of the frame on the H100.
-    if (scene.interactive && boxes.size() > kMovingMaxRequests) {
-      std::vector<data::LevelBox> urgent(boxes.begin(), boxes.begin() + kMovingMaxRequests);
-      source.request_all(urgent, hint);
+    // While moving, the most urgent only, for loads and copies: the loaders do not get
+    // through more before the view moves on, and requesting every missing brick each frame
+    // (2000 and more during a 4096^3 orbit) took 14 ms of the frame on the H100.
+    const size_t urgent = scene.interactive ? std::min(boxes.size(), kMovingMaxRequests) : boxes.size();
+    if (urgent < boxes.size()) {
+      source.request_all(std::vector<data::LevelBox>(boxes.begin(), boxes.begin() + static_cast<ptrdiff_t>(urgent)), hint);
     } else {
       source.request_all(boxes, hint);
     }
@@ -181,7 +182,7 @@ std::optional<data::DataError> update_bricks(BrickStore* store, const Scene& sce
       context->layer = layer.id;
       context->key = lb.key;
       context->lane = hint.lane;
-      for (size_t i = 0; i < missing.size(); ++i)
+      for (size_t i = 0; i < urgent; ++i)
         if (missing[i].level != P.coarsest()) jobs.push_back({context, missing[i], boxes[i].box});
     }
     const double t_requested = steady_ms();

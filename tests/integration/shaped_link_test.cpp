@@ -69,7 +69,7 @@ TEST(ShapedLink, TenMegabitsFortyMsCapsTheStreamKeepsItCurrentAndRecoversFromASt
   EXPECT_GE(presented, 30u) << "fewer than 10 frames/s got through";
   ASSERT_FALSE(latency.empty());
   EXPECT_LT(percentile(latency, 95), 1000.0) << "views queue behind the link";
-  EXPECT_LE(l.queued, 8u) << "the server holds a backlog for this client";
+  EXPECT_LE(l.in_flight, 8u) << "the server holds a backlog for this client";
   EXPECT_EQ(c->stats().decode_errors, 0u);
 
   // A 2-second stall (nothing moves either way), one more view at its end: shown soon after.

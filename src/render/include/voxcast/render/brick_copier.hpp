@@ -70,7 +70,7 @@ class BrickCopier {
 
  private:
   using Key = std::tuple<std::string, std::vector<int64_t>, int, std::array<int32_t, 3>>;
-  static Key key_of(const BrickCopyJob& j) { return {j.context->layer, j.context->key, j.id.level, j.id.b}; }
+  static Key key_of(const BrickCopyContext& c, const BrickId& id) { return {c.layer, c.key, id.level, id.b}; }
   void work();
 
   std::mutex mutex_;

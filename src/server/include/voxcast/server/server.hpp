@@ -83,7 +83,7 @@ struct ServerStats {
     double base_ms = -1, flight_ms = 0;
     int stream_step = -1;      // the encode it receives (-1: uncapped)
     uint64_t switches = 0;     // moves between encodes
-    size_t queued = 0;         // frames waiting in its queue
+    size_t in_flight = 0;      // frames sent or queued and not yet receipted
   };
   std::vector<PixelLink> pixel_links;
   RenderLoopState render;
